@@ -1,0 +1,463 @@
+"""`analyze`: optimal stimulus, Hessian, invariances and geodesics of units (METHOD 4-7)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
+
+from .results import Invariances
+from .units import CallableUnit, Unit
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Settings of one analysis (see :func:`analyze` for their meaning)."""
+
+    radius: float = 1.0
+    restarts: int = 8
+    hessian: str | Callable = "fd"
+    fd_step: float = 1e-5
+    threshold: float = 0.7
+    max_angle: float = np.pi / 2
+    angles: int = 65
+    max_iter: int = 1000
+    degeneracy_tol: float = 1e-6
+
+    def __post_init__(self) -> None:
+        if not np.isfinite(self.radius) or self.radius <= 0:
+            raise ValueError(f"radius must be a positive number, got {self.radius!r}")
+        if not isinstance(self.restarts, (int, np.integer)) or self.restarts < 1:
+            raise ValueError(f"restarts must be an int >= 1, got {self.restarts!r}")
+        if not (callable(self.hessian) or self.hessian in ("fd", "exact")):
+            raise ValueError(f"hessian must be 'fd', 'exact' or a callable, got {self.hessian!r}")
+        if not 0 < self.fd_step < 1:
+            raise ValueError(
+                f"fd_step must be in (0, 1) (relative to radius), got {self.fd_step!r}"
+            )
+        if not 0 < self.threshold < 1:
+            raise ValueError(f"threshold must be in (0, 1), got {self.threshold!r}")
+        if not 0 < self.max_angle <= np.pi:
+            raise ValueError(f"max_angle must be in (0, pi], got {self.max_angle!r}")
+        if not isinstance(self.angles, (int, np.integer)) or self.angles < 3:
+            raise ValueError(f"angles must be an int >= 3, got {self.angles!r}")
+        if not isinstance(self.max_iter, (int, np.integer)) or self.max_iter < 1:
+            raise ValueError(f"max_iter must be an int >= 1, got {self.max_iter!r}")
+        if not 0 <= self.degeneracy_tol < 1:
+            raise ValueError(f"degeneracy_tol must be in [0, 1), got {self.degeneracy_tol!r}")
+
+
+def analyze(
+    unit: Unit | Sequence[Unit] | Callable,
+    grad: Callable | None = None,
+    *,
+    shape: tuple[int, int] | None = None,
+    vectorized: bool = False,
+    radius: float = 1.0,
+    restarts: int = 8,
+    seed: int | None = None,
+    hessian: str | Callable = "fd",
+    fd_step: float = 1e-5,
+    threshold: float = 0.7,
+    max_angle: float = np.pi / 2,
+    angles: int = 65,
+    max_iter: int = 1000,
+    degeneracy_tol: float = 1e-6,
+    progress: bool = True,
+) -> Invariances | list[Invariances]:
+    """Find a unit's optimal stimulus and its invariances.
+
+    Call as ``analyze(unit, ...)`` with a :class:`~tcnn_widgets.units.Unit` (for
+    example ``net.unit(3, 0, 1)`` or a :class:`~tcnn_widgets.QuadraticUnit`), as
+    ``analyze(units, ...)`` with a list of units (returns a list, with a progress
+    bar), or as ``analyze(f, grad, shape=(h, w), ...)`` with plain callables.
+
+    Parameters
+    ----------
+    unit : Unit, sequence of Unit, or callable
+        What to analyze; a callable is the activation ``f(x) -> float``.
+    grad : callable, optional
+        The gradient ``grad(x) -> (h, w)``, when ``unit`` is a callable.
+    shape : (int, int), optional
+        Image shape, when ``unit`` is a callable.
+    vectorized : bool
+        The callables accept stacks (N, h, w) and return (N,) and (N, h, w).
+    radius : float
+        Norm of the stimuli, ``||x|| = radius``.
+    restarts : int
+        Number of random starts of the search for the optimal stimulus.
+    seed : int, optional
+        Seed of the random starts; the result records the seed that reproduces it.
+    hessian : {"fd", "exact"} or callable
+        Central differences of the gradient (default), the unit's closed form, or a
+        callable ``hessian(x) -> (n, n)``.
+    fd_step : float
+        Finite-difference step, relative to ``radius``.
+    threshold : float
+        The fraction c of the optimal activation that ends an invariance video.
+    max_angle : float
+        Geodesics are followed over ``[-max_angle, max_angle]``.
+    angles : int
+        Number of angles in the grid on which activations along geodesics are kept.
+    max_iter : int
+        Iteration limit of the search from each start.
+    degeneracy_tol : float
+        Curvatures closer than this (relative to the largest |curvature|) are
+        reported as one degenerate group.
+    progress : bool
+        Show a progress bar when analyzing a list of units.
+
+    Returns
+    -------
+    Invariances or list of Invariances
+    """
+    settings = Settings(
+        radius=radius,
+        restarts=restarts,
+        hessian=hessian,
+        fd_step=fd_step,
+        threshold=threshold,
+        max_angle=max_angle,
+        angles=angles,
+        max_iter=max_iter,
+        degeneracy_tol=degeneracy_tol,
+    )
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
+    ):
+        raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> 1)
+    # The matrices are small: threaded BLAS is slower on them, and much slower when
+    # other work shares the cores.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _dispatch(unit, grad, shape, vectorized, settings, int(seed), progress)
+
+
+def _dispatch(unit, grad, shape, vectorized, settings, seed, progress):
+    """Route the call forms of :func:`analyze` to :func:`analyze_unit`."""
+    if isinstance(unit, Unit):
+        return analyze_unit(unit, settings, seed)
+    if isinstance(unit, Sequence) and not isinstance(unit, (str, bytes)):
+        for i, item in enumerate(unit):
+            if not isinstance(item, Unit):
+                raise TypeError(f"units[{i}] is a {type(item).__name__}, not a Unit")
+        seeds = unit_seeds(seed, len(unit))
+        items = zip(unit, seeds, strict=True)
+        return [
+            analyze_unit(u, settings, s)
+            for u, s in tqdm(items, total=len(unit), desc="units", disable=not progress)
+        ]
+    if callable(unit):
+        if grad is None or shape is None:
+            raise TypeError("analyze(f, grad, shape=(h, w)) needs both grad and shape")
+        wrapped = CallableUnit(
+            unit,
+            grad,
+            shape,
+            vectorized=vectorized,
+            hessian=settings.hessian if callable(settings.hessian) else None,
+        )
+        return analyze_unit(wrapped, settings, seed)
+    raise TypeError(
+        f"analyze takes a Unit, a list of Units, or callables f and grad; got {type(unit).__name__}"
+    )
+
+
+def unit_seeds(seed: int, count: int) -> list[int]:
+    """Independent per-unit seeds derived from one seed (each reproduces its unit alone)."""
+    children = np.random.SeedSequence(seed).spawn(count)
+    return [int(c.generate_state(1, dtype=np.uint64)[0] >> 1) for c in children]
+
+
+def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
+    """Analyze one unit with explicit settings and seed (the work behind :func:`analyze`)."""
+    rng = np.random.default_rng(seed)
+    x, start_activations = optimal_stimulus(unit, settings, rng)
+    x, H, asymmetry, method = polish(unit, x, settings)
+    value, gradient = unit.values_and_grads(x[None])
+    activation, gradient = float(value[0]), gradient[0].ravel()
+    rho = settings.radius
+    mu = float(x.ravel() @ gradient) / rho**2
+    residual = float(np.linalg.norm(gradient - mu * x.ravel()))
+    curvatures, directions = tangent_eigen(H, x, mu)
+    groups = degenerate_groups(curvatures, settings.degeneracy_tol)
+    angles = np.linspace(-settings.max_angle, settings.max_angle, settings.angles)
+    along = geodesic_activations(unit, x, directions, rho, angles)
+    ranges = video_ranges(unit, x, directions, rho, angles, along, settings.threshold * activation)
+    return Invariances(
+        stimulus=x,
+        activation=activation,
+        mu=mu,
+        radius=rho,
+        curvatures=curvatures,
+        directions=directions,
+        groups=groups,
+        video_ranges=ranges,
+        threshold=settings.threshold,
+        geodesic_angles=angles,
+        geodesic_activations=along,
+        hessian=H,
+        residual=residual,
+        start_activations=start_activations,
+        hessian_asymmetry=asymmetry,
+        hessian_method=method,
+        seed=seed,
+        is_maximum=bool(np.all(curvatures <= settings.degeneracy_tol * max_abs(curvatures))),
+        name=getattr(unit, "name", "") or "",
+    )
+
+
+# ---- optimal stimulus (METHOD section 4) -------------------------------------------
+
+
+def optimal_stimulus(
+    unit: Unit, settings: Settings, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Riemannian gradient ascent on the sphere from several random starts.
+
+    All starts move together (one batched evaluation per step). Steps follow the
+    Barzilai-Borwein rule, halved until the activation rises enough (Armijo);
+    the point is retracted to the sphere after each step.
+
+    Returns
+    -------
+    best : ndarray, shape (h, w)
+        The best point found.
+    activations : ndarray, shape (restarts,)
+        The activation reached from each start.
+    """
+    rho, shape = settings.radius, unit.shape
+    X = rng.standard_normal((settings.restarts, shape[0] * shape[1]))
+    X *= rho / np.linalg.norm(X, axis=1, keepdims=True)
+    values, G = evaluate(unit, X)
+    if np.all(norms(G) <= 1e-300):
+        raise ValueError(
+            f"the unit's gradient is zero at all {settings.restarts} random starts: a constant "
+            "unit has no optimal stimulus (check the unit or its gradient function)"
+        )
+    R = tangent(G, X, rho)
+    step = 0.1 * rho / np.maximum(norms(R), 1e-300)
+    for _ in range(settings.max_iter):
+        size = norms(R)
+        active = size > 1e-6 * np.maximum(norms(G), 1e-300)  # polish() does the rest
+        if not np.any(active):
+            break
+        trial = retract(X + step[:, None] * R, rho)
+        trial_values, trial_G = evaluate(unit, trial)
+        trial_R = tangent(trial_G, trial, rho)
+        accept = active & (trial_values >= values + 1e-4 * step * size**2)
+        s, y = trial - X, trial_R - R
+        sy, ss = rowdot(s, y), rowdot(s, s)
+        barzilai_borwein = np.where(sy < 0, ss / np.maximum(-sy, 1e-300), 2 * step)
+        step = np.where(accept, barzilai_borwein, np.where(active, 0.5 * step, step))
+        step = np.clip(step, 1e-12 * rho, 1e6 * rho)
+        keep = accept[:, None]
+        X, G, R = np.where(keep, trial, X), np.where(keep, trial_G, G), np.where(keep, trial_R, R)
+        values = np.where(accept, trial_values, values)
+    best = int(np.argmax(values))
+    return X[best].reshape(shape), values.copy()
+
+
+def polish(
+    unit: Unit, x: np.ndarray, settings: Settings, steps: int = 5
+) -> tuple[np.ndarray, np.ndarray, float, str]:
+    """Riemannian Newton steps on the sphere, then the Hessian at the final point.
+
+    A Newton step solves ``(B^T H B - mu I) v = -B^T r`` in the tangent plane. It is
+    taken only while that matrix is negative definite (near a maximum) and the
+    activation does not fall.
+
+    Returns
+    -------
+    x : ndarray (h, w)
+    H : ndarray (n, n), symmetrized Hessian at x
+    asymmetry : float
+    method : str
+    """
+    rho = settings.radius
+    value, G = evaluate(unit, x.reshape(1, -1))
+    for iteration in range(steps + 1):
+        H, asymmetry, method = hessian_at(unit, x, settings)
+        xf = x.ravel()
+        mu = float(xf @ G[0]) / rho**2
+        r = G[0] - mu * xf
+        if iteration == steps or np.linalg.norm(r) <= 1e-14 * max(np.linalg.norm(G[0]), 1e-300):
+            break
+        B = tangent_basis(xf)
+        K = B.T @ H @ B - mu * np.eye(xf.size - 1)
+        try:
+            L = np.linalg.cholesky(-K)
+        except np.linalg.LinAlgError:
+            break  # not near a maximum: Newton would not ascend
+        v = np.linalg.solve(L.T, np.linalg.solve(L, B.T @ r))
+        trial = retract((xf + B @ v)[None], rho)
+        trial_value, trial_G = evaluate(unit, trial)
+        if trial_value[0] < value[0] - 1e-15 * abs(value[0]):
+            break
+        x, value, G = trial[0].reshape(unit.shape), trial_value, trial_G
+    return x, H, asymmetry, method
+
+
+def hessian_at(unit: Unit, x: np.ndarray, settings: Settings) -> tuple[np.ndarray, float, str]:
+    """Symmetrized Hessian at x, its asymmetry ``||H - H^T|| / ||H||``, and the method used."""
+    n = x.size
+    if callable(settings.hessian):
+        raw = np.asarray(settings.hessian(x), dtype=np.float64)
+        if raw.shape not in ((n, n), (*x.shape, *x.shape)):
+            raise ValueError(
+                f"the hessian callable returned shape {raw.shape}, expected ({n}, {n})"
+            )
+        raw, method = raw.reshape(n, n), "callable"
+    elif settings.hessian == "exact":
+        if not unit.has_exact_hessian:
+            raise ValueError(
+                f"{type(unit).__name__} has no closed-form Hessian; use hessian='fd' or pass "
+                "a callable"
+            )
+        raw, method = unit.hessian(x), "exact"
+    else:
+        raw, method = unit.fd_hessian(x, settings.fd_step * settings.radius), "fd"
+    if not np.all(np.isfinite(raw)):
+        raise ValueError(f"the {method} Hessian has NaN or infinite entries at the optimum")
+    size = np.linalg.norm(raw)
+    asymmetry = float(np.linalg.norm(raw - raw.T) / size) if size > 0 else 0.0
+    return (raw + raw.T) / 2, asymmetry, method
+
+
+# ---- invariances (METHOD section 6) ------------------------------------------------
+
+
+def tangent_basis(x: np.ndarray) -> np.ndarray:
+    """An orthonormal basis B (n, n - 1) of the tangent plane ``{v : v . x = 0}``.
+
+    The last n - 1 columns of the Householder reflection that maps the first
+    coordinate axis onto the direction of x.
+    """
+    u = x / np.linalg.norm(x)
+    v = u.copy()
+    v[0] += 1.0 if u[0] >= 0 else -1.0
+    Q = np.eye(u.size) - 2.0 * np.outer(v, v) / (v @ v)
+    return Q[:, 1:]
+
+
+def tangent_eigen(H: np.ndarray, x: np.ndarray, mu: float) -> tuple[np.ndarray, np.ndarray]:
+    """Curvatures ``eig(B^T H B) - mu`` (descending) and their directions as images.
+
+    Each direction's sign is fixed so that its largest-magnitude pixel is positive.
+    """
+    B = tangent_basis(x.ravel())
+    eigenvalues, V = np.linalg.eigh(B.T @ H @ B)
+    order = np.argsort(eigenvalues)[::-1]
+    W = (B @ V[:, order]).T
+    pivots = W[np.arange(len(W)), np.argmax(np.abs(W), axis=1)]
+    W *= np.where(pivots < 0, -1.0, 1.0)[:, None]
+    return eigenvalues[order] - mu, W.reshape(len(W), *x.shape)
+
+
+def degenerate_groups(curvatures: np.ndarray, tolerance: float) -> np.ndarray:
+    """Group ids of sorted curvatures: a new group starts where a gap exceeds the tolerance."""
+    gaps = np.abs(np.diff(curvatures)) > tolerance * max_abs(curvatures)
+    return np.concatenate([[0], np.cumsum(gaps)]).astype(np.int64)
+
+
+# ---- geodesics (METHOD section 7) --------------------------------------------------
+
+
+def geodesic_activations(
+    unit: Unit,
+    x: np.ndarray,
+    directions: np.ndarray,
+    rho: float,
+    angles: np.ndarray,
+    chunk_values: int = 1 << 22,
+) -> np.ndarray:
+    """The activation ``g(cos t x* + sin t rho w_i)`` for every direction and angle."""
+    n_dir = len(directions)
+    out = np.empty((n_dir, len(angles)))
+    per_chunk = max(1, chunk_values // (len(angles) * x.size))
+    for start in range(0, n_dir, per_chunk):
+        block = directions[start : start + per_chunk]
+        grid = np.broadcast_to(angles, (len(block), len(angles)))
+        out[start : start + per_chunk] = unit.geodesic_values(x, block, rho, grid)
+    return out
+
+
+def video_ranges(
+    unit: Unit,
+    x: np.ndarray,
+    directions: np.ndarray,
+    rho: float,
+    angles: np.ndarray,
+    along: np.ndarray,
+    level: float,
+    tolerance: float = 1e-12,
+) -> np.ndarray:
+    """The first angles either side of 0 where the activation falls below ``level``.
+
+    Brackets come from the activations ``along`` the angle grid; both ends of every
+    direction are then narrowed together by bisection to ``tolerance`` radians.
+    Where the activation never falls below ``level`` on a side, the range ends at
+    the grid's end on that side.
+    """
+    zero = int(np.argmin(np.abs(angles)))
+    sides = (np.arange(zero, -1, -1), np.arange(zero, len(angles)))  # [a] side, [b] side
+    inside = np.empty((len(directions), 2))  # activation >= level here
+    outside = np.empty((len(directions), 2))  # activation < level here (or the grid end)
+    found = np.zeros((len(directions), 2), dtype=bool)
+    for column, idx in enumerate(sides):
+        below = along[:, idx] < level
+        first = np.argmax(below, axis=1)
+        found[:, column] = np.any(below, axis=1) & (first > 0)
+        outside[:, column] = np.where(found[:, column], angles[idx[first]], angles[idx[-1]])
+        inside[:, column] = angles[idx[np.maximum(first - 1, 0)]]
+    rows = np.flatnonzero(np.any(found, axis=1))
+    while rows.size and np.max(np.abs(outside - inside)[found]) > tolerance:
+        mid = 0.5 * (inside[rows] + outside[rows])
+        low = unit.geodesic_values(x, directions[rows], rho, mid) < level
+        move = found[rows]
+        outside[rows] = np.where(move & low, mid, outside[rows])
+        inside[rows] = np.where(move & ~low, mid, inside[rows])
+    return outside
+
+
+# ---- small helpers -----------------------------------------------------------------
+
+
+def evaluate(unit: Unit, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Activations (N,) and flat gradients (N, n) at flat points X (N, n)."""
+    values, grads = unit.values_and_grads(X.reshape(len(X), *unit.shape))
+    return np.asarray(values, dtype=np.float64), grads.reshape(len(X), -1)
+
+
+def evaluate_values(unit: Unit, X: np.ndarray) -> np.ndarray:
+    """Activations (N,) at flat points X (N, n)."""
+    return np.asarray(unit.values(X.reshape(len(X), *unit.shape)), dtype=np.float64)
+
+
+def rowdot(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Dot product of each row of A with the same row of B."""
+    return np.einsum("ij,ij->i", A, B)
+
+
+def norms(A: np.ndarray) -> np.ndarray:
+    """Euclidean norm of each row."""
+    return np.sqrt(rowdot(A, A))
+
+
+def tangent(G: np.ndarray, X: np.ndarray, rho: float) -> np.ndarray:
+    """Tangent part ``G - (x . G / rho^2) x`` of each row's gradient."""
+    return G - (rowdot(X, G) / rho**2)[:, None] * X
+
+
+def retract(X: np.ndarray, rho: float) -> np.ndarray:
+    """Rows of X scaled back onto the sphere of radius rho."""
+    return X * (rho / norms(X))[:, None]
+
+
+def max_abs(values: np.ndarray) -> float:
+    """Largest absolute value (1e-300 for an all-zero array)."""
+    return max(float(np.max(np.abs(values))), 1e-300)

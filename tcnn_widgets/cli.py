@@ -1,0 +1,197 @@
+"""The ``tcnn-widgets`` command (also ``python -m tcnn_widgets``).
+
+Subcommands: ``demo`` (analyze the pretrained and a random network, write a report),
+``train`` (topographic ICA pretraining) and ``analyze WEIGHTS`` (results and
+figures of a saved network). Mistakes in paths or options end with one line on
+stderr and a non-zero exit status, not a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr (exit status 2)."""
+
+    def error(self, message: str) -> None:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a number >= 1, got 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``tcnn-widgets`` and its subcommands."""
+    parser = _Parser(
+        prog="tcnn-widgets",
+        description="Optimal stimuli, Hessians and invariance videos of tiled-CNN units.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    demo = commands.add_parser(
+        "demo",
+        help="analyze the pretrained and a random network, write an HTML report",
+        description="Analyze every unit type of the shipped pretrained network and of a random "
+        "network of the same architecture, and write a report folder with index.html, figures, "
+        "GIFs of the most and least invariant directions, the results and the interactive "
+        "explorer page. Works offline.",
+    )
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("tcnn-report"),
+        metavar="DIR",
+        help="report folder (default: ./tcnn-report)",
+    )
+    _add_analysis_options(demo)
+    demo.add_argument(
+        "--featured",
+        type=_non_negative_int,
+        default=2,
+        metavar="N",
+        help="units per network with strips, curves and GIFs (default: 2)",
+    )
+    demo.set_defaults(run=_run_demo)
+
+    analyze = commands.add_parser(
+        "analyze",
+        help="analyze the units of a saved network: results (.npz) and figures",
+        description="Analyze the unit types of a network saved with TiledCNN.save (or by "
+        "'tcnn-widgets train') and write results.npz, figures, GIFs and index.html.",
+    )
+    analyze.add_argument("weights", type=Path, metavar="WEIGHTS", help="the network's .npz file")
+    analyze.add_argument(
+        "--out",
+        type=Path,
+        default=Path("tcnn-analysis"),
+        metavar="DIR",
+        help="output folder (default: ./tcnn-analysis)",
+    )
+    _add_analysis_options(analyze)
+    analyze.add_argument(
+        "--featured",
+        type=_non_negative_int,
+        default=2,
+        metavar="N",
+        help="units with strips, curves and GIFs (default: 2)",
+    )
+    analyze.add_argument(
+        "--format",
+        choices=("png", "svg", "pdf"),
+        default="png",
+        help="figure format (default: png)",
+    )
+    analyze.set_defaults(run=_run_analyze)
+
+    return parser
+
+
+def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--units",
+        type=_non_negative_int,
+        nargs="+",
+        metavar="INDEX",
+        help="unit types to analyze, as indices into unit_types() (default: all)",
+    )
+    parser.add_argument(
+        "--restarts",
+        type=_positive_int,
+        default=8,
+        metavar="N",
+        help="random starts per unit (default: 8)",
+    )
+    parser.add_argument(
+        "--seed", type=_non_negative_int, default=0, help="random seed (default: 0)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from .report import run_demo
+
+    index = run_demo(args.out, units=args.units, restarts=args.restarts, seed=args.seed,
+                     featured=args.featured, progress=not args.quiet)  # fmt: skip
+    print(f"Report written: open {index.resolve()}")
+    return 0
+
+
+def _run_analyze(args: argparse.Namespace) -> int:
+    from .analysis import analyze
+    from .network import TiledCNN
+    from .report import select_units, write_index, write_section
+
+    network = TiledCNN.load(args.weights)
+    types = network.unit_types()
+    chosen = select_units(len(types), args.units)
+    if not args.quiet:
+        print(f"Analyzing {len(chosen)} unit types of {args.weights} ...", flush=True)
+    results = analyze([types[i] for i in chosen], restarts=args.restarts, seed=args.seed,
+                      progress=not args.quiet)  # fmt: skip
+    args.out.mkdir(parents=True, exist_ok=True)
+    section = write_section(args.out, "units", f"{args.weights.name}: {network!r}", results,
+                            featured=args.featured, fmt=args.format)  # fmt: skip
+    index = write_index(args.out, f"Invariances of {args.weights.name}", [section])
+    print(f"Results written: {(args.out / section.results_file).resolve()}")
+    print(f"Report written: open {index.resolve()}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 1 on an error in the input (reported in one line on stderr),
+        2 on a usage error, 130 when interrupted.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print(f"{parser.prog} {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (OSError, ValueError, TypeError, RuntimeError, ImportError) as error:
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"{parser.prog} {args.command}: error: {message}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tcnn_widgets")
+    except PackageNotFoundError:
+        return "unknown"

@@ -1,0 +1,218 @@
+"""Numba kernels of the tiled CNN: forward pass, gradients, and single pooling units.
+
+All kernels are plain loops over float64 arrays; ``tests/test_kernels.py`` checks
+each one against a NumPy reference. Callers validate shapes and values first: the
+kernels assume well-formed, finite input.
+
+Notation (METHOD section 2): weights ``W`` of shape (M, k, k, r, r); images ``X`` of
+shape (N, S, S); simple responses ``H`` of shape (N, M, S - r + 1, S - r + 1);
+pooling outputs ``p`` of shape (N, M, G, G) with ``G = S - r - P + 2``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True, parallel=True)
+def simple_forward(X, W):
+    """Simple-unit responses ``H[n, m, i, j] = sum_ab W[m, i%k, j%k, a, b] X[n, i+a, j+b]``."""
+    N, S = X.shape[0], X.shape[1]
+    M, k, r = W.shape[0], W.shape[1], W.shape[3]
+    L = S - r + 1
+    H = np.zeros((N, M, L, L))
+    for n in prange(N):
+        for m in range(M):
+            for i in range(L):
+                for j in range(L):
+                    acc = 0.0
+                    for a in range(r):
+                        for b in range(r):
+                            acc += W[m, i % k, j % k, a, b] * X[n, i + a, j + b]
+                    H[n, m, i, j] = acc
+    return H
+
+
+@njit(cache=True, parallel=True)
+def pool_forward(H, P, eps):
+    """Pooling outputs ``p[n, m, i, j] = sqrt(eps + sum_{u,v<P} H[n, m, i+u, j+v]^2)``."""
+    N, M, L = H.shape[0], H.shape[1], H.shape[2]
+    G = L - P + 1
+    p = np.zeros((N, M, G, G))
+    for n in prange(N):
+        for m in range(M):
+            for i in range(G):
+                for j in range(G):
+                    acc = eps
+                    for u in range(P):
+                        for v in range(P):
+                            acc += H[n, m, i + u, j + v] ** 2
+                    p[n, m, i, j] = np.sqrt(acc)
+    return p
+
+
+@njit(cache=True, parallel=True)
+def simple_backward(H, p, P):
+    """Gradient of ``sum p`` with respect to the simple responses ``H``."""
+    N, M, L = H.shape[0], H.shape[1], H.shape[2]
+    G = p.shape[2]
+    dH = np.zeros_like(H)
+    for n in prange(N):
+        for m in range(M):
+            for i in range(G):
+                for j in range(G):
+                    inv = 1.0 / p[n, m, i, j]
+                    for u in range(P):
+                        for v in range(P):
+                            dH[n, m, i + u, j + v] += H[n, m, i + u, j + v] * inv
+    return dH
+
+
+@njit(cache=True, parallel=True)
+def input_backward(dH, W, S):
+    """Gradient with respect to the images, given the gradient ``dH`` of the simple responses."""
+    N, M, L = dH.shape[0], dH.shape[1], dH.shape[2]
+    k, r = W.shape[1], W.shape[3]
+    dX = np.zeros((N, S, S))
+    for n in prange(N):
+        for m in range(M):
+            for i in range(L):
+                for j in range(L):
+                    d = dH[n, m, i, j]
+                    for a in range(r):
+                        for b in range(r):
+                            dX[n, i + a, j + b] += d * W[m, i % k, j % k, a, b]
+    return dX
+
+
+@njit(cache=True, parallel=True)
+def weight_backward(dH, X, k, r):
+    """Gradient with respect to the weights, given the gradient ``dH`` of the simple responses."""
+    N, M, L = dH.shape[0], dH.shape[1], dH.shape[2]
+    dW = np.zeros((M, k, k, r, r))
+    for m in prange(M):
+        for n in range(N):
+            for i in range(L):
+                for j in range(L):
+                    d = dH[n, m, i, j]
+                    for a in range(r):
+                        for b in range(r):
+                            dW[m, i % k, j % k, a, b] += d * X[n, i + a, j + b]
+    return dW
+
+
+# ---- one pooling unit on its own receptive field ------------------------------------
+# A pooling unit is described by its P x P filters F (shape (P, P, r, r)): filter F[u, v]
+# acts on the patch x[u:u+r, v:v+r] of the unit's (r + P - 1)^2 field.
+
+
+@njit(cache=True)
+def _unit_responses(F, x, out):
+    P, r = F.shape[0], F.shape[2]
+    for u in range(P):
+        for v in range(P):
+            acc = 0.0
+            for a in range(r):
+                for b in range(r):
+                    acc += F[u, v, a, b] * x[u + a, v + b]
+            out[u, v] = acc
+
+
+@njit(cache=True)
+def _unit_grad_from_responses(F, h, g, grad):
+    P, r = F.shape[0], F.shape[2]
+    grad[:, :] = 0.0
+    for u in range(P):
+        for v in range(P):
+            c = h[u, v] / g
+            for a in range(r):
+                for b in range(r):
+                    grad[u + a, v + b] += c * F[u, v, a, b]
+
+
+@njit(cache=True)
+def unit_values(F, eps, X):
+    """Activations ``g(x) = sqrt(eps + sum_uv h_uv^2)`` for a stack of fields ``X`` (N, s, s)."""
+    N, P = X.shape[0], F.shape[0]
+    out = np.empty(N)
+    h = np.empty((P, P))
+    for n in range(N):
+        _unit_responses(F, X[n], h)
+        out[n] = np.sqrt(eps + np.sum(h * h))
+    return out
+
+
+@njit(cache=True)
+def unit_values_grads(F, eps, X):
+    """Activations and gradients for a stack of fields ``X`` (N, s, s)."""
+    N, s, P = X.shape[0], X.shape[1], F.shape[0]
+    values = np.empty(N)
+    grads = np.empty((N, s, s))
+    h = np.empty((P, P))
+    for n in range(N):
+        _unit_responses(F, X[n], h)
+        g = np.sqrt(eps + np.sum(h * h))
+        values[n] = g
+        _unit_grad_from_responses(F, h, g, grads[n])
+    return values, grads
+
+
+@njit(cache=True)
+def unit_fd_hessian(F, eps, x, step):
+    """Central-difference Hessian ``H[:, i] = (grad(x + step e_i) - grad(x - step e_i)) / (2 step)``.
+
+    Not symmetrized. A pixel enters at most P^2 responses, so the responses at
+    ``x +- step e_i`` are updated from those at ``x``; and since the gradient is
+    ``sum_uv (h_uv / g) F[u, v]``, the difference of the two gradients is formed from
+    the difference of those coefficients. Both are exact up to rounding.
+    """
+    s, P, r = x.shape[0], F.shape[0], F.shape[2]
+    n = s * s
+    h0 = np.empty((P, P))
+    _unit_responses(F, x, h0)
+    rows = np.zeros((n, s, s))  # rows[i] = column i of the Hessian, as an image
+    hp = np.empty((P, P))
+    hm = np.empty((P, P))
+    for row in range(s):
+        for col in range(s):
+            hp[:, :] = h0
+            hm[:, :] = h0
+            for u in range(max(0, row - r + 1), min(P, row + 1)):
+                for v in range(max(0, col - r + 1), min(P, col + 1)):
+                    hp[u, v] += step * F[u, v, row - u, col - v]
+                    hm[u, v] -= step * F[u, v, row - u, col - v]
+            gp = np.sqrt(eps + np.sum(hp * hp))
+            gm = np.sqrt(eps + np.sum(hm * hm))
+            column = rows[row * s + col]
+            for u in range(P):
+                for v in range(P):
+                    c = (hp[u, v] / gp - hm[u, v] / gm) / (2.0 * step)
+                    for a in range(r):
+                        for b in range(r):
+                            column[u + a, v + b] += c * F[u, v, a, b]
+    return rows.reshape(n, n).T.copy()
+
+
+@njit(cache=True)
+def unit_geodesic_values(F, eps, x, W, rho, angles):
+    """``g(cos t x + sin t rho W[d])`` for each direction d and each angle ``angles[d, j]``.
+
+    The responses are linear in the input, so those of x and of each direction are
+    computed once and combined for every angle.
+    """
+    D, K, P = W.shape[0], angles.shape[1], F.shape[0]
+    hx = np.empty((P, P))
+    hw = np.empty((P, P))
+    _unit_responses(F, x, hx)
+    out = np.empty((D, K))
+    for d in range(D):
+        _unit_responses(F, W[d], hw)
+        for j in range(K):
+            c, s = np.cos(angles[d, j]), rho * np.sin(angles[d, j])
+            acc = eps
+            for u in range(P):
+                for v in range(P):
+                    acc += (c * hx[u, v] + s * hw[u, v]) ** 2
+            out[d, j] = np.sqrt(acc)
+    return out

@@ -1,0 +1,233 @@
+"""`Invariances`: everything the analysis of one unit found, and how it is stored."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from .grayscale import interval_abs_max
+from .storage import load_npz, save_npz_atomic
+
+_ARRAY_FIELDS = {
+    "stimulus": "f",
+    "curvatures": "f",
+    "directions": "f",
+    "groups": "i",
+    "video_ranges": "f",
+    "geodesic_angles": "f",
+    "geodesic_activations": "f",
+    "hessian": "f",
+    "start_activations": "f",
+}
+_SCALAR_FIELDS = {
+    "activation": "f",
+    "mu": "f",
+    "radius": "f",
+    "threshold": "f",
+    "residual": "f",
+    "hessian_asymmetry": "f",
+    "hessian_method": "U",
+    "seed": "i",
+    "is_maximum": "b",
+    "name": "U",
+}
+
+
+@dataclass
+class Invariances:
+    """The optimal stimulus of a unit and its invariances (METHOD sections 4 to 7).
+
+    Ranks index the tangent directions sorted **most invariant first** (curvature
+    closest to zero first); rank ``n - 2`` is the least invariant direction.
+
+    Attributes
+    ----------
+    stimulus : ndarray, shape (h, w)
+        The optimal stimulus x*, with ``||x*|| = radius``.
+    activation : float
+        g(x*).
+    mu : float
+        Lagrange multiplier ``x*^T grad g(x*) / radius^2``.
+    radius : float
+        Norm of the sphere searched.
+    curvatures : ndarray, shape (n - 1,)
+        ``nu_i = eig_i(B^T H B) - mu``, in descending order (most invariant first).
+    directions : ndarray, shape (n - 1, h, w)
+        Unit tangent directions ``w_i`` (``w_i . x* = 0``), one per curvature.
+    groups : ndarray of int, shape (n - 1,)
+        Degenerate-group index of each direction; directions with the same index
+        have equal curvature (within the analysis tolerance) and only their span is
+        meaningful. Groups are numbered 0, 1, ... in rank order.
+    video_ranges : ndarray, shape (n - 1, 2)
+        ``[a, b]``: the first angles either side of 0 at which the activation along
+        the geodesic falls below ``threshold * activation`` (clipped to the search
+        range when it never does).
+    threshold : float
+        The fraction ``c`` used for the video ranges.
+    geodesic_angles : ndarray, shape (G,)
+        Angle grid on which the activation along each geodesic was evaluated.
+    geodesic_activations : ndarray, shape (n - 1, G)
+        The real activation g(x(t)) along each direction's geodesic.
+    hessian : ndarray, shape (n, n)
+        The symmetrized Hessian at x*.
+    residual : float
+        Convergence residual ``||grad g(x*) - mu x*||``.
+    start_activations : ndarray, shape (restarts,)
+        Best activation reached from each random start.
+    hessian_asymmetry : float
+        ``||H - H^T|| / ||H||`` before symmetrization (0 for exact Hessians).
+    hessian_method : str
+        ``"fd"``, ``"exact"`` or ``"callable"``.
+    seed : int
+        The seed that reproduces this result.
+    is_maximum : bool
+        False when some curvature is positive: x* is then not a local maximum.
+    name : str
+        A human-readable name of the unit, e.g. ``"map 3, row 0, col 1"``.
+    """
+
+    stimulus: np.ndarray
+    activation: float
+    mu: float
+    radius: float
+    curvatures: np.ndarray
+    directions: np.ndarray
+    groups: np.ndarray
+    video_ranges: np.ndarray
+    threshold: float
+    geodesic_angles: np.ndarray
+    geodesic_activations: np.ndarray
+    hessian: np.ndarray
+    residual: float
+    start_activations: np.ndarray
+    hessian_asymmetry: float
+    hessian_method: str
+    seed: int
+    is_maximum: bool
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        h, w = np.shape(self.stimulus)
+        n = h * w
+        expected = {
+            "curvatures": (n - 1,),
+            "directions": (n - 1, h, w),
+            "groups": (n - 1,),
+            "video_ranges": (n - 1, 2),
+            "geodesic_activations": (n - 1, len(self.geodesic_angles)),
+            "hessian": (n, n),
+        }
+        for field, shape in expected.items():
+            if np.shape(getattr(self, field)) != shape:
+                raise ValueError(
+                    f"Invariances.{field} has shape {np.shape(getattr(self, field))}, "
+                    f"expected {shape} for a {h} x {w} stimulus"
+                )
+
+    # ---- derived quantities ------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, int]:
+        """The stimulus shape (h, w)."""
+        return tuple(np.shape(self.stimulus))
+
+    @property
+    def n_directions(self) -> int:
+        """Number of tangent directions, n - 1."""
+        return len(self.curvatures)
+
+    def rank(self, rank: int, order: str = "most") -> int:
+        """Index into the arrays of the ``rank``-th direction in the given order.
+
+        Parameters
+        ----------
+        rank : int
+            0 is the first direction in that order.
+        order : {"most", "least"}
+            ``"most"``: most invariant first (the stored order); ``"least"``: least
+            invariant first.
+        """
+        if order not in ("most", "least"):
+            raise ValueError(f"order must be 'most' or 'least', got {order!r}")
+        if not 0 <= rank < self.n_directions:
+            raise IndexError(f"rank {rank} is outside 0..{self.n_directions - 1}")
+        return rank if order == "most" else self.n_directions - 1 - rank
+
+    def frame(self, rank: int, angle: float) -> np.ndarray:
+        """The stimulus ``cos(angle) x* + sin(angle) radius w_rank`` (METHOD section 6)."""
+        index = self.rank(rank)
+        return np.cos(angle) * self.stimulus + np.sin(angle) * self.radius * self.directions[index]
+
+    def frames(self, rank: int, count: int = 32) -> tuple[np.ndarray, np.ndarray]:
+        """The invariance video of a direction: ``count`` frames across its video range.
+
+        Returns
+        -------
+        angles : ndarray, shape (count,)
+        frames : ndarray, shape (count, h, w)
+        """
+        a, b = self.video_ranges[self.rank(rank)]
+        angles = np.linspace(a, b, count)
+        return angles, np.stack([self.frame(rank, t) for t in angles])
+
+    def gray_limit(self, rank: int) -> float:
+        """The fixed, symmetric gray-scale limit of a direction's whole video."""
+        index = self.rank(rank)
+        a, b = self.video_ranges[index]
+        return interval_abs_max(self.stimulus, self.radius * self.directions[index], a, b)
+
+    def group_members(self, rank: int) -> np.ndarray:
+        """Ranks of all directions degenerate with the given one (itself included)."""
+        return np.flatnonzero(self.groups == self.groups[self.rank(rank)])
+
+    # ---- storage -----------------------------------------------------------------
+    def to_arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
+        """All fields as named numpy arrays (no objects), keys prefixed by ``prefix``."""
+        return {
+            prefix + f.name: np.asarray(getattr(self, f.name)) for f in dataclasses.fields(self)
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str = "") -> Invariances:
+        """Rebuild from :meth:`to_arrays` output; checks names, kinds and shapes."""
+        values = {}
+        for field, kind in {**_ARRAY_FIELDS, **_SCALAR_FIELDS}.items():
+            key = prefix + field
+            if key not in arrays:
+                raise ValueError(f"stored results lack {key!r}; not an Invariances file?")
+            value = np.asarray(arrays[key])
+            if value.dtype.kind not in kind:
+                raise ValueError(f"stored {key!r} has dtype {value.dtype}, expected kind {kind!r}")
+            if field in _SCALAR_FIELDS:
+                if value.shape != ():
+                    raise ValueError(f"stored {key!r} should be a scalar, has shape {value.shape}")
+                value = value.item()
+            values[field] = value
+        return cls(**values)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Save to a `.npz` file (atomic, no pickle)."""
+        save_npz_atomic(path, self.to_arrays())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Invariances:
+        """Load from a file written by :meth:`save`."""
+        return cls.from_arrays(load_npz(path, {}))
+
+
+def save_results(path: str | os.PathLike, results: list[Invariances]) -> None:
+    """Save many units' results to one `.npz` file (atomic, no pickle)."""
+    arrays: dict[str, np.ndarray] = {"count": np.asarray(len(results))}
+    for i, result in enumerate(results):
+        arrays.update(result.to_arrays(prefix=f"unit{i}."))
+    save_npz_atomic(path, arrays)
+
+
+def load_results(path: str | os.PathLike) -> list[Invariances]:
+    """Load the list written by :func:`save_results`."""
+    arrays = load_npz(path, {"count": "i"})
+    return [
+        Invariances.from_arrays(arrays, prefix=f"unit{i}.") for i in range(int(arrays["count"]))
+    ]

@@ -1,0 +1,87 @@
+"""Atomic `.npz` files without pickle."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+
+def save_npz_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> Path:
+    """Write arrays to ``path`` as an uncompressed `.npz`, all or nothing.
+
+    The data go to a temporary file in the same folder, which is renamed over
+    ``path`` only once it is complete; on any error (or Ctrl-C) the temporary file
+    is removed and an existing ``path`` is left untouched.
+
+    Parameters
+    ----------
+    path : path-like
+        Destination; the name is used exactly as given (no ``.npz`` is appended).
+    arrays : dict of str to array
+        The arrays to store. Object arrays are refused.
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
+    path = Path(path)
+    for key, value in arrays.items():
+        if np.asarray(value).dtype == object:
+            raise TypeError(f"cannot store {key!r}: object arrays need pickle")
+    if not path.parent.exists():
+        raise FileNotFoundError(f"folder {str(path.parent)!r} does not exist; create it first")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            np.savez(file, **arrays)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    return path
+
+
+def load_npz(path: str | os.PathLike, required: dict[str, str]) -> dict[str, np.ndarray]:
+    """Read a `.npz` without pickle and check that the expected arrays are there.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    required : dict of str to str
+        Name of each array that must be present, mapped to its numpy dtype kind
+        (``"f"`` float, ``"i"`` integer, ``"b"`` bool, ``"U"`` text).
+
+    Returns
+    -------
+    dict of str to ndarray
+        All arrays in the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no file at {str(path)!r}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+        raise ValueError(
+            f"{str(path)!r} is not a readable .npz file ({error}); it may be truncated "
+            "or corrupt: write it again"
+        ) from None
+    missing = sorted(set(required) - set(arrays))
+    if missing:
+        raise ValueError(f"{str(path)!r} lacks the arrays {missing}; is it the right kind of file?")
+    for key, kind in required.items():
+        if arrays[key].dtype.kind not in kind:
+            raise ValueError(
+                f"{str(path)!r}: array {key!r} has dtype {arrays[key].dtype}, expected kind {kind!r}"
+            )
+    return arrays

@@ -1,0 +1,294 @@
+"""Units: scalar functions of an image with their gradients (METHOD section 1).
+
+`Unit` is the interface the analysis needs. `CallableUnit` wraps any user function
+and gradient; `PoolingUnit` is a square-root pooling unit of a tiled CNN, with
+Numba kernels and its exact Hessian.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from . import kernels
+
+
+class Unit:
+    """A scalar function g(x) of an image x of shape ``shape``, with its gradient.
+
+    Subclasses implement :meth:`values_and_grads` (and may override the others for
+    speed). :meth:`hessian` exists only where a closed form is known
+    (``has_exact_hessian``).
+    """
+
+    shape: tuple[int, int]
+    name: str = ""
+    has_exact_hessian: bool = False
+
+    # ---- to implement ---------------------------------------------------------------
+    def values_and_grads(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Activations (N,) and gradients (N, h, w) for a stack ``X`` of N images."""
+        raise NotImplementedError
+
+    # ---- derived --------------------------------------------------------------------
+    def values(self, X: np.ndarray) -> np.ndarray:
+        """Activations (N,) for a stack ``X`` of N images."""
+        return self.values_and_grads(X)[0]
+
+    def value(self, x: np.ndarray) -> float:
+        """The activation g(x) of one image."""
+        return float(self.values(self.check_input(x)[None])[0])
+
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        """The gradient of g at one image, shape (h, w)."""
+        return self.values_and_grads(self.check_input(x)[None])[1][0]
+
+    def geodesic_values(
+        self, x: np.ndarray, directions: np.ndarray, rho: float, angles: np.ndarray
+    ) -> np.ndarray:
+        """Activations ``g(cos t x + sin t rho w_d)`` along geodesics of the sphere.
+
+        Parameters
+        ----------
+        x : ndarray (h, w)
+            The point the geodesics start from.
+        directions : ndarray (D, h, w)
+            Unit tangent directions.
+        rho : float
+            Sphere radius.
+        angles : ndarray (D, K)
+            The angles t at which to evaluate each direction's geodesic.
+
+        Returns
+        -------
+        ndarray (D, K)
+        """
+        D, K = angles.shape
+        points = (
+            np.cos(angles)[:, :, None, None] * x
+            + rho * np.sin(angles)[:, :, None, None] * directions[:, None]
+        )
+        return self.values(points.reshape(D * K, *self.shape)).reshape(D, K)
+
+    def hessian(self, x: np.ndarray) -> np.ndarray:
+        """The exact Hessian (n, n) at ``x``, where a closed form is known."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no closed-form Hessian; use hessian='fd'"
+        )
+
+    def fd_hessian(self, x: np.ndarray, step: float) -> np.ndarray:
+        """Central differences of the gradient, column by column (METHOD section 5).
+
+        Returns the unsymmetrized (n, n) matrix; column i is
+        ``(grad(x + step e_i) - grad(x - step e_i)) / (2 step)``.
+        """
+        n = x.size
+        H = np.empty((n, n))
+        for i in range(n):
+            points = np.stack([x.ravel(), x.ravel()])
+            points[0, i] += step
+            points[1, i] -= step
+            grads = self.values_and_grads(points.reshape(2, *self.shape))[1]
+            H[:, i] = (grads[0] - grads[1]).ravel() / (2 * step)
+        return H
+
+    def check_input(self, x: np.ndarray) -> np.ndarray:
+        """``x`` as a float64 array of this unit's shape; a clear error otherwise."""
+        x = np.asarray(x)
+        if x.dtype.kind not in "fiu":
+            raise TypeError(f"x must be a real-valued array, got dtype {x.dtype}")
+        x = x.astype(np.float64, copy=False)
+        if x.shape != tuple(self.shape):
+            raise ValueError(f"x has shape {x.shape}; this unit takes images of shape {self.shape}")
+        if not np.all(np.isfinite(x)):
+            raise ValueError("x contains NaN or infinite values")
+        return x
+
+
+class CallableUnit(Unit):
+    """A unit given as plain callables ``f(x) -> float`` and ``grad(x) -> (h, w)``.
+
+    Parameters
+    ----------
+    f, grad : callable
+        The activation and its gradient, on float64 images of shape ``shape``.
+    shape : (int, int)
+        Image shape (h, w).
+    vectorized : bool
+        If True, ``f`` and ``grad`` accept a stack (N, h, w) and return (N,) and
+        (N, h, w); the analysis then evaluates many points per call.
+    hessian : callable, optional
+        ``hessian(x)`` returning the (n, n) or (h, w, h, w) Hessian, used by
+        ``analyze(..., hessian="exact")``.
+    name : str
+        Shown in results and figures.
+    """
+
+    def __init__(
+        self,
+        f: Callable,
+        grad: Callable,
+        shape: tuple[int, int],
+        *,
+        vectorized: bool = False,
+        hessian: Callable | None = None,
+        name: str = "",
+    ) -> None:
+        if not callable(f):
+            raise TypeError(f"f must be callable, got {type(f).__name__}")
+        if not callable(grad):
+            raise TypeError(f"grad must be callable, got {type(grad).__name__}")
+        if hessian is not None and not callable(hessian):
+            raise TypeError(f"hessian must be callable or None, got {type(hessian).__name__}")
+        self.shape = check_shape(shape)
+        self._f, self._grad, self._hessian = f, grad, hessian
+        self.vectorized = bool(vectorized)
+        self.has_exact_hessian = hessian is not None
+        self.name = name
+
+    def values(self, X: np.ndarray) -> np.ndarray:
+        if self.vectorized:
+            values = np.asarray(self._f(X), dtype=np.float64)
+        else:
+            values = np.array([self._f(x) for x in X], dtype=np.float64)
+        if values.shape != (len(X),):
+            raise ValueError(
+                f"f returned shape {values.shape} for {len(X)} image(s); expected a scalar per "
+                "image (set vectorized=True only if f takes a stack of images)"
+            )
+        if not np.all(np.isfinite(values)):
+            raise ValueError("f returned NaN or infinite values; check the unit near this input")
+        return values
+
+    def values_and_grads(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.vectorized:
+            values = np.asarray(self._f(X), dtype=np.float64)
+            grads = np.asarray(self._grad(X), dtype=np.float64)
+            expected_values, expected_grads = (len(X),), X.shape
+        else:
+            values = np.array([self._f(x) for x in X], dtype=np.float64)
+            grads = np.array([np.asarray(self._grad(x), dtype=np.float64) for x in X])
+            expected_values, expected_grads = (len(X),), X.shape
+            if grads.shape == (len(X), self.shape[0] * self.shape[1]):
+                grads = grads.reshape(X.shape)
+        if values.shape != expected_values:
+            raise ValueError(
+                f"f returned shape {values.shape} for {len(X)} image(s); expected a scalar per "
+                "image (set vectorized=True only if f takes a stack of images)"
+            )
+        if grads.shape != expected_grads:
+            raise ValueError(
+                f"grad returned shape {grads.shape[1:] if not self.vectorized else grads.shape}, "
+                f"expected {expected_grads[1:] if not self.vectorized else expected_grads}: the "
+                "gradient must have the image's shape"
+            )
+        if not np.all(np.isfinite(values)):
+            raise ValueError("f returned NaN or infinite values; check the unit near this input")
+        if not np.all(np.isfinite(grads)):
+            raise ValueError("grad returned NaN or infinite values; check the gradient function")
+        return values, grads
+
+    def hessian(self, x: np.ndarray) -> np.ndarray:
+        if self._hessian is None:
+            return super().hessian(x)
+        n = x.size
+        H = np.asarray(self._hessian(x), dtype=np.float64)
+        if H.shape not in ((n, n), (*self.shape, *self.shape)):
+            raise ValueError(f"hessian returned shape {H.shape}, expected ({n}, {n})")
+        if not np.all(np.isfinite(H)):
+            raise ValueError("hessian returned NaN or infinite values")
+        return H.reshape(n, n)
+
+
+class PoolingUnit(Unit):
+    """A square-root pooling unit ``g(x) = sqrt(eps + sum_uv (F[u, v] . x[u:u+r, v:v+r])^2)``.
+
+    Its field is ``(r + P - 1)`` pixels square. It equals ``sqrt(eps + x^T A x)`` with
+    ``A`` the sum of ``w w^T`` over its P^2 filters embedded in the field, so it has
+    an exact Hessian ``A / g - (A x)(A x)^T / g^3`` (METHOD section 8).
+
+    Parameters
+    ----------
+    filters : ndarray, shape (P, P, r, r)
+        ``filters[u, v]`` acts on the patch at offset (u, v).
+    eps : float
+        Smoothing constant, >= 0.
+    name : str
+        Shown in results and figures.
+    """
+
+    has_exact_hessian = True
+
+    def __init__(self, filters: np.ndarray, eps: float, name: str = "") -> None:
+        filters = np.ascontiguousarray(filters, dtype=np.float64)
+        if filters.ndim != 4 or filters.shape[0] != filters.shape[1]:
+            raise ValueError(f"filters must have shape (P, P, r, r), got {filters.shape}")
+        if filters.shape[2] != filters.shape[3]:
+            raise ValueError(f"filters must be square, got {filters.shape[2:]}")
+        if not np.all(np.isfinite(filters)):
+            raise ValueError("filters contain NaN or infinite values")
+        if not np.isfinite(eps) or eps < 0:
+            raise ValueError(f"eps must be finite and >= 0, got {eps!r}")
+        self.filters = filters
+        self.eps = float(eps)
+        side = filters.shape[0] + filters.shape[2] - 1
+        self.shape = (side, side)
+        self.name = name
+
+    def values(self, X: np.ndarray) -> np.ndarray:
+        return kernels.unit_values(
+            self.filters, self.eps, np.ascontiguousarray(X, dtype=np.float64)
+        )
+
+    def values_and_grads(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return kernels.unit_values_grads(
+            self.filters, self.eps, np.ascontiguousarray(X, dtype=np.float64)
+        )
+
+    def fd_hessian(self, x: np.ndarray, step: float) -> np.ndarray:
+        return kernels.unit_fd_hessian(
+            self.filters, self.eps, np.ascontiguousarray(x, dtype=np.float64), step
+        )
+
+    def geodesic_values(
+        self, x: np.ndarray, directions: np.ndarray, rho: float, angles: np.ndarray
+    ) -> np.ndarray:
+        return kernels.unit_geodesic_values(
+            self.filters,
+            self.eps,
+            np.ascontiguousarray(x, dtype=np.float64),
+            np.ascontiguousarray(directions, dtype=np.float64),
+            float(rho),
+            np.ascontiguousarray(angles, dtype=np.float64),
+        )
+
+    def quadratic_matrix(self) -> np.ndarray:
+        """The matrix ``A = sum_uv w_uv w_uv^T`` (n, n), filters embedded in the field."""
+        P, r = self.filters.shape[0], self.filters.shape[2]
+        embedded = np.zeros((P, P, *self.shape))
+        for u in range(P):
+            for v in range(P):
+                embedded[u, v, u : u + r, v : v + r] = self.filters[u, v]
+        w = embedded.reshape(P * P, -1)
+        return w.T @ w
+
+    def hessian(self, x: np.ndarray) -> np.ndarray:
+        x = self.check_input(x).ravel()
+        A = self.quadratic_matrix()
+        Ax = A @ x
+        g = np.sqrt(self.eps + x @ Ax)
+        return A / g - np.outer(Ax, Ax) / g**3
+
+
+def check_shape(shape) -> tuple[int, int]:
+    """``shape`` as a pair of positive ints, or a clear error."""
+    try:
+        h, w = (int(s) for s in shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"shape must be a pair of ints (h, w), got {shape!r}") from None
+    if h < 1 or w < 1 or (h, w) != tuple(shape):
+        raise ValueError(f"shape must be two positive ints, got {shape!r}")
+    if h * w < 2:
+        raise ValueError(f"an image needs at least 2 pixels to have invariances, got {shape!r}")
+    return h, w

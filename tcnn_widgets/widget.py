@@ -1,0 +1,405 @@
+"""`InvarianceExplorer`: the live notebook widget for optimal stimuli and invariances.
+
+The widget reads `Invariances` and never recomputes maths: Python sends each
+analyzed unit once as float32 buffers (see :func:`encode_unit`), and the front end
+(``js/src``, bundled into ``static/widget.js``) draws every rank, angle and played
+frame in the browser. Only choosing a unit that has not been analyzed yet asks
+Python, which analyzes it with :func:`tcnn_widgets.analysis.analyze` and caches it.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import numpy as np
+import traitlets
+from ipywidgets.embed import dependency_state, embed_snippet
+from PIL import Image
+
+from .analysis import analyze
+from .grayscale import to_gray_bytes
+from .results import Invariances
+
+STATIC = Path(__file__).parent / "static"
+OFFLINE_FILES = ("embed-amd.js", "require.js", "anywidget.js")
+"""Files that a page written by :meth:`InvarianceExplorer.to_html` loads from its folder."""
+
+PAGE_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta name="color-scheme" content="light dark">
+<title>{title}</title>
+<script src="require.js"></script>
+</head>
+<body>
+{snippet}
+</body>
+</html>
+"""
+
+
+def _float32_bytes(values: Any) -> bytes:
+    """Little-endian float32 bytes of an array, C order."""
+    return np.ascontiguousarray(values, dtype="<f4").tobytes()
+
+
+def check_result(result: Invariances, where: str) -> None:
+    """Check that the arrays of one result fit its stimulus shape.
+
+    Parameters
+    ----------
+    result : Invariances
+        The result to check.
+    where : str
+        How to name the result in the error message, e.g. ``"results[3]"``.
+
+    Raises
+    ------
+    TypeError
+        When ``result`` is not an `Invariances`.
+    ValueError
+        When an array has a shape that does not fit the stimulus.
+    """
+    if not isinstance(result, Invariances):
+        raise TypeError(f"{where} is a {type(result).__name__}, expected an Invariances")
+    if np.ndim(result.stimulus) != 2 or np.size(result.stimulus) < 2:
+        raise ValueError(
+            f"{where}.stimulus must be a 2-D image, has shape {np.shape(result.stimulus)}"
+        )
+    h, w = np.shape(result.stimulus)
+    count = h * w - 1
+    samples = np.size(result.geodesic_angles)
+    expected = {
+        "directions": (count, h, w),
+        "curvatures": (count,),
+        "groups": (count,),
+        "video_ranges": (count, 2),
+        "geodesic_angles": (samples,),
+        "geodesic_activations": (count, samples),
+    }
+    for field, shape in expected.items():
+        if np.shape(getattr(result, field)) != shape:
+            raise ValueError(
+                f"{where}.{field} has shape {np.shape(getattr(result, field))}, expected {shape} "
+                f"for a {h} x {w} stimulus"
+            )
+
+
+def encode_unit(result: Invariances) -> dict[str, Any]:
+    """The record that the front end receives for one analyzed unit.
+
+    Numbers are plain JSON; arrays are little-endian float32 bytes (``groups``:
+    int32), decoded by ``js/src/buffers.js``. ``gray_limits[i]`` is
+    ``result.gray_limit(i)``, the fixed gray scale of direction ``i``'s video.
+
+    Parameters
+    ----------
+    result : Invariances
+        An analyzed unit.
+
+    Returns
+    -------
+    dict
+        The wire record.
+    """
+    h, w = result.shape
+    return {
+        "name": str(result.name),
+        "error": "",
+        "height": int(h),
+        "width": int(w),
+        "activation": float(result.activation),
+        "threshold": float(result.threshold),
+        "radius": float(result.radius),
+        "stimulus": _float32_bytes(result.stimulus),
+        "directions": _float32_bytes(result.directions),
+        "curvatures": _float32_bytes(result.curvatures),
+        "groups": np.ascontiguousarray(result.groups, dtype="<i4").tobytes(),
+        "video_ranges": _float32_bytes(result.video_ranges),
+        "gray_limits": _float32_bytes([result.gray_limit(i) for i in range(result.n_directions)]),
+        "geodesic_angles": _float32_bytes(result.geodesic_angles),
+        "geodesic_activations": _float32_bytes(result.geodesic_activations),
+    }
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+class InvarianceExplorer(anywidget.AnyWidget):
+    """Explore the optimal stimuli and invariances of units in a notebook.
+
+    Shows the stimulus ``x(θ) = cos θ x* + sin θ ρ w`` for a chosen unit, rank and
+    angle, with sliders, a most/least-invariant-first switch, play/pause over the
+    direction's video range, a gallery of all units' optimal stimuli, the curvature
+    spectrum and the activation along the geodesic.
+
+    Parameters
+    ----------
+    network_or_results : network, Invariances or sequence of Invariances
+        Precomputed results (one per unit, all of the same stimulus shape), or a
+        network: an object whose ``unit_types()`` returns the units, each analyzed
+        when first shown and then cached.
+    unit, rank, angle, order
+        The initial selection: unit index, rank (0-based, in ``order``), angle in
+        radians, and ``"most"`` or ``"least"`` invariant first.
+    analysis_options : dict, optional
+        Keyword arguments for :func:`tcnn_widgets.analysis.analyze` (network only),
+        e.g. ``{"seed": 0, "restarts": 4}``.
+
+    Attributes
+    ----------
+    units : list
+        One record per unit (see :func:`encode_unit`); ``None`` while not analyzed,
+        ``{"name", "error"}`` when the analysis failed.
+    unit, rank, angle, order, playing
+        The synced selection. The front end clamps rank and angle into range.
+    """
+
+    _esm = STATIC / "widget.js"
+
+    units = traitlets.List(help="one wire record (or None) per unit").tag(sync=True)
+    unit = traitlets.Int(0, help="index of the unit shown").tag(sync=True)
+    rank = traitlets.Int(0, help="rank of the direction, in the chosen order").tag(sync=True)
+    order = traitlets.Unicode("most", help="'most' or 'least' invariant first").tag(sync=True)
+    angle = traitlets.Float(0.0, help="geodesic angle in radians").tag(sync=True)
+    playing = traitlets.Bool(False, help="the invariance video is playing").tag(sync=True)
+
+    def __init__(
+        self,
+        network_or_results: Any,
+        *,
+        unit: int = 0,
+        rank: int = 0,
+        angle: float = 0.0,
+        order: str = "most",
+        analysis_options: dict[str, Any] | None = None,
+    ) -> None:
+        results, network_units = _sources(network_or_results)
+        if network_units is None and analysis_options:
+            raise ValueError(
+                "analysis_options apply only to a network; these results are precomputed"
+            )
+        self._network_units = network_units
+        self._analysis_options = {"progress": False, **(analysis_options or {})}
+        self._cache: list[Invariances | None] = results or [None] * len(network_units)
+        self._errors: dict[int, str] = {}
+        records = [None if r is None else encode_unit(r) for r in self._cache]
+        super().__init__(units=records, unit=unit, rank=rank, angle=angle, order=order)
+        self._ensure_analyzed(self.unit)
+
+    def __repr__(self) -> str:
+        return (
+            f"InvarianceExplorer({len(self._cache)} units, unit={self.unit}, rank={self.rank}, "
+            f"order={self.order!r}, angle={self.angle:.4g})"
+        )
+
+    # ---- selection ------------------------------------------------------------------
+    @traitlets.validate("unit")
+    def _validate_unit(self, proposal: dict) -> int:
+        unit = proposal["value"]
+        if not 0 <= unit < len(self._cache):
+            raise IndexError(
+                f"unit {unit} is out of range: this explorer has units 0..{len(self._cache) - 1}"
+            )
+        return unit
+
+    @traitlets.validate("order")
+    def _validate_order(self, proposal: dict) -> str:
+        if proposal["value"] not in ("most", "least"):
+            raise ValueError(f"order must be 'most' or 'least', got {proposal['value']!r}")
+        return proposal["value"]
+
+    @traitlets.observe("unit")
+    def _unit_changed(self, change: dict) -> None:
+        self._ensure_analyzed(change["new"])
+
+    # ---- results ----------------------------------------------------------------------
+    def _ensure_analyzed(self, unit: int) -> None:
+        """Analyze ``unit`` if it is neither cached nor failed, and send its record."""
+        if self._cache[unit] is not None or unit in self._errors:
+            return
+        source = self._network_units[unit]
+        try:
+            result = analyze(source, **self._analysis_options)
+            check_result(result, f"the analysis of unit {unit}")
+            shapes = {other.shape for other in self._cache if other is not None}
+            if shapes and result.shape not in shapes:
+                raise ValueError(
+                    f"stimulus shape {result.shape} differs from the other units' {shapes}"
+                )
+        except Exception as error:  # shown in the widget instead of a blank area
+            self._errors[unit] = f"{type(error).__name__}: {error}"
+            record = {"name": str(getattr(source, "name", "")), "error": self._errors[unit]}
+        else:
+            self._cache[unit] = result
+            record = encode_unit(result)
+        records = list(self.units)
+        records[unit] = record
+        self.units = records
+
+    def result(self, unit: int | None = None) -> Invariances:
+        """The analysis of a unit (the current one by default), analyzing it if needed.
+
+        Raises
+        ------
+        IndexError
+            When ``unit`` is out of range.
+        RuntimeError
+            When the analysis of the unit failed.
+        """
+        unit = self.unit if unit is None else unit
+        if not 0 <= unit < len(self._cache):
+            raise IndexError(
+                f"unit {unit} is out of range: this explorer has units 0..{len(self._cache) - 1}"
+            )
+        self._ensure_analyzed(unit)
+        if unit in self._errors:
+            raise RuntimeError(f"the analysis of unit {unit} failed: {self._errors[unit]}")
+        return self._cache[unit]
+
+    def analyze_all(self) -> None:
+        """Analyze every unit that is not cached yet (sends one update)."""
+        with self.hold_sync():
+            for unit in range(len(self._cache)):
+                self._ensure_analyzed(unit)
+
+    def selection(self) -> tuple[Invariances, int, float]:
+        """The current unit's result, direction index and angle, clamped as the front end does.
+
+        Returns
+        -------
+        result : Invariances
+        index : int
+            Index of the chosen direction in the stored (most invariant first) order.
+        angle : float
+            The angle clamped into the direction's video range.
+        """
+        result = self.result()
+        rank = min(max(self.rank, 0), result.n_directions - 1)
+        index = result.rank(rank, self.order)
+        start, stop = result.video_ranges[index]
+        angle = self.angle if np.isfinite(self.angle) else 0.0
+        return result, index, float(min(max(angle, start), stop))
+
+    def current_frame(self) -> np.ndarray:
+        """The stimulus shown now, ``cos θ x* + sin θ ρ w`` (float64, shape (h, w))."""
+        result, index, angle = self.selection()
+        return result.frame(index, angle)
+
+    def frame_png(self, size: int = 256) -> bytes:
+        """PNG of the current frame on its video's gray scale, enlarged without smoothing.
+
+        Parameters
+        ----------
+        size : int
+            Approximate length of the longer side in pixels (an integer multiple of the
+            stimulus size is used).
+        """
+        result, index, angle = self.selection()
+        gray = to_gray_bytes(result.frame(index, angle), result.gray_limit(index))
+        scale = max(1, size // max(gray.shape))
+        image = Image.fromarray(gray)
+        image = image.resize(
+            (gray.shape[1] * scale, gray.shape[0] * scale), Image.Resampling.NEAREST
+        )
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict, dict]:
+        """The widget view plus a PNG of the current frame for where widgets cannot run."""
+        data, metadata = super()._repr_mimebundle_(**kwargs)
+        try:
+            data["image/png"] = base64.b64encode(self.frame_png()).decode("ascii")
+        except RuntimeError as error:
+            data["text/plain"] = f"{data['text/plain']}\n{error}"
+        return data, metadata
+
+    # ---- static page ------------------------------------------------------------------
+    def to_html(self, path: str | os.PathLike, *, title: str = "Invariance explorer") -> Path:
+        """Write a standalone page whose rank, angle and play controls work without a kernel.
+
+        All units are analyzed first and embedded. The page loads three scripts from its
+        own folder (the widget HTML manager, require.js and anywidget), which are copied
+        beside it, so it needs no network. Every file is written atomically.
+
+        Parameters
+        ----------
+        path : path-like
+            The ``.html`` file to write; its folder must exist.
+        title : str
+            The page title.
+
+        Returns
+        -------
+        Path
+            The page written.
+        """
+        path = Path(path)
+        if not path.parent.is_dir():
+            raise FileNotFoundError(f"folder {str(path.parent)!r} does not exist; create it first")
+        self.analyze_all()
+        snippet = embed_snippet(
+            [self],
+            drop_defaults=False,
+            state=dependency_state([self], drop_defaults=False),
+            embed_url="embed-amd.js",
+            requirejs=False,
+            cors=False,
+        )
+        page = PAGE_TEMPLATE.format(title=html.escape(title), snippet=snippet)
+        for name in OFFLINE_FILES:
+            _write_atomic(path.parent / name, (STATIC / name).read_bytes())
+        _write_atomic(path, page.encode("utf-8"))
+        return path
+
+
+def _sources(network_or_results: Any) -> tuple[list[Invariances] | None, list | None]:
+    """Split the explorer's input into precomputed results or a network's units."""
+    if isinstance(network_or_results, Invariances):
+        network_or_results = [network_or_results]
+    if callable(getattr(network_or_results, "unit_types", None)):
+        units = list(network_or_results.unit_types())
+        if not units:
+            raise ValueError("the network has no units (unit_types() returned an empty list)")
+        return None, units
+    if isinstance(network_or_results, Sequence) and not isinstance(
+        network_or_results, (str, bytes)
+    ):
+        results = list(network_or_results)
+        if not results:
+            raise ValueError("network_or_results is empty: pass at least one Invariances")
+        for i, result in enumerate(results):
+            check_result(result, f"network_or_results[{i}]")
+        shapes = {result.shape for result in results}
+        if len(shapes) > 1:
+            raise ValueError(
+                f"all results must have the same stimulus shape, got {sorted(shapes)}; "
+                "explore results of different networks in separate explorers"
+            )
+        return results, None
+    raise TypeError(
+        "network_or_results must be a network (with unit_types()), an Invariances or a list of "
+        f"Invariances, got {type(network_or_results).__name__}"
+    )
