@@ -55,7 +55,7 @@ def pool_forward(H, P, eps):
 @njit(cache=True, parallel=True)
 def simple_backward(H, p, P):
     """Gradient of ``sum p`` with respect to the simple responses ``H``."""
-    N, M, L = H.shape[0], H.shape[1], H.shape[2]
+    N, M = H.shape[0], H.shape[1]
     G = p.shape[2]
     dH = np.zeros_like(H)
     for n in prange(N):
