@@ -148,11 +148,11 @@ def _run_analyze(args: argparse.Namespace) -> int:
     network = TiledCNN.load(args.weights)
     types = network.unit_types()
     chosen = select_units(len(types), args.units)
+    args.out.mkdir(parents=True, exist_ok=True)
     if not args.quiet:
         print(f"Analyzing {len(chosen)} unit types of {args.weights} ...", flush=True)
     results = analyze([types[i] for i in chosen], restarts=args.restarts, seed=args.seed,
                       progress=not args.quiet)  # fmt: skip
-    args.out.mkdir(parents=True, exist_ok=True)
     section = write_section(args.out, "units", f"{args.weights.name}: {network!r}", results,
                             featured=args.featured, fmt=args.format)  # fmt: skip
     index = write_index(args.out, f"Invariances of {args.weights.name}", [section])

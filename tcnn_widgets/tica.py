@@ -190,22 +190,25 @@ def _tica_batch(X, W, maps, rows, cols, counts, r, pool, eps, threads):
     for t in prange(threads):
         patches = np.zeros((phases, Q, C), dtype=np.float32)
         patches_t = np.zeros((phases, C, Q), dtype=np.float32)
-        h = np.zeros((maps, n, n), dtype=np.float32)
-        band = np.zeros((maps, n, G), dtype=np.float32)
-        inv = np.zeros((maps, G, G), dtype=np.float32)
+        responses = np.zeros((phases, Q, M), dtype=np.float32)
+        h = np.zeros((n, n, M), dtype=np.float32)
+        band = np.zeros((n, G, M), dtype=np.float32)
+        inv = np.zeros((G, G, M), dtype=np.float32)
         delta_t = np.zeros((phases, M, Q), dtype=np.float32)
         grad = np.zeros((phases, M, C), dtype=np.float32)
         done = 0
         for image in range(t, N, threads):
             _cut_patches(X[image], rows, cols, counts, r, patches, patches_t)
             for ph in range(phases):
-                _forward_phase(patches[ph], W[ph], rows[ph], cols[ph], counts[ph], h)
-            totals[t] += _pool(h, pool, eps, band, inv)
+                _forward_phase(patches[ph], W[ph], counts[ph], responses[ph])
+                for q in range(counts[ph]):
+                    h[rows[ph, q], cols[ph, q], :] = responses[ph, q, :]
+            totals[t] += _pool(h, maps, pool, eps, band, inv)
             _collect(h, inv, pool, band)
             for ph in range(phases):
-                for m in range(maps):
-                    for q in range(counts[ph]):
-                        delta_t[ph, m, q] = h[m, rows[ph, q], cols[ph, q]]
+                for q in range(counts[ph]):
+                    for m in range(maps):
+                        delta_t[ph, m, q] = h[rows[ph, q], cols[ph, q], m]
                 _backward_phase(delta_t[ph], patches_t[ph], grad[ph])
             done += 1
             if done % _FLUSH_EVERY == 0:
@@ -223,14 +226,16 @@ def _cut_patches(image, rows, cols, counts, r, patches, patches_t):
             i, j = rows[ph, q], cols[ph, q]
             for a in range(r):
                 for b in range(r):
-                    value = image[i + a, j + b]
-                    patches[ph, q, a * r + b] = value
-                    patches_t[ph, a * r + b, q] = value
+                    patches[ph, q, a * r + b] = image[i + a, j + b]
+        for a in range(r):
+            for b in range(r):
+                for q in range(counts[ph]):
+                    patches_t[ph, a * r + b, q] = image[rows[ph, q] + a, cols[ph, q] + b]
 
 
 @njit(cache=True, fastmath=True)
-def _forward_phase(P, W, rows, cols, count, h):
-    """``h[m, i, j] = P[q] . W[m]`` for the positions q of one phase, 4 x 2 at a time."""
+def _forward_phase(P, W, count, out):
+    """``out[q, m] = P[q] . W[m]`` for the positions of one phase, 4 x 2 at a time."""
     for q in range(0, count, 4):
         for m in range(0, W.shape[0], 2):
             a0 = np.float32(0.0)
@@ -256,65 +261,58 @@ def _forward_phase(P, W, rows, cols, count, h):
                 b1 += p1 * v
                 b2 += p2 * v
                 b3 += p3 * v
-            _put(h, m, rows, cols, q, count, a0, b0)
-            _put(h, m, rows, cols, q + 1, count, a1, b1)
-            _put(h, m, rows, cols, q + 2, count, a2, b2)
-            _put(h, m, rows, cols, q + 3, count, a3, b3)
-
-
-@njit(cache=True)
-def _put(h, m, rows, cols, q, count, first, second):
-    """Store the responses of maps m and m + 1 at position q, skipping padding."""
-    if q < count:
-        h[m, rows[q], cols[q]] = first
-        if m + 1 < h.shape[0]:
-            h[m + 1, rows[q], cols[q]] = second
+            out[q, m] = a0
+            out[q + 1, m] = a1
+            out[q + 2, m] = a2
+            out[q + 3, m] = a3
+            out[q, m + 1] = b0
+            out[q + 1, m + 1] = b1
+            out[q + 2, m + 1] = b2
+            out[q + 3, m + 1] = b3
 
 
 @njit(cache=True, fastmath=True)
-def _pool(h, pool, eps, band, inv):
-    """Sum of the pooling outputs of one image; stores their inverses in ``inv``."""
-    M, n, G = band.shape
-    for m in range(M):
-        for i in range(n):
-            for j in range(G):
-                s = np.float32(0.0)
-                for v in range(pool):
-                    s += h[m, i, j + v] * h[m, i, j + v]
-                band[m, i, j] = s
+def _pool(h, maps, pool, eps, band, inv):
+    """Sum of the pooling outputs of one image (first ``maps`` maps); 1/p goes to ``inv``."""
+    n, G = band.shape[0], band.shape[1]
+    band[:] = 0.0
+    for i in range(n):
+        for j in range(G):
+            for v in range(pool):
+                for m in range(maps):
+                    band[i, j, m] += h[i, j + v, m] * h[i, j + v, m]
     total = 0.0
-    for m in range(M):
-        for i in range(G):
-            for j in range(G):
+    for i in range(G):
+        for j in range(G):
+            for m in range(maps):
                 s = eps
                 for u in range(pool):
-                    s += band[m, i + u, j]
+                    s += band[i + u, j, m]
                 p = np.sqrt(s)
                 total += p
-                inv[m, i, j] = np.float32(1.0) / p
+                inv[i, j, m] = np.float32(1.0) / p
     return total
 
 
 @njit(cache=True, fastmath=True)
 def _collect(h, inv, pool, band):
     """Overwrite ``h`` with d(objective)/dh = h * (sum of 1/p over the pooling units holding it)."""
-    M, n, G = band.shape
-    for m in range(M):
-        for i in range(n):
-            for j in range(G):
-                s = np.float32(0.0)
-                for u in range(pool):
-                    if 0 <= i - u < G:
-                        s += inv[m, i - u, j]
-                band[m, i, j] = s
-    for m in range(M):
-        for i in range(n):
-            for j in range(n):
+    n, G, M = band.shape
+    band[:] = 0.0
+    for i in range(n):
+        for u in range(pool):
+            if 0 <= i - u < G:
+                for j in range(G):
+                    for m in range(M):
+                        band[i, j, m] += inv[i - u, j, m]
+    for i in range(n):
+        for j in range(n):
+            for m in range(M):
                 s = np.float32(0.0)
                 for v in range(pool):
                     if 0 <= j - v < G:
-                        s += band[m, i, j - v]
-                h[m, i, j] *= s
+                        s += band[i, j - v, m]
+                h[i, j, m] *= s
 
 
 @njit(cache=True, fastmath=True)
@@ -323,10 +321,21 @@ def _backward_phase(D, Pt, grad):
     Q = Pt.shape[1]
     for m in range(0, grad.shape[0], 2):
         for c in range(0, grad.shape[1], 4):
-            a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = np.float32(0.0)
+            a0 = np.float32(0.0)
+            a1 = np.float32(0.0)
+            a2 = np.float32(0.0)
+            a3 = np.float32(0.0)
+            b0 = np.float32(0.0)
+            b1 = np.float32(0.0)
+            b2 = np.float32(0.0)
+            b3 = np.float32(0.0)
             for q in range(Q):
-                d, e = D[m, q], D[m + 1, q]
-                p0, p1, p2, p3 = Pt[c, q], Pt[c + 1, q], Pt[c + 2, q], Pt[c + 3, q]
+                d = D[m, q]
+                e = D[m + 1, q]
+                p0 = Pt[c, q]
+                p1 = Pt[c + 1, q]
+                p2 = Pt[c + 2, q]
+                p3 = Pt[c + 3, q]
                 a0 += d * p0
                 a1 += d * p1
                 a2 += d * p2

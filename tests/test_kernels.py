@@ -9,8 +9,7 @@ from tcnn_widgets.units import PoolingUnit, Unit
 
 def reference_simple(X, W):
     """NumPy: H[n, m, i, j] = sum_ab W[m, i%k, j%k] * X[n, i:i+r, j:j+r]."""
-    N, S = X.shape[0], X.shape[1]
-    M, k, r = W.shape[0], W.shape[1], W.shape[3]
+    S, k, r = X.shape[1], W.shape[1], W.shape[3]
     L = S - r + 1
     patches = np.lib.stride_tricks.sliding_window_view(X, (r, r), axis=(1, 2))  # N,L,L,r,r
     tiled = W[:, np.arange(L)[:, None] % k, np.arange(L)[None, :] % k]  # M,L,L,r,r

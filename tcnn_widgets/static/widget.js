@@ -262,13 +262,13 @@ function formatNumber(value) {
 }
 
 // src/widget.css
-var widget_default = '/* InvarianceExplorer. Colours and sizes come from the JupyterLab theme variables\n   (light and dark), with system colours as fallbacks outside JupyterLab. */\n.tcnn-explorer {\n  --tcnn-text: var(--jp-ui-font-color1, CanvasText);\n  --tcnn-muted: var(--jp-ui-font-color2, GrayText);\n  --tcnn-background: var(--jp-layout-color1, Canvas);\n  --tcnn-panel: var(--jp-layout-color2, rgba(127, 127, 127, 0.12));\n  --tcnn-border: var(--jp-border-color2, rgba(127, 127, 127, 0.5));\n  --tcnn-accent: var(--jp-brand-color1, #1976d2);\n  --tcnn-accent-soft: var(--jp-brand-color3, rgba(25, 118, 210, 0.25));\n  --tcnn-warn: var(--jp-warn-color1, #f57c00);\n  --tcnn-error: var(--jp-error-color1, #d32f2f);\n  color: var(--tcnn-text);\n  background: var(--tcnn-background);\n  font-family: var(--jp-ui-font-family, system-ui, sans-serif);\n  font-size: var(--jp-ui-font-size1, 13px);\n  display: flex;\n  flex-direction: column;\n  gap: 0.75em;\n  padding: 0.5em;\n  max-width: 62em;\n}\n.tcnn-explorer .tcnn-top {\n  display: flex;\n  flex-wrap: wrap;\n  gap: 1em;\n  align-items: flex-start;\n}\n.tcnn-explorer .tcnn-frame {\n  width: 16em;\n  height: 16em;\n  image-rendering: pixelated;\n  border: 1px solid var(--tcnn-border);\n  background: var(--tcnn-panel);\n}\n.tcnn-explorer .tcnn-controls {\n  display: grid;\n  grid-template-columns: auto minmax(10em, 16em) auto;\n  gap: 0.4em 0.6em;\n  align-items: center;\n}\n.tcnn-explorer .tcnn-controls label,\n.tcnn-explorer .tcnn-controls .tcnn-row {\n  display: contents;\n}\n.tcnn-explorer input[type="range"] {\n  width: 100%;\n  accent-color: var(--tcnn-accent);\n}\n.tcnn-explorer .tcnn-switch-row {\n  grid-column: 1 / -1;\n  display: flex;\n  gap: 1em;\n  align-items: center;\n}\n.tcnn-explorer .tcnn-switch-row label {\n  display: inline-flex;\n  gap: 0.4em;\n  align-items: center;\n}\n.tcnn-explorer button {\n  font: inherit;\n  color: var(--tcnn-text);\n  background: var(--tcnn-panel);\n  border: 1px solid var(--tcnn-border);\n  border-radius: 3px;\n  padding: 0.2em 0.8em;\n  cursor: pointer;\n}\n.tcnn-explorer button:focus-visible,\n.tcnn-explorer input:focus-visible {\n  outline: 2px solid var(--tcnn-accent);\n  outline-offset: 2px;\n}\n.tcnn-explorer button[aria-pressed="true"] {\n  border-color: var(--tcnn-accent);\n}\n.tcnn-explorer output {\n  font-variant-numeric: tabular-nums;\n  min-width: 6em;\n}\n.tcnn-explorer .tcnn-readouts {\n  grid-column: 1 / -1;\n  display: grid;\n  grid-template-columns: auto auto;\n  gap: 0.15em 0.8em;\n  margin: 0;\n}\n.tcnn-explorer .tcnn-readouts dt {\n  color: var(--tcnn-muted);\n}\n.tcnn-explorer .tcnn-readouts dd {\n  margin: 0;\n  font-variant-numeric: tabular-nums;\n}\n.tcnn-explorer .tcnn-plots {\n  display: flex;\n  flex-wrap: wrap;\n  gap: 1em;\n}\n.tcnn-explorer .tcnn-plot {\n  width: 100%;\n  max-width: 28em;\n  height: auto;\n  overflow: visible;\n}\n.tcnn-explorer .tcnn-plot text {\n  fill: var(--tcnn-muted);\n  font-size: 10px;\n}\n.tcnn-explorer .tcnn-axis {\n  stroke: var(--tcnn-border);\n  stroke-width: 1;\n}\n.tcnn-explorer .tcnn-bar {\n  fill: var(--tcnn-muted);\n}\n.tcnn-explorer .tcnn-bar.tcnn-selected {\n  fill: var(--tcnn-accent);\n}\n.tcnn-explorer .tcnn-band {\n  fill: var(--tcnn-panel);\n  stroke: var(--tcnn-border);\n}\n.tcnn-explorer .tcnn-band.tcnn-selected {\n  fill: var(--tcnn-accent-soft);\n  stroke: var(--tcnn-accent);\n}\n.tcnn-explorer .tcnn-range {\n  fill: var(--tcnn-panel);\n}\n.tcnn-explorer .tcnn-curve {\n  fill: none;\n  stroke: var(--tcnn-accent);\n  stroke-width: 1.5;\n}\n.tcnn-explorer .tcnn-threshold {\n  stroke: var(--tcnn-warn);\n  stroke-dasharray: 4 3;\n}\n.tcnn-explorer .tcnn-marker {\n  stroke: var(--tcnn-text);\n}\n.tcnn-explorer .tcnn-dot {\n  fill: var(--tcnn-text);\n}\n.tcnn-explorer .tcnn-gallery {\n  display: flex;\n  flex-wrap: wrap;\n  gap: 0.3em;\n}\n.tcnn-explorer .tcnn-tile {\n  display: flex;\n  flex-direction: column;\n  align-items: center;\n  padding: 0.2em;\n  font-size: 0.85em;\n}\n.tcnn-explorer .tcnn-tile canvas {\n  width: 3.5em;\n  height: 3.5em;\n  image-rendering: pixelated;\n  background: var(--tcnn-panel);\n}\n.tcnn-explorer .tcnn-tile[aria-pressed="true"] {\n  outline: 2px solid var(--tcnn-accent);\n}\n.tcnn-explorer .tcnn-message:empty {\n  display: none;\n}\n.tcnn-explorer .tcnn-message {\n  padding: 0.5em;\n  border: 1px solid var(--tcnn-border);\n  white-space: pre-wrap;\n}\n.tcnn-explorer .tcnn-message.tcnn-error {\n  border-color: var(--tcnn-error);\n  color: var(--tcnn-error);\n}\n.tcnn-explorer.tcnn-not-ready .tcnn-display {\n  display: none;\n}\n';
+var widget_default = '/* InvarianceExplorer. Colours and sizes come from the JupyterLab theme variables\n   (light and dark), with system colours as fallbacks outside JupyterLab. */\n.tcnn-explorer {\n  --tcnn-text: var(--jp-ui-font-color1, CanvasText);\n  --tcnn-muted: var(--jp-ui-font-color2, GrayText);\n  --tcnn-background: var(--jp-layout-color1, Canvas);\n  --tcnn-panel: var(--jp-layout-color2, rgba(127, 127, 127, 0.12));\n  --tcnn-border: var(--jp-border-color2, rgba(127, 127, 127, 0.5));\n  --tcnn-accent: var(--jp-brand-color1, #1976d2);\n  --tcnn-accent-soft: var(--jp-brand-color3, rgba(25, 118, 210, 0.25));\n  --tcnn-warn: var(--jp-warn-color1, #f57c00);\n  --tcnn-error: var(--jp-error-color1, #d32f2f);\n  color: var(--tcnn-text);\n  background: var(--tcnn-background);\n  font-family: var(--jp-ui-font-family, system-ui, sans-serif);\n  font-size: var(--jp-ui-font-size1, 13px);\n  display: flex;\n  flex-direction: column;\n  gap: 0.75em;\n  padding: 0.5em;\n  max-width: 62em;\n}\n.tcnn-explorer .tcnn-top {\n  display: flex;\n  flex-wrap: wrap;\n  gap: 1em;\n  align-items: flex-start;\n}\n.tcnn-explorer .tcnn-frame {\n  width: 16em;\n  height: 16em;\n  image-rendering: pixelated;\n  border: 1px solid var(--tcnn-border);\n  background: var(--tcnn-panel);\n}\n.tcnn-explorer .tcnn-controls {\n  display: grid;\n  grid-template-columns: auto minmax(10em, 16em) auto;\n  gap: 0.4em 0.6em;\n  align-items: center;\n}\n.tcnn-explorer .tcnn-controls label,\n.tcnn-explorer .tcnn-controls .tcnn-row {\n  display: contents;\n}\n.tcnn-explorer input[type="range"] {\n  width: 100%;\n  accent-color: var(--tcnn-accent);\n}\n.tcnn-explorer .tcnn-switch-row {\n  grid-column: 1 / -1;\n  display: flex;\n  gap: 1em;\n  align-items: center;\n}\n.tcnn-explorer .tcnn-switch-row label {\n  display: inline-flex;\n  gap: 0.4em;\n  align-items: center;\n}\n.tcnn-explorer button {\n  font: inherit;\n  color: var(--tcnn-text);\n  background: var(--tcnn-panel);\n  border: 1px solid var(--tcnn-border);\n  border-radius: 3px;\n  padding: 0.2em 0.8em;\n  cursor: pointer;\n}\n.tcnn-explorer button:focus-visible,\n.tcnn-explorer input:focus-visible {\n  outline: 2px solid var(--tcnn-accent);\n  outline-offset: 2px;\n}\n.tcnn-explorer button[aria-pressed="true"] {\n  border-color: var(--tcnn-accent);\n}\n.tcnn-explorer output {\n  font-variant-numeric: tabular-nums;\n  min-width: 6em;\n}\n.tcnn-explorer .tcnn-readouts {\n  grid-column: 1 / -1;\n  display: grid;\n  grid-template-columns: auto auto;\n  gap: 0.15em 0.8em;\n  margin: 0;\n}\n.tcnn-explorer .tcnn-readouts dt {\n  color: var(--tcnn-muted);\n}\n.tcnn-explorer .tcnn-readouts dd {\n  margin: 0;\n  font-variant-numeric: tabular-nums;\n}\n.tcnn-explorer .tcnn-plots {\n  display: flex;\n  flex-wrap: wrap;\n  gap: 1em;\n}\n.tcnn-explorer .tcnn-plot {\n  width: 100%;\n  max-width: 28em;\n  height: auto;\n  overflow: visible;\n}\n.tcnn-explorer .tcnn-plot text {\n  fill: var(--tcnn-muted);\n  font-size: 10px;\n}\n.tcnn-explorer .tcnn-axis {\n  stroke: var(--tcnn-border);\n  stroke-width: 1;\n}\n.tcnn-explorer .tcnn-bar {\n  fill: var(--tcnn-muted);\n}\n.tcnn-explorer .tcnn-bar.tcnn-selected {\n  fill: var(--tcnn-accent);\n}\n.tcnn-explorer .tcnn-band {\n  fill: var(--tcnn-panel);\n}\n.tcnn-explorer .tcnn-band.tcnn-selected {\n  fill: var(--tcnn-accent-soft);\n}\n.tcnn-explorer .tcnn-bracket {\n  fill: none;\n  stroke: var(--tcnn-muted);\n}\n.tcnn-explorer .tcnn-bracket.tcnn-selected {\n  stroke: var(--tcnn-accent);\n}\n.tcnn-explorer .tcnn-plot text.tcnn-band-label.tcnn-selected {\n  fill: var(--tcnn-accent);\n}\n.tcnn-explorer .tcnn-range {\n  fill: var(--tcnn-panel);\n}\n.tcnn-explorer .tcnn-curve {\n  fill: none;\n  stroke: var(--tcnn-accent);\n  stroke-width: 1.5;\n}\n.tcnn-explorer .tcnn-threshold {\n  stroke: var(--tcnn-warn);\n  stroke-dasharray: 4 3;\n}\n.tcnn-explorer .tcnn-marker {\n  stroke: var(--tcnn-text);\n}\n.tcnn-explorer .tcnn-dot {\n  fill: var(--tcnn-text);\n}\n.tcnn-explorer .tcnn-gallery {\n  display: flex;\n  flex-wrap: wrap;\n  gap: 0.3em;\n}\n.tcnn-explorer .tcnn-tile {\n  display: flex;\n  flex-direction: column;\n  align-items: center;\n  padding: 0.2em;\n  font-size: 0.85em;\n}\n.tcnn-explorer .tcnn-tile canvas {\n  width: 3.5em;\n  height: 3.5em;\n  image-rendering: pixelated;\n  background: var(--tcnn-panel);\n}\n.tcnn-explorer .tcnn-tile[aria-pressed="true"] {\n  outline: 2px solid var(--tcnn-accent);\n}\n.tcnn-explorer .tcnn-message:empty {\n  display: none;\n}\n.tcnn-explorer .tcnn-message {\n  padding: 0.5em;\n  border: 1px solid var(--tcnn-border);\n  white-space: pre-wrap;\n}\n.tcnn-explorer .tcnn-message.tcnn-error {\n  border-color: var(--tcnn-error);\n  color: var(--tcnn-error);\n}\n.tcnn-explorer.tcnn-not-ready .tcnn-display {\n  display: none;\n}\n';
 
 // src/view.js
 var SVG = "http://www.w3.org/2000/svg";
 var PLOT_WIDTH = 320;
 var PLOT_HEIGHT = 150;
-var PLOT_BOX = { left: 46, top: 10, width: 264, height: 108 };
+var PLOT_BOX = { left: 46, top: 10, width: 264, height: 106 };
 function element(tag, attributes = {}, children = []) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
@@ -363,6 +363,7 @@ function renderExplorer({ model, el }) {
     if (frame.length !== data.size) frame = new Float64Array(data.size);
     frameInto(frame, data.stimulus, directionOf(data, index), data.radius, angle);
     paint(frameCanvas, frame, data.grayLimits[index], data.height, data.width);
+    Object.assign(frameCanvas.dataset, { unit: selection.unit, index, angle: String(angle) });
     frameCanvas.setAttribute("aria-label", `Stimulus of unit ${selection.unit}, rank ${selection.rank}, angle ${formatNumber(angle)} rad`);
   }
   function drawSpectrum() {
@@ -373,15 +374,15 @@ function renderExplorer({ model, el }) {
     spectrum.firstChild.textContent = "Curvature spectrum; click a bar to choose its rank";
     const selectedGroup = data.groups[index];
     for (const band of layout.bands) {
-      const selected = data.groups[layout.marks[band.first].index] === selectedGroup;
-      spectrum.append(svgElement("rect", {
-        class: selected ? "tcnn-band tcnn-selected" : "tcnn-band",
-        x: band.x0,
-        y: PLOT_BOX.top,
-        width: band.x1 - band.x0,
-        height: PLOT_BOX.height,
-        rx: 2
-      }));
+      const selected = data.groups[layout.marks[band.first].index] === selectedGroup ? " tcnn-selected" : "";
+      const middle = (band.x0 + band.x1) / 2;
+      const label = svgElement("text", { class: `tcnn-band-label${selected}`, x: middle, y: bottom + 13, "text-anchor": "middle" });
+      label.textContent = `×${band.members}`;
+      spectrum.append(
+        svgElement("rect", { class: `tcnn-band${selected}`, x: band.x0, y: PLOT_BOX.top, width: band.x1 - band.x0, height: PLOT_BOX.height }),
+        svgElement("path", { class: `tcnn-bracket${selected}`, d: `M${band.x0 + 1},${bottom + 1}v3H${band.x1 - 1}v-3` }),
+        label
+      );
     }
     const barWidth = Math.max(0.6, layout.step * 0.7);
     for (const mark of layout.marks) {
@@ -400,8 +401,7 @@ function renderExplorer({ model, el }) {
     const labels = [
       [PLOT_BOX.left - 4, layout.zeroY + 3, "end", "0"],
       [PLOT_BOX.left - 4, bottom, "end", formatNumber(layout.low)],
-      [PLOT_BOX.left, bottom + 14, "start", `curvature ν by rank, ${order} invariant first`],
-      [PLOT_BOX.left + PLOT_BOX.width, bottom + 28, "end", `shaded: degenerate groups (${layout.bands.length})`]
+      [PLOT_BOX.left, bottom + 26, "start", `curvature ν by rank (${order} invariant first); brackets: degenerate groups`]
     ];
     if (layout.high > 0) labels.push([PLOT_BOX.left - 4, PLOT_BOX.top + 8, "end", formatNumber(layout.high)]);
     for (const [x, y, anchor, text] of labels) {
@@ -435,9 +435,9 @@ function renderExplorer({ model, el }) {
       [PLOT_BOX.left - 4, PLOT_BOX.top + 8, "end", formatNumber(layout.values[1])],
       [PLOT_BOX.left - 4, bottom, "end", formatNumber(layout.values[0])],
       [PLOT_BOX.left + PLOT_BOX.width, layout.y(layout.thresholdValue) - 3, "end", `c·g* = ${formatNumber(layout.thresholdValue)}`],
-      [PLOT_BOX.left, bottom + 14, "start", formatNumber(layout.angles[0])],
-      [PLOT_BOX.left + PLOT_BOX.width, bottom + 14, "end", formatNumber(layout.angles[1])],
-      [PLOT_BOX.left + PLOT_BOX.width / 2, bottom + 28, "middle", "activation g(x(θ)) along the geodesic; θ in rad"]
+      [PLOT_BOX.left, bottom + 13, "start", formatNumber(layout.angles[0])],
+      [PLOT_BOX.left + PLOT_BOX.width, bottom + 13, "end", formatNumber(layout.angles[1])],
+      [PLOT_BOX.left + PLOT_BOX.width / 2, bottom + 26, "middle", "activation g(x(θ)) along the geodesic (θ in rad); shaded: video range"]
     ];
     for (const [x, y, anchor, text] of labels) {
       const node = svgElement("text", { x, y, "text-anchor": anchor });
@@ -463,7 +463,7 @@ function renderExplorer({ model, el }) {
       ["Activation g(x(θ))", `${formatNumber(activation)} (optimum g* = ${formatNumber(data.activation)})`],
       ["Curvature ν", formatNumber(data.curvatures[index])],
       ["Angle θ", `${formatNumber(angle)} rad, video range [${formatNumber(selection.start)}, ${formatNumber(selection.stop)}]`],
-      ["Rank", `${rank} of ${data.count - 1} (${order} invariant first)`],
+      ["Rank", `${rank} (0 to ${data.count - 1}, ${order} invariant first)`],
       ["Degenerate group", members > 1 ? `${members} directions share this curvature` : "none (unique curvature)"]
     ];
     readouts.replaceChildren(...rows.flatMap(([term, text]) => [element("dt", {}, [term]), element("dd", {}, [text])]));
