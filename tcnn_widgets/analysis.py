@@ -395,32 +395,51 @@ def video_ranges(
     along: np.ndarray,
     level: float,
     tolerance: float = 1e-12,
+    max_iter: int = 200,
 ) -> np.ndarray:
     """The first angles either side of 0 where the activation falls below ``level``.
 
     Brackets come from the activations ``along`` the angle grid; both ends of every
-    direction are then narrowed together by bisection to ``tolerance`` radians.
+    direction are then narrowed together by the Illinois variant of regula falsi
+    (which converges superlinearly and keeps a bracket) to ``tolerance`` radians.
     Where the activation never falls below ``level`` on a side, the range ends at
     the grid's end on that side.
     """
     zero = int(np.argmin(np.abs(angles)))
     sides = (np.arange(zero, -1, -1), np.arange(zero, len(angles)))  # [a] side, [b] side
-    inside = np.empty((len(directions), 2))  # activation >= level here
-    outside = np.empty((len(directions), 2))  # activation < level here (or the grid end)
-    found = np.zeros((len(directions), 2), dtype=bool)
+    shape = (len(directions), 2)
+    inside, outside = np.empty(shape), np.empty(shape)  # activation >= level / < level
+    f_in, f_out = np.zeros(shape), np.zeros(shape)  # activation - level there
+    found = np.zeros(shape, dtype=bool)
     for column, idx in enumerate(sides):
         below = along[:, idx] < level
         first = np.argmax(below, axis=1)
         found[:, column] = np.any(below, axis=1) & (first > 0)
+        before = np.maximum(first - 1, 0)
         outside[:, column] = np.where(found[:, column], angles[idx[first]], angles[idx[-1]])
-        inside[:, column] = angles[idx[np.maximum(first - 1, 0)]]
-    rows = np.flatnonzero(np.any(found, axis=1))
-    while rows.size and np.max(np.abs(outside - inside)[found]) > tolerance:
-        mid = 0.5 * (inside[rows] + outside[rows])
-        low = unit.geodesic_values(x, directions[rows], rho, mid) < level
-        move = found[rows]
-        outside[rows] = np.where(move & low, mid, outside[rows])
-        inside[rows] = np.where(move & ~low, mid, inside[rows])
+        inside[:, column] = angles[idx[before]]
+        f_out[:, column] = along[np.arange(len(along)), idx[first]] - level
+        f_in[:, column] = along[np.arange(len(along)), idx[before]] - level
+    last_moved = np.zeros(shape, dtype=np.int8)  # +1: outside end moved last, -1: inside
+    for _ in range(max_iter):
+        active = found & (np.abs(outside - inside) > tolerance)
+        rows = np.flatnonzero(np.any(active, axis=1))
+        if rows.size == 0:
+            break
+        a, b, fa, fb = inside[rows], outside[rows], f_in[rows], f_out[rows]
+        secant = b - fb * (b - a) / (fb - fa)
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        trial = np.where((secant > lo) & (secant < hi), secant, 0.5 * (a + b))
+        f = unit.geodesic_values(x, directions[rows], rho, trial) - level
+        move = active[rows]
+        low = move & (f < 0)
+        high = move & (f >= 0)
+        # Illinois: when the same end moves twice in a row, halve the other end's value
+        f_in[rows] = np.where(low & (last_moved[rows] == 1), 0.5 * fa, np.where(high, f, fa))
+        f_out[rows] = np.where(high & (last_moved[rows] == -1), 0.5 * fb, np.where(low, f, fb))
+        inside[rows] = np.where(high, trial, a)
+        outside[rows] = np.where(low, trial, b)
+        last_moved[rows] = np.where(low, 1, np.where(high, -1, last_moved[rows]))
     return outside
 
 

@@ -36,7 +36,7 @@ _SCALAR_FIELDS = {
 }
 
 
-@dataclass
+@dataclass(repr=False)
 class Invariances:
     """The optimal stimulus of a unit and its invariances (METHOD sections 4 to 7).
 
@@ -127,6 +127,14 @@ class Invariances:
                     f"expected {shape} for a {h} x {w} stimulus"
                 )
 
+    def __repr__(self) -> str:
+        return (
+            f"Invariances(name={self.name!r}, shape={self.shape}, activation={self.activation:.6g}, "
+            f"curvatures=[{self.curvatures[0]:.4g} .. {self.curvatures[-1]:.4g}], "
+            f"groups={len(np.unique(self.groups))}, is_maximum={self.is_maximum}, "
+            f"residual={self.residual:.2g}, seed={self.seed})"
+        )
+
     # ---- derived quantities ------------------------------------------------------
     @property
     def shape(self) -> tuple[int, int]:
@@ -181,6 +189,19 @@ class Invariances:
     def group_members(self, rank: int) -> np.ndarray:
         """Ranks of all directions degenerate with the given one (itself included)."""
         return np.flatnonzero(self.groups == self.groups[self.rank(rank)])
+
+    # ---- notebook display ----------------------------------------------------------
+    def _repr_png_(self) -> bytes:
+        """Rich PNG: optimal stimulus, curvature spectrum and invariance strips."""
+        from .display import invariances_png  # display reads results: import on use
+
+        return invariances_png(self)
+
+    def _repr_html_(self) -> str:
+        """Animated HTML player of the invariance videos (no kernel, no network)."""
+        from .display import invariances_html
+
+        return invariances_html(self)
 
     # ---- storage -----------------------------------------------------------------
     def to_arrays(self, prefix: str = "") -> dict[str, np.ndarray]:

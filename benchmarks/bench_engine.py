@@ -1,0 +1,127 @@
+"""Engine benchmark: FD Hessian, analysis of all unit types, a 32 x 32 unit, cold start.
+
+Run: ``python benchmarks/bench_engine.py``. Prints a table; every ratio compares
+against a reference measured in the same run. Not a test: numbers vary with load.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from tcnn_widgets import PoolingUnit, TiledCNN, analyze
+
+
+def best_time(function, repeat: int = 7, number: int = 1) -> float:
+    """Best of ``repeat`` timings of ``number`` calls, in seconds per call."""
+    best = np.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            function()
+        best = min(best, (time.perf_counter() - start) / number)
+    return best
+
+
+def numpy_fd_hessian(unit: PoolingUnit, x: np.ndarray, step: float) -> np.ndarray:
+    """Plain NumPy central differences of the gradient, one column at a time."""
+    A = unit.quadratic_matrix()
+    x = x.ravel()
+
+    def grad(y):
+        Ay = A @ y
+        return Ay / np.sqrt(unit.eps + y @ Ay)
+
+    H = np.empty((x.size, x.size))
+    for i in range(x.size):
+        e = np.zeros(x.size)
+        e[i] = step
+        H[:, i] = (grad(x + e) - grad(x - e)) / (2 * step)
+    return H
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
+def bench_hessian(rows: list) -> None:
+    net = TiledCNN.random(seed=0)
+    unit = net.unit(3, 0, 1)
+    x = analyze(unit, seed=0).stimulus
+    exact = unit.hessian(x)
+    numba_time = best_time(lambda: unit.fd_hessian(x, 1e-5), number=200)
+    numpy_time = best_time(lambda: numpy_fd_hessian(unit, x, 1e-5), number=5)
+    exact_time = best_time(lambda: unit.hessian(x), number=50)
+    fd = unit.fd_hessian(x, 1e-5)
+    error = relative_error((fd + fd.T) / 2, exact)
+    rows.append(("FD Hessian, seed unit (n=100), Numba", f"{numba_time * 1e6:.0f} us",
+                 f"{numpy_time / numba_time:.0f}x faster than NumPy loop; rel. error {error:.1e}; "
+                 "target < 130 us"))
+    rows.append(("FD Hessian, NumPy column loop (reference)", f"{numpy_time * 1e6:.0f} us", ""))
+    rows.append(("Exact Hessian, closed form (NumPy)", f"{exact_time * 1e6:.0f} us",
+                 f"Numba FD = {numba_time / exact_time:.2f}x closed form"))
+
+
+def bench_all_units(rows: list) -> None:
+    net = TiledCNN.random(seed=0)
+    units = net.unit_types()
+    analyze(units[:2], seed=0, progress=False)  # warm the JIT
+    seconds = best_time(lambda: analyze(units, restarts=8, seed=1, progress=False), repeat=3)
+    one_unit = best_time(lambda: analyze(units[0], seed=1), repeat=5)
+    rows.append(("Analysis of 64 unit types (8 starts, warm)", f"{seconds:.3f} s",
+                 f"{seconds / 64 * 1e3:.1f} ms per unit; target < 0.5 s"))
+    rows.append(("  one unit alone (reference)", f"{one_unit * 1e3:.1f} ms",
+                 f"64 units = {seconds / one_unit:.0f}x one unit"))
+
+
+def bench_whole_image(rows: list) -> None:
+    rng = np.random.default_rng(0)
+    unit = PoolingUnit(rng.standard_normal((3, 3, 30, 30)) / 30, eps=1e-4, name="32x32 unit")
+    analyze(unit, seed=0)  # warm
+    seconds = best_time(lambda: analyze(unit, seed=1), repeat=2)
+    fd = best_time(lambda: unit.fd_hessian(unit.check_input(np.ones((32, 32))), 1e-5), repeat=3)
+    rows.append(("Analysis of a unit on a 32 x 32 image (n=1024)", f"{seconds:.2f} s",
+                 f"of which FD Hessian {fd * 1e3:.1f} ms per evaluation"))
+
+
+COLD_START = """
+import time
+start = time.perf_counter()
+import tcnn_widgets
+net = tcnn_widgets.TiledCNN.random(seed=0)
+tcnn_widgets.analyze(net.unit(0, 0, 0), seed=0)
+print(time.perf_counter() - start)
+"""
+
+
+def bench_cold_start(rows: list) -> None:
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        times = []
+        for _ in range(3):
+            out = subprocess.run([sys.executable, "-c", COLD_START], env=env, check=True,
+                                 capture_output=True, text=True)
+            times.append(float(out.stdout.strip()))
+    rows.append(("Cold start, empty Numba cache (import -> 1st unit)", f"{times[0]:.2f} s", ""))
+    rows.append(("Cold start, warm Numba cache", f"{min(times[1:]):.2f} s",
+                 f"{times[0] / min(times[1:]):.1f}x faster than empty cache; target < 3 s"))
+
+
+def main() -> None:
+    rows: list[tuple[str, str, str]] = []
+    for bench in (bench_hessian, bench_all_units, bench_whole_image, bench_cold_start):
+        bench(rows)
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measurement':<{width}}  {'time':>10}  notes")
+    for name, value, note in rows:
+        print(f"{name:<{width}}  {value:>10}  {note}")
+    print(f"(load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+
+
+if __name__ == "__main__":
+    main()
