@@ -10,6 +10,7 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from .results import Invariances
+from .sphere import evaluate, optimal_stimulus, retract, tangent_basis
 from .units import CallableUnit, Unit
 
 
@@ -176,7 +177,9 @@ def unit_seeds(seed: int, count: int) -> list[int]:
 def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
     """Analyze one unit with explicit settings and seed (the work behind :func:`analyze`)."""
     rng = np.random.default_rng(seed)
-    x, start_activations = optimal_stimulus(unit, settings, rng)
+    x, start_activations = optimal_stimulus(
+        unit, settings.radius, settings.restarts, settings.max_iter, rng
+    )
     x, H, asymmetry, method = polish(unit, x, settings)
     value, gradient = unit.values_and_grads(x[None])
     activation, gradient = float(value[0]), gradient[0].ravel()
@@ -212,54 +215,6 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
 
 
 # ---- optimal stimulus (METHOD section 4) -------------------------------------------
-
-
-def optimal_stimulus(
-    unit: Unit, settings: Settings, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Riemannian gradient ascent on the sphere from several random starts.
-
-    All starts move together (one batched evaluation per step). Steps follow the
-    Barzilai-Borwein rule, halved until the activation rises enough (Armijo);
-    the point is retracted to the sphere after each step.
-
-    Returns
-    -------
-    best : ndarray, shape (h, w)
-        The best point found.
-    activations : ndarray, shape (restarts,)
-        The activation reached from each start.
-    """
-    rho, shape = settings.radius, unit.shape
-    X = rng.standard_normal((settings.restarts, shape[0] * shape[1]))
-    X *= rho / np.linalg.norm(X, axis=1, keepdims=True)
-    values, G = evaluate(unit, X)
-    if np.all(norms(G) <= 1e-300):
-        raise ValueError(
-            f"the unit's gradient is zero at all {settings.restarts} random starts: a constant "
-            "unit has no optimal stimulus (check the unit or its gradient function)"
-        )
-    R = tangent(G, X, rho)
-    step = 0.1 * rho / np.maximum(norms(R), 1e-300)
-    for _ in range(settings.max_iter):
-        size = norms(R)
-        active = size > 1e-6 * np.maximum(norms(G), 1e-300)  # polish() does the rest
-        if not np.any(active):
-            break
-        trial = retract(X + step[:, None] * R, rho)
-        trial_values, trial_G = evaluate(unit, trial)
-        trial_R = tangent(trial_G, trial, rho)
-        accept = active & (trial_values >= values + 1e-4 * step * size**2)
-        s, y = trial - X, trial_R - R
-        sy, ss = rowdot(s, y), rowdot(s, s)
-        barzilai_borwein = np.where(sy < 0, ss / np.maximum(-sy, 1e-300), 2 * step)
-        step = np.where(accept, barzilai_borwein, np.where(active, 0.5 * step, step))
-        step = np.clip(step, 1e-12 * rho, 1e6 * rho)
-        keep = accept[:, None]
-        X, G, R = np.where(keep, trial, X), np.where(keep, trial_G, G), np.where(keep, trial_R, R)
-        values = np.where(accept, trial_values, values)
-    best = int(np.argmax(values))
-    return X[best].reshape(shape), values.copy()
 
 
 def polish(
@@ -331,19 +286,6 @@ def hessian_at(unit: Unit, x: np.ndarray, settings: Settings) -> tuple[np.ndarra
 # ---- invariances (METHOD section 6) ------------------------------------------------
 
 
-def tangent_basis(x: np.ndarray) -> np.ndarray:
-    """An orthonormal basis B (n, n - 1) of the tangent plane ``{v : v . x = 0}``.
-
-    The last n - 1 columns of the Householder reflection that maps the first
-    coordinate axis onto the direction of x.
-    """
-    u = x / np.linalg.norm(x)
-    v = u.copy()
-    v[0] += 1.0 if u[0] >= 0 else -1.0
-    Q = np.eye(u.size) - 2.0 * np.outer(v, v) / (v @ v)
-    return Q[:, 1:]
-
-
 def tangent_eigen(H: np.ndarray, x: np.ndarray, mu: float) -> tuple[np.ndarray, np.ndarray]:
     """Curvatures ``eig(B^T H B) - mu`` (descending) and their directions as images.
 
@@ -401,7 +343,9 @@ def video_ranges(
 
     Brackets come from the activations ``along`` the angle grid; both ends of every
     direction are then narrowed together by the Illinois variant of regula falsi
-    (which converges superlinearly and keeps a bracket) to ``tolerance`` radians.
+    (which converges superlinearly and keeps a bracket) until the bracket is narrower
+    than ``tolerance`` radians or the activation at the estimate equals ``level`` to
+    1e-13 relative.
     Where the activation never falls below ``level`` on a side, the range ends at
     the grid's end on that side.
     """
@@ -421,8 +365,10 @@ def video_ranges(
         f_out[:, column] = along[np.arange(len(along)), idx[first]] - level
         f_in[:, column] = along[np.arange(len(along)), idx[before]] - level
     last_moved = np.zeros(shape, dtype=np.int8)  # +1: outside end moved last, -1: inside
+    estimate, residual = outside.copy(), np.full(shape, np.inf)
     for _ in range(max_iter):
         active = found & (np.abs(outside - inside) > tolerance)
+        active &= residual > 1e-13 * abs(level)
         rows = np.flatnonzero(np.any(active, axis=1))
         if rows.size == 0:
             break
@@ -440,41 +386,12 @@ def video_ranges(
         inside[rows] = np.where(high, trial, a)
         outside[rows] = np.where(low, trial, b)
         last_moved[rows] = np.where(low, 1, np.where(high, -1, last_moved[rows]))
-    return outside
+        estimate[rows] = np.where(move, trial, estimate[rows])
+        residual[rows] = np.where(move, np.abs(f), residual[rows])
+    return estimate
 
 
 # ---- small helpers -----------------------------------------------------------------
-
-
-def evaluate(unit: Unit, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Activations (N,) and flat gradients (N, n) at flat points X (N, n)."""
-    values, grads = unit.values_and_grads(X.reshape(len(X), *unit.shape))
-    return np.asarray(values, dtype=np.float64), grads.reshape(len(X), -1)
-
-
-def evaluate_values(unit: Unit, X: np.ndarray) -> np.ndarray:
-    """Activations (N,) at flat points X (N, n)."""
-    return np.asarray(unit.values(X.reshape(len(X), *unit.shape)), dtype=np.float64)
-
-
-def rowdot(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Dot product of each row of A with the same row of B."""
-    return np.einsum("ij,ij->i", A, B)
-
-
-def norms(A: np.ndarray) -> np.ndarray:
-    """Euclidean norm of each row."""
-    return np.sqrt(rowdot(A, A))
-
-
-def tangent(G: np.ndarray, X: np.ndarray, rho: float) -> np.ndarray:
-    """Tangent part ``G - (x . G / rho^2) x`` of each row's gradient."""
-    return G - (rowdot(X, G) / rho**2)[:, None] * X
-
-
-def retract(X: np.ndarray, rho: float) -> np.ndarray:
-    """Rows of X scaled back onto the sphere of radius rho."""
-    return X * (rho / norms(X))[:, None]
 
 
 def max_abs(values: np.ndarray) -> float:

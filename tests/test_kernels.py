@@ -162,3 +162,42 @@ def test_kernels_accept_a_single_pooling_unit_built_by_hand():
     x = np.random.default_rng(1).standard_normal((4, 4))
     values = kernels.unit_values(unit.filters, 0.0, x[None])
     assert np.isclose(values[0], unit_reference(unit, x)[0])
+
+
+def test_ascent_kernels_match_numpy_reference():
+    """One step of the batched sphere ascent, against the same step written in NumPy."""
+    from tcnn_widgets.sphere import ascent_accept, ascent_propose, evaluate, retract, tangent
+
+    net = TiledCNN.random(maps=4, tile=2, field=3, pool=2, image_size=6, seed=0)
+    unit = net.unit(1, 0, 0)
+    rng = np.random.default_rng(0)
+    rho = 1.3
+    X = retract(rng.standard_normal((6, 16)), rho)
+    values, G = evaluate(unit, X)
+    R = tangent(G, X, rho)
+    R[5] = 0.0  # a converged start stays put
+    step = rng.uniform(0.01, 3.0, 6)
+    values[0] = 1e9  # no trial can beat this: start 0 takes the rejection branch
+
+    # NumPy reference
+    active = np.linalg.norm(R, axis=1) > 1e-6 * np.linalg.norm(G, axis=1)
+    trial = retract(X + (step * active)[:, None] * R, rho)
+    trial_values, trial_G = evaluate(unit, trial)
+    trial_R = tangent(trial_G, trial, rho)
+    accept = active & (trial_values >= values + 1e-4 * step * np.sum(R**2, axis=1))
+    s, y = trial - X, trial_R - R
+    sy, ss = np.sum(s * y, axis=1), np.sum(s * s, axis=1)
+    bb = np.where(sy < 0, ss / np.where(sy < 0, -sy, 1.0), 2 * step)
+    new_step = np.where(accept, bb, np.where(active, 0.5 * step, step))
+    new_step = np.clip(new_step, 1e-12 * rho, 1e6 * rho)
+    new_X = np.where(accept[:, None], trial, X)
+
+    got_trial, got_active = np.empty_like(X), np.empty(6, dtype=bool)
+    assert ascent_propose(X, G, R, step, rho, 1e-6, got_trial, got_active) == active.sum()
+    np.testing.assert_array_equal(got_active, active)
+    np.testing.assert_allclose(got_trial, trial, rtol=1e-14, atol=1e-15)
+    assert accept.any() and (active & ~accept).any()  # both branches are exercised
+    ascent_accept(X, values, G, R, step, got_trial, trial_values, trial_G, got_active, rho)
+    np.testing.assert_allclose(X, new_X, rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(step, np.where(active, new_step, step), rtol=1e-12)
+    np.testing.assert_allclose(R[accept], trial_R[accept], rtol=1e-12, atol=1e-15)

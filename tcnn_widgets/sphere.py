@@ -1,0 +1,154 @@
+"""Geometry of the sphere ``||x|| = rho`` and the search for a unit's optimal stimulus.
+
+METHOD section 4. Points are flat float64 rows; ``evaluate`` adapts them to a unit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .units import Unit
+
+
+def optimal_stimulus(
+    unit: Unit, radius: float, restarts: int, max_iter: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Riemannian gradient ascent on the sphere from several random starts.
+
+    All starts move together (one batched evaluation of the unit per step). Each
+    start steps along its tangent gradient with a Barzilai-Borwein step, halved until
+    the activation rises enough (Armijo), and is retracted to the sphere. A start
+    stops once its tangent gradient is below 1e-6 of its gradient; the best start is
+    then refined by Newton steps (``analysis.polish``).
+
+    Parameters
+    ----------
+    unit : Unit
+    radius : float
+        Sphere radius rho.
+    restarts : int
+        Number of random starts.
+    max_iter : int
+        Iteration limit.
+    rng : numpy.random.Generator
+        Source of the starts.
+
+    Returns
+    -------
+    best : ndarray, shape (h, w)
+        The best point found.
+    activations : ndarray, shape (restarts,)
+        The activation reached from each start.
+    """
+    X = retract(rng.standard_normal((restarts, unit.shape[0] * unit.shape[1])), radius)
+    values, G = evaluate(unit, X)
+    if np.all(norms(G) <= 1e-300):
+        raise ValueError(
+            f"the unit's gradient is zero at all {restarts} random starts: a constant "
+            "unit has no optimal stimulus (check the unit or its gradient function)"
+        )
+    R = tangent(G, X, radius)
+    step = 0.1 * radius / np.maximum(norms(R), 1e-300)
+    trial = np.empty_like(X)
+    active = np.empty(restarts, dtype=np.bool_)
+    for _ in range(max_iter):
+        if ascent_propose(X, G, R, step, radius, 1e-6, trial, active) == 0:
+            break
+        trial_values, trial_G = evaluate(unit, trial)
+        ascent_accept(X, values, G, R, step, trial, trial_values, trial_G, active, radius)
+    return X[int(np.argmax(values))].reshape(unit.shape), values.copy()
+
+
+@njit(cache=True)
+def ascent_propose(X, G, R, step, rho, tolerance, trial, active):
+    """Fill ``trial`` with the retracted step ``X + step R`` of each active start.
+
+    A start is active while ``||R|| > tolerance ||G||``; inactive rows of ``trial``
+    are copies of ``X``. Returns the number of active starts.
+    """
+    count = 0
+    for i in range(X.shape[0]):
+        rr, gg = 0.0, 0.0
+        for j in range(X.shape[1]):
+            rr += R[i, j] ** 2
+            gg += G[i, j] ** 2
+        active[i] = np.sqrt(rr) > tolerance * max(np.sqrt(gg), 1e-300)
+        count += active[i]
+        t = step[i] if active[i] else 0.0
+        nn = 0.0
+        for j in range(X.shape[1]):
+            trial[i, j] = X[i, j] + t * R[i, j]
+            nn += trial[i, j] ** 2
+        scale = rho / np.sqrt(nn)
+        for j in range(X.shape[1]):
+            trial[i, j] *= scale
+    return count
+
+
+@njit(cache=True)
+def ascent_accept(X, values, G, R, step, trial, trial_values, trial_G, active, rho):
+    """Accept or reject each active start's trial point, and choose its next step.
+
+    Accept when the activation rose by at least ``1e-4 step ||R||^2`` (Armijo); the
+    next step is then the Barzilai-Borwein ``s.s / -(s.y)`` (s the move, y the change
+    of tangent gradient), or twice the step where the curvature is not negative.
+    On rejection the step is halved. Updates X, values, G, R and step in place.
+    """
+    n = X.shape[1]
+    trial_R = np.empty(n)
+    for i in range(X.shape[0]):
+        if not active[i]:
+            continue
+        xg, rr = 0.0, 0.0
+        for j in range(n):
+            xg += trial[i, j] * trial_G[i, j]
+            rr += R[i, j] ** 2
+        if trial_values[i] >= values[i] + 1e-4 * step[i] * rr:
+            sy, ss = 0.0, 0.0
+            for j in range(n):
+                trial_R[j] = trial_G[i, j] - xg / rho**2 * trial[i, j]
+                s = trial[i, j] - X[i, j]
+                sy += s * (trial_R[j] - R[i, j])
+                ss += s * s
+            new_step = ss / -sy if sy < 0 else 2.0 * step[i]
+            for j in range(n):
+                X[i, j], G[i, j], R[i, j] = trial[i, j], trial_G[i, j], trial_R[j]
+            values[i] = trial_values[i]
+        else:
+            new_step = 0.5 * step[i]
+        step[i] = min(max(new_step, 1e-12 * rho), 1e6 * rho)
+
+
+def tangent_basis(x: np.ndarray) -> np.ndarray:
+    """An orthonormal basis B (n, n - 1) of the tangent plane ``{v : v . x = 0}``.
+
+    The last n - 1 columns of the Householder reflection that maps the first
+    coordinate axis onto the direction of x.
+    """
+    u = x / np.linalg.norm(x)
+    v = u.copy()
+    v[0] += 1.0 if u[0] >= 0 else -1.0
+    Q = np.eye(u.size) - 2.0 * np.outer(v, v) / (v @ v)
+    return Q[:, 1:]
+
+
+def evaluate(unit: Unit, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Activations (N,) and flat gradients (N, n) at flat points X (N, n)."""
+    values, grads = unit.values_and_grads(X.reshape(len(X), *unit.shape))
+    return np.asarray(values, dtype=np.float64), grads.reshape(len(X), -1)
+
+
+def norms(A: np.ndarray) -> np.ndarray:
+    """Euclidean norm of each row."""
+    return np.sqrt(np.einsum("ij,ij->i", A, A))
+
+
+def tangent(G: np.ndarray, X: np.ndarray, rho: float) -> np.ndarray:
+    """Tangent part ``G - (x . G / rho^2) x`` of each row's gradient."""
+    return G - (np.einsum("ij,ij->i", X, G) / rho**2)[:, None] * X
+
+
+def retract(X: np.ndarray, rho: float) -> np.ndarray:
+    """Rows of X scaled back onto the sphere of radius rho."""
+    return X * (rho / norms(X))[:, None]
