@@ -9,6 +9,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from .naming import name_directions
 from .results import Invariances
 from .sphere import evaluate, optimal_stimulus, retract, tangent_basis
 from .units import CallableUnit, Unit
@@ -191,6 +192,7 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
     angles = np.linspace(-settings.max_angle, settings.max_angle, settings.angles)
     along = geodesic_activations(unit, x, directions, rho, angles)
     ranges = video_ranges(unit, x, directions, rho, angles, along, settings.threshold * activation)
+    labels, fractions = name_directions(x, directions)
     return Invariances(
         stimulus=x,
         activation=activation,
@@ -211,6 +213,8 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
         seed=seed,
         is_maximum=bool(np.all(curvatures <= settings.degeneracy_tol * max_abs(curvatures))),
         name=getattr(unit, "name", "") or "",
+        labels=labels,
+        label_fractions=fractions,
     )
 
 

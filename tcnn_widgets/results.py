@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .grayscale import interval_abs_max
+from .naming import name_directions
 from .storage import load_npz, save_npz_atomic
 
 _ARRAY_FIELDS = {
@@ -22,6 +23,7 @@ _ARRAY_FIELDS = {
     "hessian": "f",
     "start_activations": "f",
 }
+_OPTIONAL_ARRAY_FIELDS = {"labels": "U", "label_fractions": "f"}
 _SCALAR_FIELDS = {
     "activation": "f",
     "mu": "f",
@@ -87,6 +89,13 @@ class Invariances:
         False when some curvature is positive: x* is then not a local maximum.
     name : str
         A human-readable name of the unit, e.g. ``"map 3, row 0, col 1"``.
+    labels : ndarray of str, shape (n - 1,)
+        Each direction named "translation", "rotation", "scale" or "other"
+        (METHOD section 9, :func:`tcnn_widgets.naming.name_directions`); computed
+        from the stimulus and directions when not given.
+    label_fractions : ndarray, shape (n - 1, 3)
+        The fraction of each direction's energy explained by the translation,
+        rotation and scale generators.
     """
 
     stimulus: np.ndarray
@@ -108,10 +117,14 @@ class Invariances:
     seed: int
     is_maximum: bool
     name: str = ""
+    labels: np.ndarray | None = None
+    label_fractions: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         h, w = np.shape(self.stimulus)
         n = h * w
+        if self.labels is None or self.label_fractions is None:
+            self.labels, self.label_fractions = name_directions(self.stimulus, self.directions)
         expected = {
             "curvatures": (n - 1,),
             "directions": (n - 1, h, w),
@@ -119,6 +132,8 @@ class Invariances:
             "video_ranges": (n - 1, 2),
             "geodesic_activations": (n - 1, len(self.geodesic_angles)),
             "hessian": (n, n),
+            "labels": (n - 1,),
+            "label_fractions": (n - 1, 3),
         }
         for field, shape in expected.items():
             if np.shape(getattr(self, field)) != shape:
@@ -225,6 +240,13 @@ class Invariances:
                 if value.shape != ():
                     raise ValueError(f"stored {key!r} should be a scalar, has shape {value.shape}")
                 value = value.item()
+            values[field] = value
+        for field, kind in _OPTIONAL_ARRAY_FIELDS.items():  # files written before naming
+            value = arrays.get(prefix + field)
+            if value is not None and np.asarray(value).dtype.kind not in kind:
+                raise ValueError(
+                    f"stored {prefix + field!r} has dtype {value.dtype}, expected {kind!r}"
+                )
             values[field] = value
         return cls(**values)
 

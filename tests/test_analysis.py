@@ -222,6 +222,8 @@ def test_save_and_load_round_trip(tmp_path):
     loaded = Invariances.load(tmp_path / "one.npz")
     assert loaded.name == results[0].name and loaded.seed == results[0].seed
     np.testing.assert_array_equal(loaded.directions, results[0].directions)
+    np.testing.assert_array_equal(loaded.labels, results[0].labels)
+    np.testing.assert_array_equal(loaded.label_fractions, results[0].label_fractions)
     save_results(tmp_path / "all.npz", results)
     again = load_results(tmp_path / "all.npz")
     assert [r.name for r in again] == [r.name for r in results]
