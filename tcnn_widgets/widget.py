@@ -146,6 +146,22 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def write_offline_scripts(folder: str | os.PathLike) -> None:
+    """Copy the scripts that static widget pages load from their own folder.
+
+    A page written by :meth:`InvarianceExplorer.to_html`, or a notebook exported with
+    ``jupyter nbconvert --to html --HTMLExporter.require_js_url=require.js
+    --HTMLExporter.widget_renderer_url=embed-amd.js``, then works with no network.
+
+    Parameters
+    ----------
+    folder : path-like
+        The folder of the HTML page.
+    """
+    for name in OFFLINE_FILES:
+        _write_atomic(Path(folder) / name, (STATIC / name).read_bytes())
+
+
 class InvarianceExplorer(anywidget.AnyWidget):
     """Explore the optimal stimuli and invariances of units in a notebook.
 
@@ -230,6 +246,12 @@ class InvarianceExplorer(anywidget.AnyWidget):
             raise ValueError(f"order must be 'most' or 'least', got {proposal['value']!r}")
         return proposal["value"]
 
+    @traitlets.validate("angle")
+    def _validate_angle(self, proposal: dict) -> float:
+        if not np.isfinite(proposal["value"]):
+            raise ValueError(f"angle must be a finite number of radians, got {proposal['value']!r}")
+        return proposal["value"]
+
     @traitlets.observe("unit")
     def _unit_changed(self, change: dict) -> None:
         self._ensure_analyzed(change["new"])
@@ -299,8 +321,7 @@ class InvarianceExplorer(anywidget.AnyWidget):
         rank = min(max(self.rank, 0), result.n_directions - 1)
         index = result.rank(rank, self.order)
         start, stop = result.video_ranges[index]
-        angle = self.angle if np.isfinite(self.angle) else 0.0
-        return result, index, float(min(max(angle, start), stop))
+        return result, index, float(min(max(self.angle, start), stop))
 
     def current_frame(self) -> np.ndarray:
         """The stimulus shown now, ``cos θ x* + sin θ ρ w`` (float64, shape (h, w))."""
@@ -369,8 +390,7 @@ class InvarianceExplorer(anywidget.AnyWidget):
             cors=False,
         )
         page = PAGE_TEMPLATE.format(title=html.escape(title), snippet=snippet)
-        for name in OFFLINE_FILES:
-            _write_atomic(path.parent / name, (STATIC / name).read_bytes())
+        write_offline_scripts(path.parent)
         _write_atomic(path, page.encode("utf-8"))
         return path
 

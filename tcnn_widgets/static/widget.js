@@ -155,7 +155,8 @@ function resolveSelection(units, values, decode = decodeUnit) {
   const order = clampOrder(values.order);
   const record = units[unit];
   if (record == null) {
-    return { status: "pending", unit, order, message: `Analyzing unit ${unit}…` };
+    const message = `Analyzing unit ${unit}… (this needs a running kernel: a static page holds only the units analyzed before it was saved)`;
+    return { status: "pending", unit, order, message };
   }
   const label = record.name ? `unit ${unit} (${record.name})` : `unit ${unit}`;
   if (record.error) {
@@ -262,7 +263,7 @@ function formatNumber(value) {
 }
 
 // src/widget.css
-var widget_default = '/* InvarianceExplorer. Colours and sizes come from the JupyterLab theme variables\n   (light and dark), with system colours as fallbacks outside JupyterLab. */\n.tcnn-explorer {\n  --tcnn-text: var(--jp-ui-font-color1, CanvasText);\n  --tcnn-muted: var(--jp-ui-font-color2, GrayText);\n  --tcnn-background: var(--jp-layout-color1, Canvas);\n  --tcnn-panel: var(--jp-layout-color2, rgba(127, 127, 127, 0.12));\n  --tcnn-border: var(--jp-border-color2, rgba(127, 127, 127, 0.5));\n  --tcnn-accent: var(--jp-brand-color1, #1976d2);\n  --tcnn-accent-soft: var(--jp-brand-color3, rgba(25, 118, 210, 0.25));\n  --tcnn-warn: var(--jp-warn-color1, #f57c00);\n  --tcnn-error: var(--jp-error-color1, #d32f2f);\n  color: var(--tcnn-text);\n  background: var(--tcnn-background);\n  font-family: var(--jp-ui-font-family, system-ui, sans-serif);\n  font-size: var(--jp-ui-font-size1, 13px);\n  display: flex;\n  flex-direction: column;\n  gap: 0.75em;\n  padding: 0.5em;\n  max-width: 62em;\n}\n.tcnn-explorer .tcnn-top {\n  display: flex;\n  flex-wrap: wrap;\n  gap: 1em;\n  align-items: flex-start;\n}\n.tcnn-explorer .tcnn-frame {\n  width: 16em;\n  height: 16em;\n  image-rendering: pixelated;\n  border: 1px solid var(--tcnn-border);\n  background: var(--tcnn-panel);\n}\n.tcnn-explorer .tcnn-controls {\n  display: grid;\n  grid-template-columns: auto minmax(10em, 16em) auto;\n  gap: 0.4em 0.6em;\n  align-items: center;\n}\n.tcnn-explorer .tcnn-controls label,\n.tcnn-explorer .tcnn-controls .tcnn-row {\n  display: contents;\n}\n.tcnn-explorer input[type="range"] {\n  width: 100%;\n  accent-color: var(--tcnn-accent);\n}\n.tcnn-explorer .tcnn-switch-row {\n  grid-column: 1 / -1;\n  display: flex;\n  gap: 1em;\n  align-items: center;\n}\n.tcnn-explorer .tcnn-switch-row label {\n  display: inline-flex;\n  gap: 0.4em;\n  align-items: center;\n}\n.tcnn-explorer button {\n  font: inherit;\n  color: var(--tcnn-text);\n  background: var(--tcnn-panel);\n  border: 1px solid var(--tcnn-border);\n  border-radius: 3px;\n  padding: 0.2em 0.8em;\n  cursor: pointer;\n}\n.tcnn-explorer button:focus-visible,\n.tcnn-explorer input:focus-visible {\n  outline: 2px solid var(--tcnn-accent);\n  outline-offset: 2px;\n}\n.tcnn-explorer button[aria-pressed="true"] {\n  border-color: var(--tcnn-accent);\n}\n.tcnn-explorer output {\n  font-variant-numeric: tabular-nums;\n  min-width: 6em;\n}\n.tcnn-explorer .tcnn-readouts {\n  grid-column: 1 / -1;\n  display: grid;\n  grid-template-columns: auto auto;\n  gap: 0.15em 0.8em;\n  margin: 0;\n}\n.tcnn-explorer .tcnn-readouts dt {\n  color: var(--tcnn-muted);\n}\n.tcnn-explorer .tcnn-readouts dd {\n  margin: 0;\n  font-variant-numeric: tabular-nums;\n}\n.tcnn-explorer .tcnn-plots {\n  display: flex;\n  flex-wrap: wrap;\n  gap: 1em;\n}\n.tcnn-explorer .tcnn-plot {\n  width: 100%;\n  max-width: 28em;\n  height: auto;\n  overflow: visible;\n}\n.tcnn-explorer .tcnn-plot text {\n  fill: var(--tcnn-muted);\n  font-size: 10px;\n}\n.tcnn-explorer .tcnn-axis {\n  stroke: var(--tcnn-border);\n  stroke-width: 1;\n}\n.tcnn-explorer .tcnn-bar {\n  fill: var(--tcnn-muted);\n}\n.tcnn-explorer .tcnn-bar.tcnn-selected {\n  fill: var(--tcnn-accent);\n}\n.tcnn-explorer .tcnn-band {\n  fill: var(--tcnn-panel);\n}\n.tcnn-explorer .tcnn-band.tcnn-selected {\n  fill: var(--tcnn-accent-soft);\n}\n.tcnn-explorer .tcnn-bracket {\n  fill: none;\n  stroke: var(--tcnn-muted);\n}\n.tcnn-explorer .tcnn-bracket.tcnn-selected {\n  stroke: var(--tcnn-accent);\n}\n.tcnn-explorer .tcnn-plot text.tcnn-band-label.tcnn-selected {\n  fill: var(--tcnn-accent);\n}\n.tcnn-explorer .tcnn-range {\n  fill: var(--tcnn-panel);\n}\n.tcnn-explorer .tcnn-curve {\n  fill: none;\n  stroke: var(--tcnn-accent);\n  stroke-width: 1.5;\n}\n.tcnn-explorer .tcnn-threshold {\n  stroke: var(--tcnn-warn);\n  stroke-dasharray: 4 3;\n}\n.tcnn-explorer .tcnn-marker {\n  stroke: var(--tcnn-text);\n}\n.tcnn-explorer .tcnn-dot {\n  fill: var(--tcnn-text);\n}\n.tcnn-explorer .tcnn-gallery {\n  display: flex;\n  flex-wrap: wrap;\n  gap: 0.3em;\n}\n.tcnn-explorer .tcnn-tile {\n  display: flex;\n  flex-direction: column;\n  align-items: center;\n  padding: 0.2em;\n  font-size: 0.85em;\n}\n.tcnn-explorer .tcnn-tile canvas {\n  width: 3.5em;\n  height: 3.5em;\n  image-rendering: pixelated;\n  background: var(--tcnn-panel);\n}\n.tcnn-explorer .tcnn-tile[aria-pressed="true"] {\n  outline: 2px solid var(--tcnn-accent);\n}\n.tcnn-explorer .tcnn-message:empty {\n  display: none;\n}\n.tcnn-explorer .tcnn-message {\n  padding: 0.5em;\n  border: 1px solid var(--tcnn-border);\n  white-space: pre-wrap;\n}\n.tcnn-explorer .tcnn-message.tcnn-error {\n  border-color: var(--tcnn-error);\n  color: var(--tcnn-error);\n}\n.tcnn-explorer.tcnn-not-ready .tcnn-display {\n  display: none;\n}\n';
+var widget_default = '/* InvarianceExplorer. Colours and sizes come from the JupyterLab theme variables\n   (light and dark), with system colours as fallbacks outside JupyterLab. */\n.tcnn-explorer {\n  --tcnn-text: var(--jp-ui-font-color1, CanvasText);\n  --tcnn-muted: var(--jp-ui-font-color2, GrayText);\n  --tcnn-background: var(--jp-layout-color1, Canvas);\n  --tcnn-panel: var(--jp-layout-color2, rgba(127, 127, 127, 0.12));\n  --tcnn-border: var(--jp-border-color2, rgba(127, 127, 127, 0.5));\n  --tcnn-accent: var(--jp-brand-color1, #1976d2);\n  --tcnn-accent-soft: var(--jp-brand-color3, rgba(25, 118, 210, 0.25));\n  --tcnn-warn: var(--jp-warn-color1, #f57c00);\n  --tcnn-error: var(--jp-error-color1, #d32f2f);\n  color: var(--tcnn-text);\n  background: var(--tcnn-background);\n  font-family: var(--jp-ui-font-family, system-ui, sans-serif);\n  font-size: var(--jp-ui-font-size1, 13px);\n  display: flex;\n  flex-direction: column;\n  gap: 0.75em;\n  padding: 0.5em;\n  max-width: 72em;\n}\n.tcnn-explorer .tcnn-top {\n  display: flex;\n  flex-wrap: wrap;\n  gap: 1em;\n  align-items: flex-start;\n}\n.tcnn-explorer .tcnn-frame {\n  width: 16em;\n  height: 16em;\n  image-rendering: pixelated;\n  border: 1px solid var(--tcnn-border);\n  background: var(--tcnn-panel);\n}\n.tcnn-explorer .tcnn-controls {\n  display: grid;\n  grid-template-columns: auto minmax(10em, 16em) auto;\n  gap: 0.4em 0.6em;\n  align-items: center;\n}\n.tcnn-explorer .tcnn-controls label,\n.tcnn-explorer .tcnn-controls .tcnn-row {\n  display: contents;\n}\n.tcnn-explorer input[type="range"] {\n  width: 100%;\n  accent-color: var(--tcnn-accent);\n}\n.tcnn-explorer .tcnn-switch-row {\n  grid-column: 1 / -1;\n  display: flex;\n  gap: 1em;\n  align-items: center;\n}\n.tcnn-explorer .tcnn-switch-row label {\n  display: inline-flex;\n  gap: 0.4em;\n  align-items: center;\n}\n.tcnn-explorer button {\n  font: inherit;\n  color: var(--tcnn-text);\n  background: var(--tcnn-panel);\n  border: 1px solid var(--tcnn-border);\n  border-radius: 3px;\n  padding: 0.2em 0.8em;\n  cursor: pointer;\n}\n.tcnn-explorer button:focus-visible,\n.tcnn-explorer input:focus-visible {\n  outline: 2px solid var(--tcnn-accent);\n  outline-offset: 2px;\n}\n.tcnn-explorer button[aria-pressed="true"] {\n  border-color: var(--tcnn-accent);\n}\n.tcnn-explorer output {\n  font-variant-numeric: tabular-nums;\n  min-width: 6em;\n}\n.tcnn-explorer .tcnn-readouts {\n  display: grid;\n  grid-template-columns: max-content minmax(12em, 22em);\n  gap: 0.15em 0.8em;\n  margin: 0;\n}\n.tcnn-explorer .tcnn-readouts dt {\n  color: var(--tcnn-muted);\n  white-space: nowrap;\n}\n.tcnn-explorer .tcnn-readouts dd {\n  margin: 0;\n  font-variant-numeric: tabular-nums;\n}\n.tcnn-explorer .tcnn-plots {\n  display: flex;\n  flex-wrap: wrap;\n  gap: 1em;\n}\n.tcnn-explorer .tcnn-plot {\n  width: 100%;\n  max-width: 28em;\n  height: auto;\n  overflow: visible;\n}\n.tcnn-explorer .tcnn-plot text {\n  fill: var(--tcnn-muted);\n  font-size: 10px;\n}\n.tcnn-explorer .tcnn-axis {\n  stroke: var(--tcnn-border);\n  stroke-width: 1;\n}\n.tcnn-explorer .tcnn-bar {\n  fill: var(--tcnn-muted);\n}\n.tcnn-explorer .tcnn-bar.tcnn-selected {\n  fill: var(--tcnn-accent);\n}\n.tcnn-explorer .tcnn-band {\n  fill: var(--tcnn-panel);\n}\n.tcnn-explorer .tcnn-band.tcnn-selected {\n  fill: var(--tcnn-accent-soft);\n}\n.tcnn-explorer .tcnn-bracket {\n  fill: none;\n  stroke: var(--tcnn-muted);\n}\n.tcnn-explorer .tcnn-bracket.tcnn-selected {\n  stroke: var(--tcnn-accent);\n}\n.tcnn-explorer .tcnn-plot text.tcnn-band-label.tcnn-selected {\n  fill: var(--tcnn-accent);\n}\n.tcnn-explorer .tcnn-range {\n  fill: var(--tcnn-panel);\n}\n.tcnn-explorer .tcnn-curve {\n  fill: none;\n  stroke: var(--tcnn-accent);\n  stroke-width: 1.5;\n}\n.tcnn-explorer .tcnn-threshold {\n  stroke: var(--tcnn-warn);\n  stroke-dasharray: 4 3;\n}\n.tcnn-explorer .tcnn-marker {\n  stroke: var(--tcnn-text);\n}\n.tcnn-explorer .tcnn-dot {\n  fill: var(--tcnn-text);\n}\n.tcnn-explorer .tcnn-gallery {\n  display: flex;\n  flex-wrap: wrap;\n  gap: 0.3em;\n}\n.tcnn-explorer .tcnn-tile {\n  display: flex;\n  flex-direction: column;\n  align-items: center;\n  padding: 0.2em;\n  font-size: 0.85em;\n}\n.tcnn-explorer .tcnn-tile canvas {\n  width: 3.5em;\n  height: 3.5em;\n  image-rendering: pixelated;\n  background: var(--tcnn-panel);\n}\n.tcnn-explorer .tcnn-tile[aria-pressed="true"] {\n  outline: 2px solid var(--tcnn-accent);\n}\n.tcnn-explorer .tcnn-message:empty {\n  display: none;\n}\n.tcnn-explorer .tcnn-message {\n  padding: 0.5em;\n  border: 1px solid var(--tcnn-border);\n  white-space: pre-wrap;\n}\n.tcnn-explorer .tcnn-message.tcnn-error {\n  border-color: var(--tcnn-error);\n  color: var(--tcnn-error);\n}\n.tcnn-explorer.tcnn-not-ready .tcnn-display {\n  display: none;\n}\n';
 
 // src/view.js
 var SVG = "http://www.w3.org/2000/svg";
@@ -280,8 +281,12 @@ function svgElement(tag, attributes = {}) {
   for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
   return node;
 }
+function ownKeys(control) {
+  control.setAttribute("data-lm-suppress-shortcuts", "true");
+  return control;
+}
 function slider(label, className) {
-  const input = element("input", { type: "range", class: className, min: "0", max: "0", step: "1", value: "0" });
+  const input = ownKeys(element("input", { type: "range", class: className, min: "0", max: "0", step: "1", value: "0" }));
   const output = element("output", { class: `${className}-value` });
   const row = element("label", {}, [element("span", {}, [label]), input]);
   return { input, output, row };
@@ -311,8 +316,8 @@ function renderExplorer({ model, el }) {
   const rankSlider = slider("Rank", "tcnn-rank");
   const angleSlider = slider("Angle θ", "tcnn-angle");
   angleSlider.input.step = "any";
-  const orderSwitch = element("input", { type: "checkbox", role: "switch", class: "tcnn-order" });
-  const playButton = element("button", { type: "button", class: "tcnn-play", "aria-pressed": "false" }, ["Play"]);
+  const orderSwitch = ownKeys(element("input", { type: "checkbox", role: "switch", class: "tcnn-order" }));
+  const playButton = ownKeys(element("button", { type: "button", class: "tcnn-play", "aria-pressed": "false" }, ["Play"]));
   const readouts = element("dl", { class: "tcnn-readouts", "aria-live": "off" });
   const message = element("div", { class: "tcnn-message", role: "status" });
   const spectrum = svgElement("svg", { class: "tcnn-plot tcnn-spectrum tcnn-display", viewBox: `0 0 ${PLOT_WIDTH} ${PLOT_HEIGHT}`, role: "img" });
@@ -328,12 +333,11 @@ function renderExplorer({ model, el }) {
     element("div", { class: "tcnn-switch-row" }, [
       element("label", {}, [orderSwitch, "Least invariant first"]),
       playButton
-    ]),
-    readouts
+    ])
   ]);
   root.append(
     element("style", {}, [widget_default]),
-    element("div", { class: "tcnn-top" }, [frameCanvas, controls]),
+    element("div", { class: "tcnn-top" }, [frameCanvas, controls, readouts]),
     message,
     element("div", { class: "tcnn-plots" }, [spectrum, geodesic]),
     gallery
@@ -401,7 +405,7 @@ function renderExplorer({ model, el }) {
     const labels = [
       [PLOT_BOX.left - 4, layout.zeroY + 3, "end", "0"],
       [PLOT_BOX.left - 4, bottom, "end", formatNumber(layout.low)],
-      [PLOT_BOX.left, bottom + 26, "start", `curvature ν by rank (${order} invariant first); brackets: degenerate groups`]
+      [0, bottom + 26, "start", `curvature ν by rank, ${order} invariant first; ×k: degenerate group`]
     ];
     if (layout.high > 0) labels.push([PLOT_BOX.left - 4, PLOT_BOX.top + 8, "end", formatNumber(layout.high)]);
     for (const [x, y, anchor, text] of labels) {
@@ -437,7 +441,7 @@ function renderExplorer({ model, el }) {
       [PLOT_BOX.left + PLOT_BOX.width, layout.y(layout.thresholdValue) - 3, "end", `c·g* = ${formatNumber(layout.thresholdValue)}`],
       [PLOT_BOX.left, bottom + 13, "start", formatNumber(layout.angles[0])],
       [PLOT_BOX.left + PLOT_BOX.width, bottom + 13, "end", formatNumber(layout.angles[1])],
-      [PLOT_BOX.left + PLOT_BOX.width / 2, bottom + 26, "middle", "activation g(x(θ)) along the geodesic (θ in rad); shaded: video range"]
+      [0, bottom + 26, "start", "activation g(x(θ)) along the geodesic; shaded: video range"]
     ];
     for (const [x, y, anchor, text] of labels) {
       const node = svgElement("text", { x, y, "text-anchor": anchor });
@@ -497,34 +501,38 @@ function renderExplorer({ model, el }) {
       gallery.replaceChildren();
       galleryRecords = [];
       units.forEach((_, unit) => {
-        const tile = element("button", { type: "button", class: "tcnn-tile", "data-unit": String(unit) }, [
+        const tile = ownKeys(element("button", { type: "button", class: "tcnn-tile", "data-unit": String(unit) }, [
           element("canvas", { width: "1", height: "1", "aria-hidden": "true" }),
           element("span", {}, [String(unit)])
-        ]);
+        ]));
         tile.addEventListener("click", () => choose({ unit }));
         gallery.append(tile);
       });
     }
     units.forEach((record, unit) => {
       const tile = gallery.children[unit];
+      const label = (text) => {
+        tile.setAttribute("aria-label", text);
+        tile.title = text;
+      };
       tile.setAttribute("aria-pressed", String(unit === selection.unit));
       if (galleryRecords[unit] === record) return;
       galleryRecords[unit] = record;
       const canvas = tile.firstChild;
       if (record == null) {
-        tile.setAttribute("aria-label", `Unit ${unit}: not analyzed yet`);
+        label(`Unit ${unit}: not analyzed yet (click to analyze)`);
         return;
       }
       if (record.error) {
-        tile.setAttribute("aria-label", `Unit ${unit}: analysis failed`);
+        label(`Unit ${unit}: analysis failed`);
         return;
       }
       try {
         const data = decode(record);
         paint(canvas, data.stimulus, absMax(data.stimulus), data.height, data.width);
-        tile.setAttribute("aria-label", `Unit ${unit}${data.name ? `: ${data.name}` : ""}`);
+        label(`Unit ${unit}${data.name ? `: ${data.name}` : ""}`);
       } catch (error) {
-        tile.setAttribute("aria-label", `Unit ${unit}: unreadable data`);
+        label(`Unit ${unit}: unreadable data (${error.message})`);
       }
     });
   }
@@ -558,6 +566,7 @@ function renderExplorer({ model, el }) {
     model.set(changes);
     model.save_changes();
   }
+  root.addEventListener("keydown", (event) => event.stopPropagation());
   unitSlider.input.addEventListener("input", () => choose({ unit: Number(unitSlider.input.value) }));
   rankSlider.input.addEventListener("input", () => choose({ rank: Number(rankSlider.input.value) }));
   angleSlider.input.addEventListener("input", () => choose({ angle: Number(angleSlider.input.value) }));

@@ -1,0 +1,144 @@
+/**
+ * Decoding of the per-unit records that Python sends (tcnn_widgets/widget.py, `encode_unit`).
+ *
+ * Binary fields arrive as DataViews (or other ArrayBuffer views) of little-endian
+ * float32 / int32 data. Views are made without copying when the bytes are aligned.
+ */
+
+/**
+ * The bytes of a binary trait value.
+ * @param {DataView|ArrayBufferView|ArrayBuffer} value
+ * @returns {Uint8Array}
+ */
+function bytesOf(value) {
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  throw new TypeError(`expected binary data, got ${value === null ? "null" : typeof value}`);
+}
+
+/**
+ * View binary data as 4-byte elements of the given typed-array type.
+ * @template T
+ * @param {DataView|ArrayBufferView|ArrayBuffer} value
+ * @param {Float32ArrayConstructor|Int32ArrayConstructor} Type
+ * @returns {T}
+ */
+function viewAs(value, Type) {
+  const bytes = bytesOf(value);
+  if (bytes.byteLength % 4 !== 0) {
+    throw new RangeError(`binary data of ${bytes.byteLength} bytes is not a whole number of 4-byte values`);
+  }
+  if (bytes.byteOffset % 4 === 0) return new Type(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  return new Type(bytes.slice().buffer);
+}
+
+/**
+ * Float32 values of a binary trait (a DataView in anywidget).
+ * @param {DataView|ArrayBufferView|ArrayBuffer} value
+ * @returns {Float32Array}
+ */
+export function decodeFloat32(value) {
+  return viewAs(value, Float32Array);
+}
+
+/**
+ * Int32 values of a binary trait.
+ * @param {DataView|ArrayBufferView|ArrayBuffer} value
+ * @returns {Int32Array}
+ */
+export function decodeInt32(value) {
+  return viewAs(value, Int32Array);
+}
+
+/**
+ * Decode one analyzed unit.
+ *
+ * @param {object} record the wire record: name, height, width, activation, threshold,
+ *   radius and the binary fields stimulus (h*w), directions ((n-1)*h*w), curvatures (n-1),
+ *   groups (int32, n-1), video_ranges ((n-1)*2), gray_limits (n-1), geodesic_angles (G),
+ *   geodesic_activations ((n-1)*G)
+ * @returns {object} typed arrays plus `size` (h*w), `count` (n-1) and `samples` (G)
+ * @throws {RangeError} when an array length does not fit the stimulus shape
+ */
+export function decodeUnit(record) {
+  const height = record.height;
+  const width = record.width;
+  const size = height * width;
+  const unit = {
+    name: String(record.name ?? ""),
+    height,
+    width,
+    size,
+    count: size - 1,
+    activation: record.activation,
+    threshold: record.threshold,
+    radius: record.radius,
+    stimulus: decodeFloat32(record.stimulus),
+    directions: decodeFloat32(record.directions),
+    curvatures: decodeFloat32(record.curvatures),
+    groups: decodeInt32(record.groups),
+    videoRanges: decodeFloat32(record.video_ranges),
+    grayLimits: decodeFloat32(record.gray_limits),
+    geodesicAngles: decodeFloat32(record.geodesic_angles),
+    geodesicActivations: decodeFloat32(record.geodesic_activations),
+  };
+  unit.samples = unit.geodesicAngles.length;
+  const expected = {
+    stimulus: size,
+    directions: unit.count * size,
+    curvatures: unit.count,
+    groups: unit.count,
+    videoRanges: 2 * unit.count,
+    grayLimits: unit.count,
+    geodesicActivations: unit.count * unit.samples,
+  };
+  for (const [field, length] of Object.entries(expected)) {
+    if (unit[field].length !== length) {
+      throw new RangeError(`${field} has ${unit[field].length} values, expected ${length} for a ${height} x ${width} stimulus`);
+    }
+  }
+  if (!(size >= 2)) throw new RangeError(`stimulus shape ${height} x ${width} has fewer than 2 pixels`);
+  return unit;
+}
+
+/**
+ * One direction w (stored index) as a view into the decoded directions.
+ * @param {object} unit decoded unit
+ * @param {number} index stored index (most invariant first)
+ * @returns {Float32Array}
+ */
+export function directionOf(unit, index) {
+  return unit.directions.subarray(index * unit.size, (index + 1) * unit.size);
+}
+
+/**
+ * The activation along one direction's geodesic, sampled at unit.geodesicAngles.
+ * @param {object} unit decoded unit
+ * @param {number} index stored index
+ * @returns {Float32Array}
+ */
+export function geodesicOf(unit, index) {
+  return unit.geodesicActivations.subarray(index * unit.samples, (index + 1) * unit.samples);
+}
+
+/**
+ * The video range [a, b] of one direction.
+ * @param {object} unit decoded unit
+ * @param {number} index stored index
+ * @returns {[number, number]}
+ */
+export function videoRangeOf(unit, index) {
+  return [unit.videoRanges[2 * index], unit.videoRanges[2 * index + 1]];
+}
+
+/**
+ * Number of directions that share the degenerate group of a direction (itself included).
+ * @param {object} unit decoded unit
+ * @param {number} index stored index
+ * @returns {number}
+ */
+export function groupSize(unit, index) {
+  let members = 0;
+  for (let i = 0; i < unit.count; i++) if (unit.groups[i] === unit.groups[index]) members += 1;
+  return members;
+}

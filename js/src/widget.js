@@ -1,0 +1,23 @@
+/**
+ * InvarianceExplorer front end (anywidget module). Bundled by esbuild into
+ * tcnn_widgets/static/widget.js; see js/build.mjs.
+ */
+import { startPlayer } from "./player.js";
+import { resolveSelection } from "./state.js";
+import { renderExplorer } from "./view.js";
+
+export default {
+  initialize({ model }) {
+    const resolve = () =>
+      resolveSelection(model.get("units"), {
+        unit: model.get("unit"),
+        rank: model.get("rank"),
+        order: model.get("order"),
+        angle: model.get("angle"),
+      });
+    return startPlayer(model, resolve);
+  },
+  render({ model, el }) {
+    return renderExplorer({ model, el });
+  },
+};

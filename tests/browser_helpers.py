@@ -1,0 +1,185 @@
+"""Helpers for the real-browser tests: Debian's Chromium driven by Playwright.
+
+Playwright never downloads a browser here: it launches /usr/bin/chromium. When
+Chromium or Playwright is missing the tests are skipped on a developer's machine
+and fail when the environment variable CI is "true".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tcnn_widgets.grayscale import to_gray_bytes
+from tcnn_widgets.results import Invariances
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def need(what: str, available: bool) -> None:
+    """Skip (developer machine) or fail (CI=true) when a browser-test requirement is missing."""
+    if available:
+        return
+    message = f"{what} is missing; install it as described in the CI commands"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def launch(playwright):
+    """Launch Debian's Chromium headless (never a downloaded browser)."""
+    need(f"Chromium at {CHROMIUM}", Path(CHROMIUM).is_file())
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def local_only(page) -> list[str]:
+    """Abort every request that leaves this machine; returns the list of blocked URLs."""
+    blocked: list[str] = []
+
+    def route(request_route):
+        url = request_route.request.url
+        if url.startswith(("file:", "data:", "blob:", "http://127.0.0.1", "ws://127.0.0.1")):
+            request_route.continue_()
+        else:
+            blocked.append(url)
+            request_route.abort()
+
+    page.route("**/*", route)
+    return blocked
+
+
+def shown_frame(canvas) -> dict:
+    """What the stimulus canvas shows: its gray pixels and the unit, direction and angle drawn.
+
+    Parameters
+    ----------
+    canvas : playwright Locator
+        The ``.tcnn-frame`` canvas.
+
+    Returns
+    -------
+    dict
+        ``gray`` (h, w) uint8 red channel read back with getImageData, ``unit``,
+        ``index`` (stored direction index) and ``angle`` (float).
+    """
+    shown = canvas.evaluate(
+        """(canvas) => {
+            const image = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+            const red = Array.from(image.data.filter((_, i) => i % 4 === 0));
+            const alpha = Array.from(image.data.filter((_, i) => i % 4 === 3));
+            const gray = image.data.every((v, i) => i % 4 === 3 || v === image.data[i - (i % 4)]);
+            return { red, alpha, gray, width: canvas.width, height: canvas.height, ...canvas.dataset };
+        }"""
+    )
+    assert shown["gray"], "the stimulus canvas must be gray (R = G = B)"
+    assert set(shown["alpha"]) == {255}, "the stimulus canvas must be opaque"
+    return {
+        "gray": np.array(shown["red"], dtype=np.uint8).reshape(shown["height"], shown["width"]),
+        "unit": int(shown["unit"]),
+        "index": int(shown["index"]),
+        "angle": float(shown["angle"]),
+    }
+
+
+def expected_gray(result: Invariances, index: int, angle: float) -> np.ndarray:
+    """The frame Python computes for a direction and angle, on the video's gray scale."""
+    return to_gray_bytes(result.frame(index, angle), result.gray_limit(index))
+
+
+def assert_frame_matches(shown: dict, result: Invariances, index: int, angle: float) -> None:
+    """The canvas shows Python's frame for (index, angle), within 8-bit rounding."""
+    assert shown["index"] == index
+    assert shown["angle"] == pytest.approx(angle, abs=1e-6)
+    expected = expected_gray(result, index, angle).astype(int)
+    difference = np.abs(shown["gray"].astype(int) - expected)
+    assert difference.max() <= 1, f"canvas differs from Python's frame by {difference.max()} levels"
+    assert np.ptp(expected) > 10, "a test frame should not be flat"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def jupyter_lab(root: Path, timeout: float = 60.0):
+    """Run a headless JupyterLab on 127.0.0.1 serving ``root``; yields its base URL."""
+    need("jupyterlab", shutil.which("jupyter-lab") is not None or _has_module("jupyterlab"))
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        "--allow-root",
+        f"--port={port}",
+        "--ServerApp.ip=127.0.0.1",
+        "--IdentityProvider.token=",
+        "--ServerApp.password=",
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        f"--ServerApp.root_dir={root}",
+    ]
+    log = open(root / "jupyter.log", "w")  # noqa: SIM115 - closed below
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/status", timeout=2) as answer:
+                    json.load(answer)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"JupyterLab did not start: {(root / 'jupyter.log').read_text()}"
+                    ) from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+def open_notebook_and_run(page, url: str, notebook: str, timeout_ms: int = 90_000) -> None:
+    """Open a notebook in JupyterLab, wait for an idle kernel, then run all cells."""
+    page.goto(f"{url}/lab/tree/{notebook}")
+    page.wait_for_function(
+        """() => {
+            const app = window.jupyterapp;
+            const panel = app && app.shell.currentWidget;
+            const kernel = panel && panel.sessionContext && panel.sessionContext.session
+                && panel.sessionContext.session.kernel;
+            return Boolean(kernel && kernel.connectionStatus === "connected"
+                && kernel.status === "idle");
+        }""",
+        timeout=timeout_ms,
+    )
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")

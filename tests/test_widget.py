@@ -1,0 +1,383 @@
+"""InvarianceExplorer without a browser: state sync, caching, wire format, bad input.
+
+With no kernel, ipywidgets uses a dummy comm: ``set_state`` acts like a change made
+in the front end, and a recorder on ``comm.send`` shows what Python sends back.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import anywidget
+import numpy as np
+import pytest
+from ipywidgets.widgets.widget import _remove_buffers
+from PIL import Image
+
+import tcnn_widgets.widget as widget_module
+from tcnn_widgets.analysis import analyze
+from tcnn_widgets.grayscale import to_gray_bytes
+from tcnn_widgets.network import TiledCNN
+from tcnn_widgets.results import Invariances
+from tcnn_widgets.widget import InvarianceExplorer, encode_unit
+
+JS = Path(__file__).parents[1] / "js"
+
+
+def small_network() -> TiledCNN:
+    """16 units with 5 x 5 optimal stimuli: fast to analyze."""
+    return TiledCNN.random(maps=4, tile=2, field=4, pool=2, seed=0)
+
+
+@pytest.fixture(scope="module")
+def results() -> list[Invariances]:
+    return analyze(small_network().unit_types(), seed=0, progress=False)
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Record every message the widgets created in a test send to the front end."""
+    messages = []
+
+    def record(self, data=None, metadata=None, buffers=None):
+        messages.append((data, buffers or []))
+
+    monkeypatch.setattr("comm.DummyComm.send", record)
+    return messages
+
+
+@pytest.fixture
+def analyze_calls(monkeypatch):
+    """Count the analyses the widget runs (the real analysis still runs)."""
+    calls = []
+
+    def counting(unit, **options):
+        calls.append(unit)
+        return analyze(unit, **options)
+
+    monkeypatch.setattr(widget_module, "analyze", counting)
+    return calls
+
+
+def floats(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype="<f4")
+
+
+# ---- wire format ---------------------------------------------------------------------
+def test_record_holds_float32_buffers_of_every_field(results):
+    result = results[2]
+    record = encode_unit(result)
+    h, w = result.shape
+    assert (record["height"], record["width"]) == (h, w)
+    assert record["name"] == result.name and record["error"] == ""
+    for field in (
+        "stimulus",
+        "directions",
+        "curvatures",
+        "video_ranges",
+        "geodesic_angles",
+        "geodesic_activations",
+    ):
+        assert isinstance(record[field], bytes)
+        expected = np.asarray(getattr(result, field), dtype=np.float32).ravel()
+        np.testing.assert_array_equal(floats(record[field]), expected)
+    np.testing.assert_array_equal(np.frombuffer(record["groups"], dtype="<i4"), result.groups)
+    limits = [result.gray_limit(i) for i in range(result.n_directions)]
+    np.testing.assert_allclose(floats(record["gray_limits"]), limits, rtol=1e-7)
+    assert record["activation"] == result.activation
+    assert record["threshold"] == result.threshold and record["radius"] == result.radius
+
+
+def test_state_carries_every_unit_as_binary_buffers_not_json_lists(results):
+    explorer = InvarianceExplorer(results)
+    state = explorer.get_state()
+    assert len(state["units"]) == len(results)
+    assert all(isinstance(r["directions"], bytes) for r in state["units"])
+    message, paths, buffers = _remove_buffers(state)
+    assert len(buffers) == 8 * len(results)
+    assert ["units", 5, "directions"] in paths
+    text = json.dumps(message["units"])
+    assert not re.search(r"\[\s*-?\d+\.\d+\s*,", text), "float arrays must not travel as JSON lists"
+
+
+def test_rank_angle_order_and_play_changes_send_no_data_and_analyze_nothing(
+    results, sent, analyze_calls
+):
+    explorer = InvarianceExplorer(results)
+    explorer.set_state({"rank": 5, "angle": 0.3, "order": "least", "playing": True})
+    assert (explorer.rank, explorer.angle, explorer.order, explorer.playing) == (
+        5,
+        0.3,
+        "least",
+        True,
+    )
+    assert analyze_calls == []
+    assert all(buffers == [] for _, buffers in sent)
+    assert all("units" not in data["state"] for data, _ in sent)
+
+
+# ---- on-demand analysis and caching ----------------------------------------------------
+def test_network_units_are_analyzed_on_demand_and_cached(sent, analyze_calls):
+    network = small_network()
+    explorer = InvarianceExplorer(network, analysis_options={"seed": 0})
+    assert len(analyze_calls) == 1
+    assert explorer.units[0] is not None
+    assert explorer.units[1:] == [None] * 15
+
+    explorer.set_state({"unit": 3})  # as the front end does when a gallery entry is clicked
+    assert len(analyze_calls) == 2
+    updates = [(data, buffers) for data, buffers in sent if "units" in data["state"]]
+    assert len(updates) == 1
+    data, buffers = updates[0]
+    assert ["units", 3, "stimulus"] in data["buffer_paths"]
+    stimulus = buffers[data["buffer_paths"].index(["units", 3, "stimulus"])]
+    direct = analyze(network.unit_types()[3], seed=0, progress=False)
+    np.testing.assert_array_equal(floats(stimulus), direct.stimulus.astype(np.float32).ravel())
+
+    explorer.set_state({"unit": 0})
+    explorer.unit = 3
+    explorer.set_state({"rank": 2})
+    assert len(analyze_calls) == 2, "cached units are not analyzed again"
+    assert explorer.result(3).name == direct.name == "map 0, row 1, col 1"
+
+
+def test_analyze_all_fills_every_unit_in_one_update(sent):
+    explorer = InvarianceExplorer(small_network(), analysis_options={"seed": 0})
+    sent.clear()
+    explorer.analyze_all()
+    assert all(record is not None for record in explorer.units)
+    assert sum("units" in data["state"] for data, _ in sent) == 1
+
+
+def test_precomputed_results_are_never_analyzed(results, analyze_calls):
+    explorer = InvarianceExplorer(results, unit=7)
+    explorer.unit = 2
+    assert analyze_calls == []
+    assert explorer.result(2) is results[2]
+
+
+def test_failed_analysis_shows_its_error_and_is_not_retried(analyze_calls):
+    class Network:
+        def unit_types(self):
+            return [small_network().unit_types()[0], "not a unit"]
+
+    explorer = InvarianceExplorer(Network(), analysis_options={"seed": 0})
+    explorer.unit = 1
+    record = explorer.units[1]
+    with pytest.raises(TypeError) as expected:
+        analyze("not a unit")
+    assert record["error"] == f"TypeError: {expected.value}"
+    explorer.unit = 0
+    explorer.unit = 1
+    assert len(analyze_calls) == 2
+    with pytest.raises(RuntimeError, match="analysis of unit 1 failed: TypeError"):
+        explorer.result(1)
+    assert "analysis of unit 1 failed" in explorer._repr_mimebundle_()[0]["text/plain"]
+
+
+# ---- the frame shown and its PNG fallback ------------------------------------------------
+def test_current_frame_clamps_like_the_front_end(results):
+    explorer = InvarianceExplorer(results, unit=4, rank=99, angle=7.0, order="most")
+    result, index, angle = explorer.selection()
+    assert result is results[4]
+    assert index == result.n_directions - 1
+    assert angle == result.video_ranges[index][1]
+    np.testing.assert_array_equal(explorer.current_frame(), result.frame(index, angle))
+
+    explorer.order = "least"
+    explorer.rank = 1
+    explorer.angle = -9.0
+    _, index, angle = explorer.selection()
+    assert index == result.n_directions - 2
+    assert angle == result.video_ranges[index][0]
+
+
+def test_png_fallback_is_the_current_frame_on_its_video_gray_scale(results):
+    explorer = InvarianceExplorer(results, unit=1, rank=3, angle=-0.2)
+    data, _ = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in data
+    image = np.asarray(Image.open(io.BytesIO(base64.b64decode(data["image/png"]))))
+    result, index, angle = explorer.selection()
+    gray = to_gray_bytes(result.frame(index, angle), result.gray_limit(index))
+    scale = 256 // 5
+    np.testing.assert_array_equal(image, np.kron(gray, np.ones((scale, scale), np.uint8)))
+
+
+# ---- static page ----------------------------------------------------------------------------
+def test_to_html_embeds_every_unit_and_the_offline_scripts(tmp_path, analyze_calls):
+    explorer = InvarianceExplorer(small_network(), analysis_options={"seed": 0})
+    page = explorer.to_html(tmp_path / "explorer.html", title="Units <&>")
+    assert len(analyze_calls) == 16
+    text = page.read_text()
+    assert "<title>Units &lt;&amp;&gt;</title>" in text
+    assert re.findall(r'<script src="([^"]+)"', text) == ["require.js", "embed-amd.js"]
+    assert "https://" not in re.sub(
+        r"<script type=\"application/vnd.jupyter.widget-state\+json\">.*?</script>",
+        "",
+        text,
+        flags=re.S,
+    )
+    state = json.loads(
+        re.search(
+            r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', text, re.S
+        ).group(1)
+    )
+    (model,) = [m for m in state["state"].values() if m["model_name"] == "AnyModel"]
+    assert model["model_module"] == "anywidget"
+    assert model["state"]["_esm"] == (widget_module.STATIC / "widget.js").read_text()
+    assert len(model["buffers"]) == 16 * 8
+    stimulus = next(b for b in model["buffers"] if b["path"] == ["units", 9, "stimulus"])
+    np.testing.assert_array_equal(
+        floats(base64.b64decode(stimulus["data"])),
+        explorer.result(9).stimulus.astype(np.float32).ravel(),
+    )
+    for name in widget_module.OFFLINE_FILES:
+        assert (tmp_path / name).read_bytes() == (widget_module.STATIC / name).read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["explorer.html", *widget_module.OFFLINE_FILES]
+    )
+
+
+def test_to_html_leaves_an_existing_page_whole_when_writing_fails(tmp_path, results, monkeypatch):
+    page = tmp_path / "explorer.html"
+    page.write_text("old page")
+    explorer = InvarianceExplorer(results)
+
+    def broken_replace(source, target):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(widget_module.os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        explorer.to_html(page)
+    assert page.read_text() == "old page"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["explorer.html"]
+
+
+def test_to_html_needs_an_existing_folder(tmp_path, results):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        InvarianceExplorer(results).to_html(tmp_path / "missing" / "page.html")
+
+
+# ---- bad input ---------------------------------------------------------------------------
+def test_unit_out_of_range_is_an_index_error(results):
+    with pytest.raises(
+        IndexError, match=r"unit 16 is out of range: this explorer has units 0\.\.15"
+    ):
+        InvarianceExplorer(results, unit=16)
+    explorer = InvarianceExplorer(results)
+    with pytest.raises(IndexError, match="unit -1 is out of range"):
+        explorer.unit = -1
+    with pytest.raises(IndexError, match="unit 40 is out of range"):
+        explorer.result(40)
+    assert explorer.unit == 0
+
+
+def test_results_of_mismatched_shapes_are_refused(results):
+    other = analyze(
+        TiledCNN.random(maps=2, tile=1, field=3, pool=2, seed=1).unit_types()[0], seed=0
+    )
+    with pytest.raises(ValueError, match=r"same stimulus shape, got \[\(4, 4\), \(5, 5\)\]"):
+        InvarianceExplorer([results[0], other])
+    broken = Invariances(**{**results[0].__dict__})
+    broken.directions = broken.directions[:-1]
+    with pytest.raises(ValueError, match=r"network_or_results\[1\]\.directions has shape"):
+        InvarianceExplorer([results[0], broken])
+
+
+def test_other_bad_input_gets_clear_errors(results):
+    with pytest.raises(ValueError, match="empty"):
+        InvarianceExplorer([])
+    with pytest.raises(TypeError, match=r"network_or_results\[1\] is a str"):
+        InvarianceExplorer([results[0], "x"])
+    with pytest.raises(TypeError, match="must be a network"):
+        InvarianceExplorer(42)
+    with pytest.raises(ValueError, match="analysis_options apply only to a network"):
+        InvarianceExplorer(results, analysis_options={"seed": 1})
+    with pytest.raises(ValueError, match="order must be 'most' or 'least'"):
+        InvarianceExplorer(results, order="best")
+    with pytest.raises(ValueError, match="angle must be a finite number"):
+        InvarianceExplorer(results, angle=float("nan"))
+
+
+def test_a_single_result_is_accepted(results):
+    explorer = InvarianceExplorer(results[3])
+    assert len(explorer.units) == 1
+    assert explorer.result() is results[3]
+
+
+# ---- the shipped front end -------------------------------------------------------------------
+def test_npm_anywidget_has_the_same_minor_version_as_python_anywidget():
+    lock = json.loads((JS / "package-lock.json").read_text())
+    npm_version = lock["packages"]["node_modules/anywidget"]["version"]
+    assert npm_version.split(".")[:2] == anywidget.__version__.split(".")[:2]
+
+
+def node() -> str:
+    path = shutil.which("node")
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("node is not installed; CI needs Node.js 20 for the front-end checks")
+        pytest.skip("node is not installed")
+    return path
+
+
+def run_node(script: str, payload: dict) -> dict:
+    """Run an ES module script with js/src importable; JSON in on stdin, JSON out."""
+    completed = subprocess.run(
+        [node(), "--input-type=module", "-e", script],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        cwd=JS,
+        check=True,
+    )
+    return json.loads(completed.stdout)
+
+
+def test_js_gray_rule_is_the_python_rule_byte_for_byte():
+    rng = np.random.default_rng(0)
+    limit = 0.731
+    values = np.concatenate(
+        [
+            rng.uniform(-1.2, 1.2, 5000) * limit,
+            (np.arange(256) + 0.5) / 127.5 * limit - limit,  # exact rounding halves
+            [-limit, 0.0, limit, 10.0, -10.0],
+        ]
+    )
+    script = """
+    import { grayByte } from "./src/grayscale.js";
+    let text = ""; for await (const chunk of process.stdin) text += chunk;
+    const { values, limit } = JSON.parse(text);
+    console.log(JSON.stringify(values.map((v) => grayByte(v, limit))));
+    """
+    js = run_node(script, {"values": values.tolist(), "limit": limit})
+    np.testing.assert_array_equal(js, to_gray_bytes(values, limit))
+
+
+def test_js_frames_match_invariances_frame(results):
+    result = results[6]
+    index, angle = 4, 0.37
+    script = """
+    import { frameInto } from "./src/frame.js";
+    let text = ""; for await (const chunk of process.stdin) text += chunk;
+    const { stimulus, direction, radius, angle } = JSON.parse(text);
+    const out = frameInto(new Float64Array(stimulus.length), stimulus, direction, radius, angle);
+    console.log(JSON.stringify(Array.from(out)));
+    """
+    js = run_node(
+        script,
+        {
+            "stimulus": result.stimulus.ravel().tolist(),
+            "direction": result.directions[index].ravel().tolist(),
+            "radius": result.radius,
+            "angle": angle,
+        },
+    )
+    np.testing.assert_array_equal(np.reshape(js, result.shape), result.frame(index, angle))

@@ -1,0 +1,410 @@
+"""InvarianceExplorer in a real browser: canvas pixels against the frames Python computes.
+
+Most tests open the standalone page written by ``to_html`` (no kernel, every
+non-local request blocked); one test drives a headless JupyterLab end to end.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from browser_helpers import (
+    assert_frame_matches,
+    jupyter_lab,
+    launch,
+    local_only,
+    need,
+    open_notebook_and_run,
+    shown_frame,
+)
+from PIL import Image
+
+from tcnn_widgets.analysis import analyze
+from tcnn_widgets.grayscale import to_gray_bytes
+from tcnn_widgets.network import TiledCNN
+from tcnn_widgets.widget import InvarianceExplorer, write_offline_scripts
+
+pytestmark = pytest.mark.browser
+
+NETWORK = "TiledCNN.random(maps=4, tile=2, field=4, pool=2, seed=0)"
+
+
+def small_network() -> TiledCNN:
+    return TiledCNN.random(maps=4, tile=2, field=4, pool=2, seed=0)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        need("the Python package playwright", False)
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    """An explorer of 16 small units, showing unit 2."""
+    return InvarianceExplorer(small_network(), unit=2, analysis_options={"seed": 0})
+
+
+@pytest.fixture(scope="module")
+def page_path(explorer, tmp_path_factory):
+    """The explorer's standalone page (all units analyzed and embedded)."""
+    return explorer.to_html(tmp_path_factory.mktemp("page") / "explorer.html")
+
+
+def open_page(browser, path, **options):
+    """Open a standalone page with only local requests allowed; wait for the first frame."""
+    page = browser.new_page(viewport={"width": 1100, "height": 1000}, **options)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.blocked = local_only(page)
+    page.errors = errors
+    page.goto(path.as_uri())
+    page.wait_for_selector(".tcnn-frame[data-unit]", timeout=30_000)
+    return page
+
+
+@pytest.fixture
+def page(browser, page_path):
+    page = open_page(browser, page_path)
+    yield page
+    assert page.errors == []
+    assert page.blocked == [], "the standalone page must not need the network"
+    page.close()
+
+
+def check(page, explorer, unit: int, index: int, angle: float | None = None) -> dict:
+    """The canvas shows Python's frame of (unit, index) at the angle drawn (or ``angle``)."""
+    shown = shown_frame(page.locator(".tcnn-frame"))
+    assert shown["unit"] == unit
+    assert_frame_matches(
+        shown, explorer.result(unit), index, shown["angle"] if angle is None else angle
+    )
+    return shown
+
+
+# ---- the standalone page: every control, no kernel -----------------------------------------
+def test_first_view_is_the_optimal_stimulus_enlarged_without_smoothing(page, explorer):
+    check(page, explorer, unit=2, index=0, angle=0.0)
+    result = explorer.result(2)
+    np.testing.assert_allclose(result.frame(0, 0.0), result.stimulus)
+    canvas = page.locator(".tcnn-frame")
+    assert canvas.evaluate("c => getComputedStyle(c).imageRendering") == "pixelated"
+    assert canvas.bounding_box()["width"] >= 20 * result.shape[1]
+    readouts = page.locator(".tcnn-readouts").inner_text()
+    assert "map 0, row 1, col 0" in readouts
+    assert f"{result.activation:.4g}" in readouts
+
+
+def test_rank_slider_moves_by_keyboard(page, explorer):
+    rank = page.get_by_role("slider", name="Rank")
+    rank.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    assert rank.input_value() == "3"
+    check(page, explorer, unit=2, index=3)
+    page.keyboard.press("End")
+    check(page, explorer, unit=2, index=explorer.result(2).n_directions - 1)
+    selected = page.locator(".tcnn-spectrum .tcnn-bar.tcnn-selected")
+    assert selected.count() == 1
+
+
+def test_angle_slider_follows_mouse_and_keyboard(page, explorer):
+    page.get_by_role("slider", name="Rank").focus()
+    page.keyboard.press("ArrowRight")
+    angle = page.get_by_role("slider", name="Angle θ")
+    box = angle.bounding_box()
+    page.mouse.click(box["x"] + 0.2 * box["width"], box["y"] + box["height"] / 2)
+    shown = check(page, explorer, unit=2, index=1, angle=float(angle.input_value()))
+    start, stop = explorer.result(2).video_ranges[1]
+    assert start < shown["angle"] < 0.5 * (start + stop)
+    page.keyboard.press("PageUp")
+    after = check(page, explorer, unit=2, index=1, angle=float(angle.input_value()))
+    assert after["angle"] == pytest.approx(shown["angle"] + (stop - start) / 10, abs=1e-6)
+
+
+def test_least_invariant_first_switch(page, explorer):
+    page.get_by_role("switch", name="Least invariant first").check()
+    count = explorer.result(2).n_directions
+    check(page, explorer, unit=2, index=count - 1, angle=0.0)
+    page.get_by_role("slider", name="Rank").focus()
+    page.keyboard.press("ArrowRight")
+    check(page, explorer, unit=2, index=count - 2)
+    assert "least invariant first" in page.locator(".tcnn-readouts").inner_text()
+
+
+def test_unit_slider_and_gallery_switch_units_without_a_kernel(page, explorer):
+    page.get_by_role("slider", name="Unit").focus()
+    page.keyboard.press("ArrowRight")
+    check(page, explorer, unit=3, index=0, angle=0.0)
+    page.locator('.tcnn-tile[data-unit="7"]').click()
+    check(page, explorer, unit=7, index=0, angle=0.0)
+    assert page.locator('.tcnn-tile[aria-pressed="true"]').get_attribute("data-unit") == "7"
+    assert page.get_by_role("slider", name="Unit").input_value() == "7"
+
+
+def test_gallery_tiles_show_each_optimal_stimulus(page, explorer):
+    for unit in (0, 11):
+        tile = page.locator(f'.tcnn-tile[data-unit="{unit}"] canvas')
+        gray = np.array(
+            tile.evaluate(
+                "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"
+                ".filter((_, i) => i % 4 === 0)"
+            )
+        )
+        stimulus = explorer.result(unit).stimulus
+        limit = np.max(np.abs(stimulus))
+        expected = np.clip(np.floor((stimulus / limit + 1) * 127.5 + 0.5), 0, 255).ravel()
+        assert np.max(np.abs(gray - expected)) <= 1
+
+
+def test_play_loops_the_video_and_pause_stops_it(page, explorer):
+    page.get_by_role("slider", name="Rank").focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    start, stop = explorer.result(2).video_ranges[2]
+    play = page.get_by_role("button", name="Play")
+    play.click()
+    angles = []
+    for _ in range(3):
+        page.wait_for_timeout(250)
+        angles.append(check(page, explorer, unit=2, index=2)["angle"])
+        assert start - 1e-6 <= angles[-1] <= stop + 1e-6
+    assert len(set(angles)) == 3, "playback must move the angle"
+    pause = page.get_by_role("button", name="Pause")
+    assert pause.get_attribute("aria-pressed") == "true"
+    pause.click()
+    stopped = shown_frame(page.locator(".tcnn-frame"))["angle"]
+    page.wait_for_timeout(200)
+    assert shown_frame(page.locator(".tcnn-frame"))["angle"] == stopped
+
+
+def test_play_starts_from_the_keyboard(page, explorer):
+    page.get_by_role("button", name="Play").focus()
+    page.keyboard.press("Space")
+    page.wait_for_timeout(200)
+    assert page.get_by_role("button", name="Pause").get_attribute("aria-pressed") == "true"
+
+
+def test_plots_show_the_spectrum_groups_and_the_threshold_line(page, explorer):
+    result = explorer.result(2)
+    members = np.bincount(result.groups)
+    assert page.locator(".tcnn-spectrum .tcnn-bar").count() == result.n_directions
+    assert page.locator(".tcnn-spectrum .tcnn-bracket").count() == np.sum(members > 1)
+    labels = page.locator(".tcnn-spectrum .tcnn-band-label").all_text_contents()
+    assert labels == [f"×{m}" for m in members if m > 1]
+    geodesic = page.locator(".tcnn-geodesic").text_content()
+    assert f"c·g* = {result.threshold * result.activation:.4g}" in geodesic
+    points = page.locator(".tcnn-geodesic .tcnn-curve").get_attribute("points").split()
+    assert len(points) == len(result.geodesic_angles)
+
+
+def test_dark_theme_is_followed(browser, page_path):
+    page = open_page(browser, page_path, color_scheme="dark")
+    colours = page.locator(".tcnn-explorer").evaluate(
+        "e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).color]"
+    )
+    page.close()
+    background, text = ([int(v) for v in re.findall(r"\d+", colour)[:3]] for colour in colours)
+    assert sum(background) < 200 < sum(text)
+
+
+# ---- values out of range, failed units ----------------------------------------------------
+def test_front_end_clamps_out_of_range_values(browser, tmp_path):
+    explorer = InvarianceExplorer(
+        small_network(), unit=1, rank=500, angle=9.0, order="least", analysis_options={"seed": 0}
+    )
+    page = open_page(browser, explorer.to_html(tmp_path / "clamped.html"))
+    result = explorer.result(1)
+    stop = float(np.float32(result.video_ranges[0][1]))
+    check(page, explorer, unit=1, index=0, angle=stop)
+    assert page.get_by_role("slider", name="Rank").input_value() == str(result.n_directions - 1)
+    page.close()
+
+
+def test_a_failed_unit_shows_its_error_text(browser, tmp_path):
+    class Network:
+        def unit_types(self):
+            return [small_network().unit_types()[0], "not a unit"]
+
+    explorer = InvarianceExplorer(Network(), analysis_options={"seed": 0})
+    page = open_page(browser, explorer.to_html(tmp_path / "failed.html"))
+    page.locator('.tcnn-tile[data-unit="1"]').click()
+    alert = page.get_by_role("alert")
+    with pytest.raises(TypeError) as expected:
+        analyze("not a unit")
+    assert f"Analysis of unit 1 failed: TypeError: {expected.value}" in alert.inner_text()
+    assert not page.locator(".tcnn-frame").is_visible()
+    page.locator('.tcnn-tile[data-unit="0"]').click()
+    assert page.locator(".tcnn-frame").is_visible()
+    check(page, explorer, unit=0, index=0, angle=0.0)
+    page.close()
+
+
+# ---- a notebook exported with its widget state -----------------------------------------------
+def notebook_with_explorer() -> dict:
+    cell = (
+        "from tcnn_widgets.network import TiledCNN\n"
+        "from tcnn_widgets.widget import InvarianceExplorer\n"
+        f"explorer = InvarianceExplorer({NETWORK}, unit=4, analysis_options={{'seed': 0}})\n"
+        "explorer"
+    )
+    return {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "metadata": {},
+                "outputs": [],
+                "source": cell,
+            }
+        ],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def test_exported_notebook_works_without_a_kernel(browser, tmp_path):
+    need(
+        "nbconvert",
+        subprocess.run(
+            [sys.executable, "-m", "nbconvert", "--version"], capture_output=True
+        ).returncode
+        == 0,
+    )
+    (tmp_path / "explore.ipynb").write_text(json.dumps(notebook_with_explorer()))
+    nbconvert = [sys.executable, "-m", "jupyter", "nbconvert"]
+    subprocess.run(
+        [
+            *nbconvert,
+            "--to",
+            "notebook",
+            "--execute",
+            "--ExecutePreprocessor.timeout=300",
+            "--output",
+            "executed.ipynb",
+            "explore.ipynb",
+        ],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *nbconvert,
+            "--to",
+            "html",
+            "--HTMLExporter.require_js_url=require.js",
+            "--HTMLExporter.widget_renderer_url=embed-amd.js",
+            "executed.ipynb",
+        ],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    write_offline_scripts(tmp_path)
+
+    executed = json.loads((tmp_path / "executed.ipynb").read_text())
+    (output,) = executed["cells"][0]["outputs"]
+    png = np.asarray(Image.open(io.BytesIO(base64.b64decode(output["data"]["image/png"]))))
+    result = analyze(small_network().unit_types()[4], seed=0, progress=False)
+    expected = to_gray_bytes(result.stimulus, result.gray_limit(0))
+    scale = png.shape[0] // expected.shape[0]
+    np.testing.assert_array_equal(png, np.kron(expected, np.ones((scale, scale), np.uint8)))
+
+    class Results:
+        def result(self, unit):
+            return result
+
+    page = open_page(browser, tmp_path / "executed.html")
+    check(page, Results(), unit=4, index=0, angle=0.0)
+    page.get_by_role("slider", name="Rank").focus()
+    page.keyboard.press("ArrowRight")
+    check(page, Results(), unit=4, index=1)
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_timeout(300)
+    check(page, Results(), unit=4, index=1)
+    # nbconvert's page template asks a CDN for MathJax; the widget itself needs nothing.
+    assert [url for url in page.blocked if "/mathjax/" not in url] == []
+    assert page.errors == []
+    page.close()
+
+
+# ---- JupyterLab, end to end -----------------------------------------------------------------
+def test_jupyterlab_end_to_end(browser, tmp_path):
+    cell = (
+        "from tcnn_widgets.network import TiledCNN\n"
+        "from tcnn_widgets.widget import InvarianceExplorer\n"
+        f"explorer = InvarianceExplorer({NETWORK}, analysis_options={{'seed': 0}})\n"
+        "explorer"
+    )
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "metadata": {},
+                "outputs": [],
+                "source": cell,
+            }
+        ],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (tmp_path / "explore.ipynb").write_text(json.dumps(notebook))
+    units = small_network().unit_types()
+    reference = {u: analyze(units[u], seed=0, progress=False) for u in (0, 5)}
+
+    class Results:  # what `check` needs: the result of a unit
+        def result(self, unit):
+            return reference[unit]
+
+    with jupyter_lab(tmp_path) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        blocked = local_only(page)
+        open_notebook_and_run(page, url, "explore.ipynb")
+        canvas = page.locator(".tcnn-frame[data-unit]")
+        canvas.wait_for(timeout=90_000)
+        canvas.scroll_into_view_if_needed()
+        check(page, Results(), unit=0, index=0, angle=0.0)
+
+        page.get_by_role("slider", name="Rank").focus()
+        page.keyboard.press("ArrowRight")
+        check(page, Results(), unit=0, index=1)
+        angle = page.get_by_role("slider", name="Angle θ")
+        angle.focus()
+        page.keyboard.press("PageDown")
+        check(page, Results(), unit=0, index=1, angle=float(angle.input_value()))
+
+        page.locator('.tcnn-tile[data-unit="5"]').click()  # not analyzed yet: asks the kernel
+        page.locator('.tcnn-frame[data-unit="5"]').wait_for(timeout=60_000)
+        page.locator(".tcnn-frame").scroll_into_view_if_needed()
+        check(page, Results(), unit=5, index=1)
+
+        page.get_by_role("button", name="Play").click()
+        angles = []
+        for _ in range(2):
+            page.wait_for_timeout(300)
+            angles.append(check(page, Results(), unit=5, index=1)["angle"])
+        assert angles[0] != angles[1]
+        page.get_by_role("button", name="Pause").click()
+        page.close()
+    assert blocked == []
