@@ -33,7 +33,9 @@ def to_gray_bytes(frame: np.ndarray, limit: float) -> np.ndarray:
     return np.clip(np.floor(scaled + 0.5), 0, 255).astype(np.uint8)
 
 
-def interval_abs_max(a: np.ndarray, b: np.ndarray, start: float, stop: float) -> float:
+def interval_abs_max(
+    a: np.ndarray, b: np.ndarray, start: np.ndarray | float, stop: np.ndarray | float
+) -> np.ndarray | float:
     """Largest ``|a cos t + b sin t|`` over all pixels and all t in [start, stop].
 
     This is the exact gray-scale limit of a whole invariance video: each pixel moves
@@ -42,24 +44,31 @@ def interval_abs_max(a: np.ndarray, b: np.ndarray, start: float, stop: float) ->
 
     Parameters
     ----------
-    a, b : ndarray
-        Pixel values at angle 0 and the tangent part (same shape).
-    start, stop : float
-        The angle interval, ``start <= stop``.
+    a : ndarray, shape (h, w)
+        Pixel values at angle 0.
+    b : ndarray, shape (h, w) or (D, h, w)
+        The tangent part, or a stack of D of them (one per video).
+    start, stop : float or ndarray of shape (D,)
+        The angle interval of each video, ``start <= stop``.
 
     Returns
     -------
-    float
-        The maximum absolute pixel value over the interval (at least 1e-300).
+    float, or ndarray of shape (D,) for a stack
+        The maximum absolute pixel value over each interval (at least 1e-300).
     """
-    a = np.ravel(a)
-    b = np.ravel(b)
-    candidates = [start, stop]
+    stacked = np.ndim(b) == np.ndim(a) + 1
+    a = np.ravel(a)[None, :]
+    b = np.reshape(b, (-1, a.shape[1]))
+    start = np.reshape(start, (-1, 1))
+    stop = np.reshape(stop, (-1, 1))
+    best = np.maximum(
+        np.max(np.abs(a * np.cos(start) + b * np.sin(start)), axis=1),
+        np.max(np.abs(a * np.cos(stop) + b * np.sin(stop)), axis=1),
+    )
     peak = np.arctan2(b, a)  # where a cos t + b sin t = hypot(a, b)
     amplitude = np.hypot(a, b)
-    best = max(np.max(np.abs(a * np.cos(t) + b * np.sin(t))) for t in candidates)
     for shift in (-2 * np.pi, -np.pi, 0.0, np.pi, 2 * np.pi):
         inside = (peak + shift >= start) & (peak + shift <= stop)
-        if np.any(inside):
-            best = max(best, float(np.max(amplitude[inside])))
-    return max(float(best), 1e-300)
+        best = np.maximum(best, np.max(np.where(inside, amplitude, 0.0), axis=1))
+    best = np.maximum(best, 1e-300)
+    return best if stacked else float(best[0])

@@ -201,6 +201,11 @@ class Invariances:
         a, b = self.video_ranges[index]
         return interval_abs_max(self.stimulus, self.radius * self.directions[index], a, b)
 
+    def gray_limits(self) -> np.ndarray:
+        """:meth:`gray_limit` of every direction at once, shape (n - 1,), by rank."""
+        a, b = self.video_ranges[:, 0], self.video_ranges[:, 1]
+        return interval_abs_max(self.stimulus, self.radius * self.directions, a, b)
+
     def group_members(self, rank: int) -> np.ndarray:
         """Ranks of all directions degenerate with the given one (itself included)."""
         return np.flatnonzero(self.groups == self.groups[self.rank(rank)])

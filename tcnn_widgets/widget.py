@@ -99,7 +99,7 @@ def encode_unit(result: Invariances) -> dict[str, Any]:
 
     Numbers are plain JSON; arrays are little-endian float32 bytes (``groups``:
     int32), decoded by ``js/src/buffers.js``. ``gray_limits[i]`` is
-    ``result.gray_limit(i)``, the fixed gray scale of direction ``i``'s video.
+    ``result.gray_limits()[i]``, the fixed gray scale of direction ``i``'s video.
 
     Parameters
     ----------
@@ -125,7 +125,7 @@ def encode_unit(result: Invariances) -> dict[str, Any]:
         "curvatures": _float32_bytes(result.curvatures),
         "groups": np.ascontiguousarray(result.groups, dtype="<i4").tobytes(),
         "video_ranges": _float32_bytes(result.video_ranges),
-        "gray_limits": _float32_bytes([result.gray_limit(i) for i in range(result.n_directions)]),
+        "gray_limits": _float32_bytes(result.gray_limits()),
         "geodesic_angles": _float32_bytes(result.geodesic_angles),
         "geodesic_activations": _float32_bytes(result.geodesic_activations),
     }

@@ -213,6 +213,9 @@ def test_gray_limit_is_the_largest_pixel_of_the_whole_video():
         _, frames = result.frames(rank, count=20001)
         dense_max = np.max(np.abs(frames))
         assert dense_max <= result.gray_limit(rank) <= dense_max * (1 + 1e-6)
+    all_at_once = result.gray_limits()
+    one_by_one = [result.gray_limit(rank) for rank in range(result.n_directions)]
+    np.testing.assert_array_equal(all_at_once, one_by_one)
 
 
 def test_save_and_load_round_trip(tmp_path):
