@@ -128,6 +128,8 @@ def encode_unit(result: Invariances) -> dict[str, Any]:
         "gray_limits": _float32_bytes(result.gray_limits()),
         "geodesic_angles": _float32_bytes(result.geodesic_angles),
         "geodesic_activations": _float32_bytes(result.geodesic_activations),
+        "labels": [str(label) for label in result.labels],
+        "label_fractions": _float32_bytes(result.label_fractions),
     }
 
 

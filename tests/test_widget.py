@@ -101,7 +101,7 @@ def test_state_carries_every_unit_as_binary_buffers_not_json_lists(results):
     assert len(state["units"]) == len(results)
     assert all(isinstance(r["directions"], bytes) for r in state["units"])
     message, paths, buffers = _remove_buffers(state)
-    assert len(buffers) == 8 * len(results)
+    assert len(buffers) == 9 * len(results)  # 9 binary arrays per unit
     assert ["units", 5, "directions"] in paths
     text = json.dumps(message["units"])
     assert not re.search(r"\[\s*-?\d+\.\d+\s*,", text), "float arrays must not travel as JSON lists"
@@ -232,7 +232,7 @@ def test_to_html_embeds_every_unit_and_the_offline_scripts(tmp_path, analyze_cal
     (model,) = [m for m in state["state"].values() if m["model_name"] == "AnyModel"]
     assert model["model_module"] == "anywidget"
     assert model["state"]["_esm"] == (widget_module.STATIC / "widget.js").read_text()
-    assert len(model["buffers"]) == 16 * 8
+    assert len(model["buffers"]) == 16 * 9  # 9 binary arrays per unit
     stimulus = next(b for b in model["buffers"] if b["path"] == ["units", 9, "stimulus"])
     np.testing.assert_array_equal(
         floats(base64.b64decode(stimulus["data"])),

@@ -106,6 +106,11 @@ def test_first_view_is_the_optimal_stimulus_enlarged_without_smoothing(page, exp
     readouts = page.locator(".tcnn-readouts").inner_text()
     assert "map 0, row 1, col 0" in readouts
     assert f"{result.activation:.4g}" in readouts
+    fractions = result.label_fractions[0]
+    assert (
+        f"{result.labels[0]} (translation {round(100 * fractions[0])}%, "
+        f"rotation {round(100 * fractions[1])}%, scale {round(100 * fractions[2])}%)"
+    ) in readouts
 
 
 def test_rank_slider_moves_by_keyboard(page, explorer):

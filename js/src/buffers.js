@@ -56,7 +56,8 @@ export function decodeInt32(value) {
  * @param {object} record the wire record: name, height, width, activation, threshold,
  *   radius and the binary fields stimulus (h*w), directions ((n-1)*h*w), curvatures (n-1),
  *   groups (int32, n-1), video_ranges ((n-1)*2), gray_limits (n-1), geodesic_angles (G),
- *   geodesic_activations ((n-1)*G)
+ *   geodesic_activations ((n-1)*G), label_fractions ((n-1)*3), and labels (a list of n-1
+ *   names: "translation", "rotation", "scale" or "other")
  * @returns {object} typed arrays plus `size` (h*w), `count` (n-1) and `samples` (G)
  * @throws {RangeError} when an array length does not fit the stimulus shape
  */
@@ -81,6 +82,8 @@ export function decodeUnit(record) {
     grayLimits: decodeFloat32(record.gray_limits),
     geodesicAngles: decodeFloat32(record.geodesic_angles),
     geodesicActivations: decodeFloat32(record.geodesic_activations),
+    labels: Array.from(record.labels ?? [], String),
+    labelFractions: decodeFloat32(record.label_fractions),
   };
   unit.samples = unit.geodesicAngles.length;
   const expected = {
@@ -91,6 +94,8 @@ export function decodeUnit(record) {
     videoRanges: 2 * unit.count,
     grayLimits: unit.count,
     geodesicActivations: unit.count * unit.samples,
+    labels: unit.count,
+    labelFractions: 3 * unit.count,
   };
   for (const [field, length] of Object.entries(expected)) {
     if (unit[field].length !== length) {
@@ -141,4 +146,17 @@ export function groupSize(unit, index) {
   let members = 0;
   for (let i = 0; i < unit.count; i++) if (unit.groups[i] === unit.groups[index]) members += 1;
   return members;
+}
+
+/**
+ * The name of a direction and the energy fractions behind it, e.g.
+ * "translation (translation 92%, rotation 3%, scale 1%)".
+ * @param {object} unit decoded unit
+ * @param {number} index stored index
+ * @returns {string}
+ */
+export function labelOf(unit, index) {
+  const [t, r, s] = unit.labelFractions.subarray(3 * index, 3 * index + 3);
+  const percent = (f) => `${Math.round(100 * f)}%`;
+  return `${unit.labels[index]} (translation ${percent(t)}, rotation ${percent(r)}, scale ${percent(s)})`;
 }

@@ -3,7 +3,7 @@
  * plots and the unit gallery. All drawing reads the model; rank, angle and play never
  * need Python.
  */
-import { decodeUnit, directionOf, geodesicOf, groupSize } from "./buffers.js";
+import { decodeUnit, directionOf, geodesicOf, groupSize, labelOf } from "./buffers.js";
 import { clampAngle } from "./clamp.js";
 import { frameInto, interpolate } from "./frame.js";
 import { absMax, grayRGBA } from "./grayscale.js";
@@ -239,6 +239,7 @@ export function renderExplorer({ model, el }) {
       ["Unit", `${selection.unit}${data.name ? ` (${data.name})` : ""}`],
       ["Activation g(x(θ))", `${formatNumber(activation)} (optimum g* = ${formatNumber(data.activation)})`],
       ["Curvature ν", formatNumber(data.curvatures[index])],
+      ["Named invariance", labelOf(data, index)],
       ["Angle θ", `${formatNumber(angle)} rad, video range [${formatNumber(selection.start)}, ${formatNumber(selection.stop)}]`],
       ["Rank", `${rank} (0 to ${data.count - 1}, ${order} invariant first)`],
       ["Degenerate group", members > 1 ? `${members} directions share this curvature` : "none (unique curvature)"],

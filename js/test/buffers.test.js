@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { decodeFloat32, decodeInt32, decodeUnit, directionOf, geodesicOf, groupSize, videoRangeOf } from "../src/buffers.js";
+import { decodeFloat32, decodeInt32, decodeUnit, directionOf, geodesicOf, groupSize, labelOf, videoRangeOf } from "../src/buffers.js";
 import { floatView, intView, record } from "./fixture.js";
 
 test("a DataView at an offset decodes its own bytes, not the whole buffer", () => {
@@ -37,6 +37,8 @@ test("a unit record decodes into views with the right shapes", () => {
   assert.deepEqual(videoRangeOf(unit, 1), [-0.5, 0.25]);
   assert.equal(groupSize(unit, 0), 1);
   assert.equal(groupSize(unit, 2), 2);
+  assert.equal(labelOf(unit, 0), "translation (translation 90%, rotation 5%, scale 1%)");
+  assert.equal(labelOf(unit, 2), "scale (translation 0%, rotation 0%, scale 60%)");
 });
 
 test("a record whose arrays do not fit its shape is refused with the field named", () => {
@@ -44,4 +46,5 @@ test("a record whose arrays do not fit its shape is refused with the field named
   assert.throws(() => decodeUnit(bad), /curvatures has 2 values, expected 3/);
   const wrongShape = { ...record(), width: 3 };
   assert.throws(() => decodeUnit(wrongShape), /stimulus has 4 values, expected 6/);
+  assert.throws(() => decodeUnit({ ...record(), labels: ["other"] }), /labels has 1 values, expected 3/);
 });

@@ -33,5 +33,7 @@ export function record() {
     gray_limits: floatView([1, 1, 1]),
     geodesic_angles: floatView([-1, -0.5, 0, 0.5, 1]),
     geodesic_activations: floatView([1, 1.5, 2, 1.5, 1, 0, 1, 2, 1, 0, 0, 1, 2, 1, 0]),
+    labels: ["translation", "other", "scale"],
+    label_fractions: floatView([0.9, 0.05, 0.01, 0.1, 0.2, 0.3, 0, 0.004, 0.6]),
   };
 }

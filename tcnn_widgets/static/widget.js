@@ -75,7 +75,9 @@ function decodeUnit(record) {
     videoRanges: decodeFloat32(record.video_ranges),
     grayLimits: decodeFloat32(record.gray_limits),
     geodesicAngles: decodeFloat32(record.geodesic_angles),
-    geodesicActivations: decodeFloat32(record.geodesic_activations)
+    geodesicActivations: decodeFloat32(record.geodesic_activations),
+    labels: Array.from(record.labels ?? [], String),
+    labelFractions: decodeFloat32(record.label_fractions)
   };
   unit.samples = unit.geodesicAngles.length;
   const expected = {
@@ -85,7 +87,9 @@ function decodeUnit(record) {
     groups: unit.count,
     videoRanges: 2 * unit.count,
     grayLimits: unit.count,
-    geodesicActivations: unit.count * unit.samples
+    geodesicActivations: unit.count * unit.samples,
+    labels: unit.count,
+    labelFractions: 3 * unit.count
   };
   for (const [field, length] of Object.entries(expected)) {
     if (unit[field].length !== length) {
@@ -108,6 +112,11 @@ function groupSize(unit, index) {
   let members = 0;
   for (let i = 0; i < unit.count; i++) if (unit.groups[i] === unit.groups[index]) members += 1;
   return members;
+}
+function labelOf(unit, index) {
+  const [t, r, s] = unit.labelFractions.subarray(3 * index, 3 * index + 3);
+  const percent = (f) => `${Math.round(100 * f)}%`;
+  return `${unit.labels[index]} (translation ${percent(t)}, rotation ${percent(r)}, scale ${percent(s)})`;
 }
 
 // src/clamp.js
@@ -466,6 +475,7 @@ function renderExplorer({ model, el }) {
       ["Unit", `${selection.unit}${data.name ? ` (${data.name})` : ""}`],
       ["Activation g(x(θ))", `${formatNumber(activation)} (optimum g* = ${formatNumber(data.activation)})`],
       ["Curvature ν", formatNumber(data.curvatures[index])],
+      ["Named invariance", labelOf(data, index)],
       ["Angle θ", `${formatNumber(angle)} rad, video range [${formatNumber(selection.start)}, ${formatNumber(selection.stop)}]`],
       ["Rank", `${rank} (0 to ${data.count - 1}, ${order} invariant first)`],
       ["Degenerate group", members > 1 ? `${members} directions share this curvature` : "none (unique curvature)"]
