@@ -77,6 +77,78 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_run_demo)
 
+    train = commands.add_parser(
+        "train",
+        help="train a network by topographic ICA, with checkpoints",
+        description="Train a tiled CNN by topographic ICA (TICA) on grayscale CIFAR-10 or on "
+        "the images embedded in the package (no download), writing checkpoints as it goes. "
+        "Ctrl-C stops cleanly: the last accepted weights are saved and --resume continues.",
+    )
+    train.add_argument(
+        "--data",
+        choices=("embedded", "cifar10"),
+        default="embedded",
+        help="training images: crops of the photographs shipped with matplotlib (default), "
+        "or CIFAR-10",
+    )
+    train.add_argument(
+        "--cifar10",
+        type=Path,
+        metavar="PATH",
+        help="cifar-10-binary.tar.gz or its extracted folder (implies --data cifar10; "
+        "without it, --data cifar10 downloads the archive once to the cache folder)",
+    )
+    train.add_argument(
+        "--images", type=_positive_int, metavar="N", help="use the first N images (default: all)"
+    )
+    train.add_argument("--maps", type=_positive_int, default=16, help="maps M (default: 16)")
+    train.add_argument("--tile", type=_positive_int, default=2, help="tile size k (default: 2)")
+    train.add_argument(
+        "--field", type=_positive_int, default=8, help="receptive field r (default: 8)"
+    )
+    train.add_argument("--pool", type=_positive_int, default=3, help="pooling size P (default: 3)")
+    train.add_argument(
+        "--steps",
+        type=_non_negative_int,
+        default=200,
+        help="accepted steps in total (default: 200)",
+    )
+    train.add_argument(
+        "--method",
+        choices=("lbfgs", "projected"),
+        default="lbfgs",
+        help="optimizer (default: lbfgs)",
+    )
+    train.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default: 0)")
+    train.add_argument(
+        "--time-limit", type=float, metavar="SECONDS", help="stop after this many seconds"
+    )
+    train.add_argument(
+        "--out",
+        type=Path,
+        default=Path("tcnn-weights.npz"),
+        metavar="FILE",
+        help="the trained network (default: ./tcnn-weights.npz)",
+    )
+    train.add_argument(
+        "--checkpoint",
+        type=Path,
+        metavar="FILE",
+        help="checkpoint file (default: OUT with .checkpoint.npz)",
+    )
+    train.add_argument(
+        "--checkpoint-every",
+        type=_positive_int,
+        default=10,
+        metavar="N",
+        help="steps between checkpoints (default: 10)",
+    )
+    train.add_argument(
+        "--resume", type=Path, metavar="CHECKPOINT", help="continue from a checkpoint"
+    )
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(run=_run_train)
+
     analyze = commands.add_parser(
         "analyze",
         help="analyze the units of a saved network: results (.npz) and figures",
@@ -134,9 +206,63 @@ def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
 def _run_demo(args: argparse.Namespace) -> int:
     from .report import run_demo
 
-    index = run_demo(args.out, units=args.units, restarts=args.restarts, seed=args.seed,
-                     featured=args.featured, progress=not args.quiet)  # fmt: skip
+    index = run_demo(
+        args.out,
+        units=args.units,
+        restarts=args.restarts,
+        seed=args.seed,
+        featured=args.featured,
+        progress=not args.quiet,
+    )
     print(f"Report written: open {index.resolve()}")
+    return 0
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from .data import embedded_images, load_cifar10, preprocess
+    from .training import train_tica
+
+    checkpoint = args.checkpoint or args.out.with_name(args.out.stem + ".checkpoint.npz")
+    for path, option in ((args.out, "--out"), (checkpoint, "--checkpoint")):
+        if not path.parent.is_dir():
+            raise FileNotFoundError(f"{option}: folder {str(path.parent)!r} does not exist")
+    if args.time_limit is not None and not args.time_limit > 0:
+        raise ValueError(
+            f"--time-limit must be a positive number of seconds, got {args.time_limit}"
+        )
+    if args.cifar10 is not None or args.data == "cifar10":
+        images = load_cifar10(args.cifar10, progress=not args.quiet).train_images
+    else:
+        images = embedded_images()
+    images = preprocess(images[: args.images])
+    if not args.quiet:
+        print(f"Training on {len(images)} images of {images.shape[1]}x{images.shape[2]} ...")
+    result = train_tica(
+        images,
+        maps=args.maps,
+        tile=args.tile,
+        field=args.field,
+        pool=args.pool,
+        steps=args.steps,
+        method=args.method,
+        seed=args.seed,
+        time_limit=args.time_limit,
+        checkpoint=checkpoint,
+        checkpoint_every=args.checkpoint_every,
+        resume=args.resume,
+        progress=not args.quiet,
+    )
+    result.network.save(args.out)
+    objective = result.objective
+    print(
+        f"{result.steps} steps in {result.seconds:.1f} s: objective per image "
+        f"{objective[0]:.6g} -> {objective[-1]:.6g}"
+    )
+    print(f"Network written: {args.out} (checkpoint: {checkpoint})")
+    if result.interrupted:
+        print(f"Interrupted: continue with --resume {checkpoint}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(f"Next: tcnn-widgets analyze {args.out}")
     return 0
 
 
@@ -151,10 +277,17 @@ def _run_analyze(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     if not args.quiet:
         print(f"Analyzing {len(chosen)} unit types of {args.weights} ...", flush=True)
-    results = analyze([types[i] for i in chosen], restarts=args.restarts, seed=args.seed,
-                      progress=not args.quiet)  # fmt: skip
-    section = write_section(args.out, "units", f"{args.weights.name}: {network!r}", results,
-                            featured=args.featured, fmt=args.format)  # fmt: skip
+    results = analyze(
+        [types[i] for i in chosen], restarts=args.restarts, seed=args.seed, progress=not args.quiet
+    )
+    section = write_section(
+        args.out,
+        "units",
+        f"{args.weights.name}: {network!r}",
+        results,
+        featured=args.featured,
+        fmt=args.format,
+    )
     index = write_index(args.out, f"Invariances of {args.weights.name}", [section])
     print(f"Results written: {(args.out / section.results_file).resolve()}")
     print(f"Report written: open {index.resolve()}")

@@ -67,6 +67,16 @@ def invariances_png(inv: Invariances) -> bytes:
     return buffer.getvalue()
 
 
+def invariances_mimebundle(inv: Invariances) -> dict[str, bytes | str]:
+    """Both inline representations, rendering the PNG once.
+
+    For ``Invariances._repr_mimebundle_``: ``{"image/png": ..., "text/html": ...}``,
+    the HTML player carrying the same PNG as its still fallback.
+    """
+    png = invariances_png(inv)
+    return {"image/png": png, "text/html": invariances_html(inv, fallback=png)}
+
+
 def player_data(inv: Invariances, *, top: int = 4, count: int = 32) -> dict:
     """What the HTML player shows: frames of the ``top`` most and least invariant directions.
 
@@ -121,7 +131,14 @@ def player_data(inv: Invariances, *, top: int = 4, count: int = 32) -> dict:
     }
 
 
-def invariances_html(inv: Invariances, *, top: int = 4, count: int = 32, fps: float = 12.0) -> str:
+def invariances_html(
+    inv: Invariances,
+    *,
+    top: int = 4,
+    count: int = 32,
+    fps: float = 12.0,
+    fallback: bytes | bool = True,
+) -> str:
     """A self-contained animated player of the invariance videos (no network, no kernel).
 
     Shows the optimal stimulus, the moving frame and the activation along the path,
@@ -137,6 +154,11 @@ def invariances_html(inv: Invariances, *, top: int = 4, count: int = 32, fps: fl
         As for :func:`player_data`.
     fps : float
         Playback speed in frames per second.
+    fallback : bool or bytes
+        Put a still picture (the PNG of :func:`invariances_png`, as a data URI) in
+        the fragment, shown where scripts do not run (GitHub, sanitized viewers) and
+        replaced by the player where they do. Pass the PNG bytes to reuse an already
+        rendered one, or False for none.
 
     Returns
     -------
@@ -155,7 +177,16 @@ def invariances_html(inv: Invariances, *, top: int = 4, count: int = 32, fps: fl
         for i, d in enumerate(data["directions"])
     )
     payload = json.dumps(data).replace("<", "\\u003c")
-    return f"""<div id="{uid}" class="tcnn-player" style="font:13px sans-serif;">
+    if fallback is True:
+        fallback = invariances_png(inv)
+    still = ""
+    if fallback:
+        source = "data:image/png;base64," + base64.b64encode(fallback).decode("ascii")
+        still = (
+            f'<img class="fallback" src="{source}" alt="invariances of {html.escape(inv.name)}">'
+        )
+    return f"""<div id="{uid}" class="tcnn-player" style="font:13px sans-serif;">{still}
+<div class="player" style="display:none">
 <div style="font-weight:bold;margin-bottom:4px">{html.escape(inv.name or "unit")}:
 invariance videos (g* = {inv.activation:.4g})</div>
 <div style="display:flex;gap:12px;align-items:flex-start">
@@ -168,7 +199,7 @@ invariance videos (g* = {inv.activation:.4g})</div>
 <div style="margin-top:6px"><select class="direction">{options}</select>
 <button class="play" type="button">pause</button>
 <input class="angle" type="range" min="0" max="{count - 1}" value="0" style="width:240px"></div>
-</div>
+</div></div>
 <script>
 (function () {{
   const root = document.getElementById("{uid}");
@@ -180,6 +211,9 @@ invariance videos (g* = {inv.activation:.4g})</div>
 
 
 _PLAYER_JS = """
+  const still = root.querySelector("img.fallback");
+  if (still) still.remove();
+  root.querySelector("div.player").style.display = "";
   const h = data.height, w = data.width;
   const stimulus = root.querySelector("canvas.stimulus");
   const frame = root.querySelector("canvas.frame");

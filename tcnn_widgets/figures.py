@@ -121,8 +121,10 @@ def stimulus_grid(
     if not results or not all(isinstance(r, Invariances) for r in results):
         raise TypeError("results must be a non-empty sequence of Invariances")
     if labels is None:
-        labels = [f"{_short(r.name) or f'unit {i}'}\ng* = {r.activation:.3g}"
-                  for i, r in enumerate(results)]  # fmt: skip
+        labels = [
+            f"{_short(r.name) or f'unit {i}'}\ng* = {r.activation:.3g}"
+            for i, r in enumerate(results)
+        ]
     if len(labels) != len(results):
         raise ValueError(f"got {len(labels)} labels for {len(results)} results")
     if columns is None:
@@ -132,8 +134,9 @@ def stimulus_grid(
     rows = math.ceil(len(results) / columns)
     fig = fig if fig is not None else _new_figure(1.2 * columns, 1.5 * rows)
     axes = fig.subplots(rows, 1, squeeze=False)[:, 0]
-    grays = [to_gray_bytes(r.stimulus, max(float(np.max(np.abs(r.stimulus))), 1e-300))
-             for r in results]  # fmt: skip
+    grays = [
+        to_gray_bytes(r.stimulus, max(float(np.max(np.abs(r.stimulus))), 1e-300)) for r in results
+    ]
     blank = np.full_like(grays[0], 255)
     for row, ax in enumerate(axes):
         part = slice(row * columns, (row + 1) * columns)
@@ -183,7 +186,7 @@ def invariance_strips(
     rows = most + least
     fig = fig if fig is not None else _new_figure(0.95 * frames + 1.5, 1.15 * len(rows) + 0.4)
     axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
-    for ax, (rank, order) in zip(axes, rows):
+    for ax, (rank, order) in zip(axes, rows, strict=True):
         path = geodesic(inv, rank, order=order, count=frames)
         show_row(ax, list(path.gray), [f"g = {g:.3g}" for g in path.activations])
         name = f"{order} inv. #{rank + 1}\nν = {path.curvature:.3g}"
@@ -225,13 +228,22 @@ def curvature_spectrum(inv: Invariances, *, ax: Axes | None = None) -> Figure:
             continue
         level = float(np.mean(inv.curvatures[members]))
         ax.plot(
-            [members[0] - 0.4, members[-1] + 0.4], [level, level], color="C1", linewidth=3,
-            solid_capstyle="butt", label=None if labelled else "degenerate group",
-        )  # fmt: skip
+            [members[0] - 0.4, members[-1] + 0.4],
+            [level, level],
+            color="C1",
+            linewidth=3,
+            solid_capstyle="butt",
+            label=None if labelled else "degenerate group",
+        )
         ax.annotate(
-            f"×{len(members)}", (members.mean(), level), textcoords="offset points",
-            xytext=(0, 5), ha="center", fontsize=FONT_SIZE - 1, color="C1",
-        )  # fmt: skip
+            f"×{len(members)}",
+            (members.mean(), level),
+            textcoords="offset points",
+            xytext=(0, 5),
+            ha="center",
+            fontsize=FONT_SIZE - 1,
+            color="C1",
+        )
         labelled = True
     ax.set_xlabel("rank (0 = most invariant)", fontsize=FONT_SIZE)
     ax.set_ylabel("curvature ν", fontsize=FONT_SIZE)
@@ -283,14 +295,20 @@ def activation_curve(
     a, b = inv.video_ranges[index]
     ax.axvspan(np.degrees(a), np.degrees(b), color="0.92", label="video range")
     ax.axhline(
-        inv.threshold * inv.activation, color="0.5", linestyle=":", linewidth=1,
+        inv.threshold * inv.activation,
+        color="0.5",
+        linestyle=":",
+        linewidth=1,
         label=f"{inv.threshold:g} g*",
-    )  # fmt: skip
+    )
     ax.plot(np.degrees(t), inv.geodesic_activations[index], color="C0", label="real g(x(t))")
     ax.plot(
-        np.degrees(t), approximation, color="C3", linestyle="--",
+        np.degrees(t),
+        approximation,
+        color="C3",
+        linestyle="--",
         label="g* + ½ ρ² ν t²",
-    )  # fmt: skip
+    )
     real = inv.geodesic_activations[index]
     spread = max(float(real.max() - real.min()), 1e-12 + 0.05 * abs(inv.activation))
     ax.set_ylim(real.min() - 0.15 * spread, real.max() + 0.15 * spread)

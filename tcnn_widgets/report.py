@@ -14,6 +14,7 @@ import dataclasses
 import html
 import io
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,22 +97,34 @@ def write_section(
     save_results(folder / "results.npz", results)
     _save(figures.stimulus_grid(results), folder / f"stimuli.{fmt}")
     section = Section(
-        title=title, slug=slug, results_file=f"{slug}/results.npz", grid=f"{slug}/stimuli.{fmt}",
+        title=title,
+        slug=slug,
+        results_file=f"{slug}/results.npz",
+        grid=f"{slug}/stimuli.{fmt}",
         note=note,
-    )  # fmt: skip
+    )
     best_first = np.argsort([-r.activation for r in results], kind="stable")
     for i in best_first[:featured]:
-        section.units.append(_write_unit(folder, slug, f"unit{i:02d}", results[i], fmt))
+        section.units.append(_write_unit(folder, slug, _stem(results[i], i), results[i], fmt))
     return section
+
+
+def _stem(inv: Invariances, index: int) -> str:
+    """A file-name stem for a unit: ``"map 3, row 0, col 1"`` -> ``"m3_r0_c1"``."""
+    short = inv.name.replace("map ", "m").replace("row ", "r").replace("col ", "c")
+    return re.sub(r"[^A-Za-z0-9]+", "_", short).strip("_") or f"unit{index:02d}"
 
 
 def _write_unit(folder: Path, slug: str, stem: str, inv: Invariances, fmt: str) -> UnitFiles:
     """Figures and GIFs of one featured unit."""
     files = UnitFiles(
-        name=inv.name or stem, activation=inv.activation,
-        strips=f"{slug}/{stem}_strips.{fmt}", spectrum=f"{slug}/{stem}_spectrum.{fmt}",
-        curves=[], gifs=[],
-    )  # fmt: skip
+        name=inv.name or stem,
+        activation=inv.activation,
+        strips=f"{slug}/{stem}_strips.{fmt}",
+        spectrum=f"{slug}/{stem}_spectrum.{fmt}",
+        curves=[],
+        gifs=[],
+    )
     _save(figures.invariance_strips(inv), folder / f"{stem}_strips.{fmt}")
     _save(figures.curvature_spectrum(inv), folder / f"{stem}_spectrum.{fmt}")
     for order in ("most", "least"):
@@ -119,8 +132,16 @@ def _write_unit(folder: Path, slug: str, stem: str, inv: Invariances, fmt: str) 
         _save(figures.activation_curve(inv, 0, order=order), folder / curve)
         files.curves.append(f"{slug}/{curve}")
         gif = f"{stem}_{order}_invariant.gif"
-        write_gif(inv, 0, folder / gif, order=order, with_stimulus=True, with_trace=True,
-                  bounce=True)  # fmt: skip
+        write_gif(
+            inv,
+            0,
+            folder / gif,
+            order=order,
+            scale=max(4, 160 // max(inv.shape)),
+            with_stimulus=True,
+            with_trace=True,
+            bounce=True,
+        )
         members = len(inv.group_members(inv.rank(0, order)))
         caption = f"{order} invariant direction (ν = {inv.curvatures[inv.rank(0, order)]:.3g}"
         caption += f", 1 of {members} with equal curvature)" if members > 1 else ")"
@@ -170,7 +191,7 @@ def write_index(
         f"<title>{e(title)}</title>",
         "<style>body{font:15px/1.45 sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
         "img{max-width:100%}img.gif{image-rendering:pixelated}"
-        ".row{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}"
+        ".row{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}figure.gif{max-width:700px}"
         "figure{margin:0}figcaption{font-size:13px;color:#444}</style>",
         f"</head><body><h1>{e(title)}</h1>",
     ]
@@ -198,7 +219,7 @@ def write_index(
             parts.append('<div class="row">')
             for caption, gif in unit.gifs:
                 parts.append(
-                    f'<figure><img class="gif" src="{e(gif)}" alt="{e(caption)}">'
+                    f'<figure class="gif"><img class="gif" src="{e(gif)}" alt="{e(caption)}">'
                     f"<figcaption>{e(caption)}: optimal stimulus, the moving stimulus, "
                     "and the activation along the path.</figcaption></figure>"
                 )
@@ -266,31 +287,47 @@ def run_demo(
         raise RuntimeError(f"the widget page cannot be written ({error})") from None
     pretrained = load_pretrained()
     random = TiledCNN.random(
-        maps=pretrained.maps, tile=pretrained.tile, field=pretrained.field,
-        pool=pretrained.pool, seed=seed, image_size=pretrained.image_size, eps=pretrained.eps,
-    )  # fmt: skip
+        maps=pretrained.maps,
+        tile=pretrained.tile,
+        field=pretrained.field,
+        pool=pretrained.pool,
+        seed=seed,
+        image_size=pretrained.image_size,
+        eps=pretrained.eps,
+    )
     chosen = select_units(len(pretrained.unit_types()), units)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     sections, everything = [], []
     for slug, title, network, note in (
-        ("pretrained", "Pretrained network (TICA on natural images)", pretrained,
-         "The shipped network, trained by topographic ICA."),
-        ("random", "Random network", random,
-         f"Same architecture, random orthonormalized filters (seed {seed})."),
-    ):  # fmt: skip
+        (
+            "pretrained",
+            "Pretrained network (TICA on grayscale CIFAR-10)",
+            pretrained,
+            "The shipped network, trained by topographic ICA (tcnn_widgets.pretrained).",
+        ),
+        (
+            "random",
+            "Random network",
+            random,
+            f"Same architecture, random orthonormalized filters (seed {seed}).",
+        ),
+    ):
         if progress:
             print(f"Analyzing {len(chosen)} unit types of the {slug} network ...", flush=True)
         types = network.unit_types()
-        results = analyze([types[i] for i in chosen], restarts=restarts, seed=seed,
-                          progress=progress)  # fmt: skip
+        results = analyze(
+            [types[i] for i in chosen], restarts=restarts, seed=seed, progress=progress
+        )
         sections.append(write_section(out, slug, title, results, featured=featured, note=note))
         everything += named(results, f"{slug}: ")
     explorer = out / "explorer" / "index.html"
     explorer.parent.mkdir(exist_ok=True)
     InvarianceExplorer(everything).to_html(explorer)
     return write_index(
-        out, "Optimal stimuli and invariances of a tiled CNN", sections,
+        out,
+        "Optimal stimuli and invariances of a tiled CNN",
+        sections,
         intro=(
             f"{len(chosen)} unit types of each network, analyzed with {restarts} random starts "
             f"(seed {seed}). Each unit's optimal stimulus x* maximizes its activation on the "
@@ -298,7 +335,7 @@ def run_demo(
             "falls slowest (most invariant) or fastest (least invariant)."
         ),
         widget_page="explorer/index.html",
-    )  # fmt: skip
+    )
 
 
 def select_units(count: int, units: Sequence[int] | None) -> list[int]:

@@ -197,7 +197,7 @@ def _trace_panel(inv: Invariances, path: Geodesic, k: int, width: int, height: i
     def to_xy(angle: np.ndarray, value: np.ndarray) -> list[tuple[float, float]]:
         px = margin + (angle - a) / max(b - a, 1e-12) * (width - 1 - 2 * margin)
         py = height - 1 - margin - (value - low) / span * (height - 1 - 2 * margin)
-        return list(zip(np.atleast_1d(px).tolist(), np.atleast_1d(py).tolist()))
+        return list(zip(np.atleast_1d(px).tolist(), np.atleast_1d(py).tolist(), strict=True))
 
     panel = Image.new("L", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(panel)
@@ -336,13 +336,15 @@ def write_mp4(
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     os.chmod(temporary, 0o644)
+    size = f"{images.shape[2]}x{images.shape[1]}"
     command = [
-        ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-        "-f", "rawvideo", "-pix_fmt", "gray",
-        "-s", f"{images.shape[2]}x{images.shape[1]}", "-framerate", f"{fps}", "-i", "-",
-        "-filter_threads", "1", "-c:v", "libx264", "-threads", "1", "-pix_fmt", "yuv420p",
-        "-crf", "12", "-movflags", "+faststart", "-f", "mp4", temporary,
-    ]  # fmt: skip
+        ffmpeg,
+        *"-hide_banner -loglevel error -nostdin -y".split(),
+        *f"-f rawvideo -pix_fmt gray -s {size} -framerate {fps} -i -".split(),
+        *"-filter_threads 1 -c:v libx264 -threads 1 -pix_fmt yuv420p -crf 12".split(),
+        *"-movflags +faststart -f mp4".split(),
+        temporary,
+    ]
     try:
         done = subprocess.run(
             command, input=np.ascontiguousarray(images).tobytes(), capture_output=True

@@ -1,0 +1,152 @@
+"""Invariance videos: GIF frames read back with Pillow, MP4 decoded with ffmpeg."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tcnn_widgets import video
+from tcnn_widgets.analysis import analyze
+from tcnn_widgets.grayscale import to_gray_bytes
+from tcnn_widgets.network import TiledCNN
+
+SCALE = 4
+
+
+@pytest.fixture(scope="module")
+def inv():
+    network = TiledCNN.random(maps=4, tile=2, field=4, pool=2, seed=1, image_size=8)
+    return analyze(network.unit(1, 1, 0), restarts=2, seed=0)
+
+
+def reference_gray(inv, index, angle):
+    """A frame from the raw arrays, through the gray rule on the video's limit."""
+    frame = np.cos(angle) * inv.stimulus + np.sin(angle) * inv.radius * inv.directions[index]
+    return to_gray_bytes(frame, inv.gray_limit(index))
+
+
+def enlarged(gray, scale=SCALE):
+    return np.repeat(np.repeat(gray, scale, axis=0), scale, axis=1)
+
+
+def gif_frames(data: bytes) -> list[np.ndarray]:
+    image = Image.open(io.BytesIO(data))
+    frames = []
+    for k in range(image.n_frames):
+        image.seek(k)
+        frames.append(np.asarray(image.convert("L")))
+    return frames
+
+
+@pytest.mark.parametrize("order", ["most", "least"])
+def test_gif_frame_count_and_first_and_last_frames(inv, tmp_path, order):
+    path = video.write_gif(inv, 0, tmp_path / "v.gif", order=order, count=9, scale=SCALE)
+    frames = gif_frames(path.read_bytes())
+    assert len(frames) == 9
+    index = inv.rank(0, order)
+    a, b = inv.video_ranges[index]
+    np.testing.assert_array_equal(frames[0], enlarged(reference_gray(inv, index, a)))
+    np.testing.assert_array_equal(frames[-1], enlarged(reference_gray(inv, index, b)))
+    middle = np.linspace(a, b, 9)[4]
+    np.testing.assert_array_equal(frames[4], enlarged(reference_gray(inv, index, middle)))
+
+
+def test_gif_timing_loop_and_bounce(inv):
+    data = video.gif_bytes(video.render_video(inv, 2, count=6, scale=2), fps=10, bounce=True)
+    image = Image.open(io.BytesIO(data))
+    assert image.n_frames == 10  # 6 forward, 4 back (the ends are not repeated)
+    assert image.info["duration"] == 100 and image.info["loop"] == 0
+    frames = gif_frames(data)
+    np.testing.assert_array_equal(frames[6], frames[4])
+    np.testing.assert_array_equal(frames[9], frames[1])
+
+
+def test_side_by_side_panels(inv):
+    clip = video.render_video(inv, 0, count=5, scale=SCALE, with_stimulus=True, with_trace=True)
+    h, w = inv.shape
+    top, left = clip.frame_box
+    limit = inv.gray_limit(0)
+    images = clip.images
+    assert images.shape == (5, h * SCALE, 4 * w * SCALE + 2 * SCALE)
+    stimulus = enlarged(to_gray_bytes(inv.stimulus, limit))
+    for k, angle in enumerate(np.linspace(*inv.video_ranges[0], 5)):
+        np.testing.assert_array_equal(images[k, :, : w * SCALE], stimulus)
+        box = images[k, top : top + h * SCALE, left : left + w * SCALE]
+        np.testing.assert_array_equal(box, enlarged(reference_gray(inv, 0, angle)))
+    trace = images[:, :, left + w * SCALE + SCALE :]
+    assert np.all(images[:, :, w * SCALE : left] == video.BACKGROUND)  # the gap
+    assert not np.array_equal(trace[0], trace[-1])  # the marker moves with the frame
+    assert trace.min() == 0  # the curve is drawn in black
+
+
+def test_geodesic_activations_are_the_real_ones(inv):
+    network = TiledCNN.random(maps=4, tile=2, field=4, pool=2, seed=1, image_size=8)
+    unit = network.unit(1, 1, 0)
+    path = video.geodesic(inv, 1, order="least", count=7)
+    truth = [unit.value(frame) for frame in path.frames]
+    np.testing.assert_allclose(path.activations, truth, rtol=1e-4)
+    np.testing.assert_allclose(path.frames[0], inv.frame(path.index, path.angles[0]))
+
+
+def test_gif_write_is_atomic(inv, tmp_path, monkeypatch):
+    target = tmp_path / "v.gif"
+    target.write_bytes(b"old")
+
+    def broken_replace(source, destination):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        video.write_gif(inv, 0, target, count=3)
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.gif"]
+
+
+def test_bad_arguments(inv, tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        video.write_gif(inv, 0, tmp_path / "missing" / "v.gif")
+    with pytest.raises(ValueError, match="count"):
+        video.render_video(inv, 0, count=1)
+    with pytest.raises(ValueError, match="scale"):
+        video.render_video(inv, 0, scale=0)
+    with pytest.raises(ValueError, match="fps"):
+        video.gif_bytes(video.render_video(inv, 0, count=2), fps=0)
+    with pytest.raises(TypeError, match="Invariances"):
+        video.geodesic("not a result", 0)
+    with pytest.raises(IndexError, match="rank"):
+        video.write_gif(inv, inv.n_directions, tmp_path / "v.gif")
+
+
+def test_mp4_without_ffmpeg_says_so(inv, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(RuntimeError, match="ffmpeg.*PATH.*GIF"):
+        video.write_mp4(inv, 0, tmp_path / "v.mp4")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_mp4_frames_decode_back(inv, tmp_path):
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("ffmpeg is not installed (apt-get install ffmpeg)")
+        pytest.skip("ffmpeg is not installed")
+    count = 8
+    path = video.write_mp4(inv, 0, tmp_path / "v.mp4", count=count, scale=SCALE)
+    clip = video.render_video(inv, 0, count=count, scale=SCALE)
+    height, width = clip.images.shape[1:]
+    decoded = subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    frames = np.frombuffer(decoded, dtype=np.uint8).reshape(-1, height, width)
+    assert len(frames) == count
+    error = np.abs(frames.astype(int) - clip.images.astype(int))
+    assert error.mean() < 2.0  # lossy H.264, but the same pictures
+    assert [p.name for p in tmp_path.iterdir()] == ["v.mp4"]
