@@ -24,7 +24,8 @@ from matplotlib.figure import Figure
 
 from . import figures
 from .results import Invariances, save_results
-from .video import write_bytes_atomic, write_gif
+from .storage import write_bytes_atomic
+from .video import write_gif
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 

@@ -211,17 +211,12 @@ class Invariances:
         return np.flatnonzero(self.groups == self.groups[self.rank(rank)])
 
     # ---- notebook display ----------------------------------------------------------
-    def _repr_png_(self) -> bytes:
-        """Rich PNG: optimal stimulus, curvature spectrum and invariance strips."""
-        from .display import invariances_png  # display reads results: import on use
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """Notebook display: a PNG summary (also in static exports and on GitHub) and
+        an animated HTML player of the invariance videos, which needs no kernel."""
+        from .display import invariances_mimebundle  # display reads results: import on use
 
-        return invariances_png(self)
-
-    def _repr_html_(self) -> str:
-        """Animated HTML player of the invariance videos (no kernel, no network)."""
-        from .display import invariances_html
-
-        return invariances_html(self)
+        return invariances_mimebundle(self)
 
     # ---- storage -----------------------------------------------------------------
     def to_arrays(self, prefix: str = "") -> dict[str, np.ndarray]:

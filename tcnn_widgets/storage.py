@@ -5,17 +5,54 @@ from __future__ import annotations
 import os
 import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 
-def save_npz_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> Path:
-    """Write arrays to ``path`` as an uncompressed `.npz`, all or nothing.
+@contextmanager
+def atomic_file(path: str | os.PathLike) -> Iterator[BinaryIO]:
+    """Write a file all or nothing: ``with atomic_file(path) as file: file.write(...)``.
 
     The data go to a temporary file in the same folder, which is renamed over
-    ``path`` only once it is complete; on any error (or Ctrl-C) the temporary file
-    is removed and an existing ``path`` is left untouched.
+    ``path`` only when the block ends without error; on any error (or Ctrl-C) the
+    temporary file is removed and an existing ``path`` is left untouched. The file
+    is readable by all (mode 0644), like a file written by ``open``.
+
+    Parameters
+    ----------
+    path : path-like
+        Destination; its folder must exist.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"folder {str(path.parent)!r} does not exist; create it first")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            os.fchmod(file.fileno(), 0o644)  # mkstemp makes 0600
+            yield file
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes | str) -> Path:
+    """Write bytes (or text, as UTF-8) to ``path`` all or nothing (see :func:`atomic_file`)."""
+    with atomic_file(path) as file:
+        file.write(data.encode("utf-8") if isinstance(data, str) else data)
+    return Path(path)
+
+
+def save_npz_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> Path:
+    """Write arrays to ``path`` as an uncompressed `.npz`, all or nothing.
 
     Parameters
     ----------
@@ -29,24 +66,12 @@ def save_npz_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> P
     Path
         The path written.
     """
-    path = Path(path)
     for key, value in arrays.items():
         if np.asarray(value).dtype == object:
             raise TypeError(f"cannot store {key!r}: object arrays need pickle")
-    if not path.parent.exists():
-        raise FileNotFoundError(f"folder {str(path.parent)!r} does not exist; create it first")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-    return path
+    with atomic_file(path) as file:
+        np.savez(file, **arrays)
+    return Path(path)
 
 
 def load_npz(path: str | os.PathLike, required: dict[str, str]) -> dict[str, np.ndarray]:

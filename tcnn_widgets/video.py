@@ -23,6 +23,7 @@ from scipy.interpolate import CubicSpline
 
 from .grayscale import to_gray_bytes
 from .results import Invariances
+from .storage import write_bytes_atomic
 
 BACKGROUND = 255  # gray level of the space around the panels (white)
 
@@ -367,37 +368,3 @@ def _play_order(images: np.ndarray, bounce: bool) -> np.ndarray:
 def _check_folder(path: Path) -> None:
     if not path.parent.is_dir():
         raise FileNotFoundError(f"folder {str(path.parent)!r} does not exist; create it first")
-
-
-def write_bytes_atomic(path: str | os.PathLike, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` all or nothing (temporary file, then rename).
-
-    Parameters
-    ----------
-    path : path-like
-        Destination; its folder must exist.
-    data : bytes or str
-        The content; text is written as UTF-8.
-
-    Returns
-    -------
-    Path
-        The path written.
-    """
-    path = Path(path)
-    _check_folder(path)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            os.fchmod(file.fileno(), 0o644)  # mkstemp makes 0o600; a report is for reading
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-    return path

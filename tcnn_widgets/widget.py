@@ -13,7 +13,6 @@ import base64
 import html
 import io
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from PIL import Image
 from .analysis import analyze
 from .grayscale import to_gray_bytes
 from .results import Invariances
+from .storage import write_bytes_atomic
 
 STATIC = Path(__file__).parent / "static"
 OFFLINE_FILES = ("embed-amd.js", "require.js", "anywidget.js")
@@ -133,21 +133,6 @@ def encode_unit(result: Invariances) -> dict[str, Any]:
     }
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
 def write_offline_scripts(folder: str | os.PathLike) -> None:
     """Copy the scripts that static widget pages load from their own folder.
 
@@ -161,7 +146,7 @@ def write_offline_scripts(folder: str | os.PathLike) -> None:
         The folder of the HTML page.
     """
     for name in OFFLINE_FILES:
-        _write_atomic(Path(folder) / name, (STATIC / name).read_bytes())
+        write_bytes_atomic(Path(folder) / name, (STATIC / name).read_bytes())
 
 
 class InvarianceExplorer(anywidget.AnyWidget):
@@ -393,7 +378,7 @@ class InvarianceExplorer(anywidget.AnyWidget):
         )
         page = PAGE_TEMPLATE.format(title=html.escape(title), snippet=snippet)
         write_offline_scripts(path.parent)
-        _write_atomic(path, page.encode("utf-8"))
+        write_bytes_atomic(path, page.encode("utf-8"))
         return path
 
 

@@ -232,6 +232,7 @@ def test_save_and_load_round_trip(tmp_path):
     assert [r.name for r in again] == [r.name for r in results]
     np.testing.assert_array_equal(again[2].hessian, results[2].hessian)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["all.npz", "one.npz"]  # no temp files
+    assert (tmp_path / "all.npz").stat().st_mode & 0o777 == 0o644  # readable, like open()
 
 
 def test_network_save_and_load_round_trip(tmp_path):

@@ -171,3 +171,15 @@ def test_player_canvas_shows_the_gray_bytes_and_plays(inv, tmp_path):
     assert f"t = {angle:.1f}°" in text
     assert errors == []
     assert all(url.startswith("file:") for url in requests)
+
+
+def test_invariances_display_themselves_with_png_and_player():
+    """What a notebook asks an Invariances for: a PNG and the HTML player around it."""
+    import base64
+
+    from tcnn_widgets import TiledCNN, analyze
+
+    result = analyze(TiledCNN.random(4, 2, 3, 2, seed=0, image_size=6).unit(0, 0, 0), seed=0)
+    bundle = result._repr_mimebundle_()
+    assert bundle["image/png"].startswith(b"\x89PNG\r\n\x1a\n")
+    assert base64.b64encode(bundle["image/png"]).decode() in bundle["text/html"]
