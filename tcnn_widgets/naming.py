@@ -34,7 +34,11 @@ FAMILIES = ("translation", "rotation", "scale")
 
 
 def name_directions(
-    stimulus: np.ndarray, directions: np.ndarray, *, min_fraction: float = 0.5
+    stimulus: np.ndarray,
+    directions: np.ndarray,
+    *,
+    min_fraction: float = 0.5,
+    centre: tuple[float, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Label tangent directions as translation, rotation, scale or other.
 
@@ -48,6 +52,9 @@ def name_directions(
     min_fraction : float
         A direction is named after the family that explains the largest fraction
         of its energy if that fraction is at least ``min_fraction``, else "other".
+    centre : (float, float), optional
+        ``(row, column)`` of the origin of rotations and scalings, in pixels; the
+        stimulus centre ``((h - 1) / 2, (w - 1) / 2)`` by default (METHOD section 9).
 
     Returns
     -------
@@ -59,8 +66,12 @@ def name_directions(
         need not sum to 1, since the generators are not orthogonal to each other.
     """
     x, W = _check_inputs(stimulus, directions, min_fraction)
+    if centre is None:
+        centre = ((x.shape[0] - 1) / 2, (x.shape[1] - 1) / 2)
+    elif np.shape(centre) != (2,) or not np.all(np.isfinite(centre)):
+        raise ValueError(f"centre must be two finite numbers (row, column), got {centre!r}")
     tolerance = 1e-10 * np.linalg.norm(x) * max(x.shape)
-    bases = [gram_schmidt(G, tolerance) for G in projected_generators(x).values()]
+    bases = [gram_schmidt(G, tolerance) for G in projected_generators(x, centre).values()]
     flat = W.reshape(len(W), -1)
     energy = np.sum(flat**2, axis=1)
     explained = [np.sum((flat @ basis) ** 2, axis=1) for basis in bases]
@@ -72,12 +83,16 @@ def name_directions(
     return labels.astype(str), fractions
 
 
-def projected_generators(stimulus: np.ndarray) -> dict[str, np.ndarray]:
+def projected_generators(
+    stimulus: np.ndarray, centre: tuple[float, float]
+) -> dict[str, np.ndarray]:
     """The generators of translation, rotation and scale at x*, in the tangent plane.
 
     Parameters
     ----------
     stimulus : ndarray, shape (h, w)
+    centre : (float, float)
+        ``(row, column)`` of the origin of the coordinates (u, v), in pixels.
 
     Returns
     -------
@@ -89,7 +104,7 @@ def projected_generators(stimulus: np.ndarray) -> dict[str, np.ndarray]:
     h, w = stimulus.shape
     d_du = mirror_derivative(stimulus, axis=1)
     d_dv = mirror_derivative(stimulus, axis=0)
-    v, u = np.meshgrid(np.arange(h) - (h - 1) / 2, np.arange(w) - (w - 1) / 2, indexing="ij")
+    v, u = np.meshgrid(np.arange(h) - centre[0], np.arange(w) - centre[1], indexing="ij")
     raw = {
         "translation": np.column_stack([d_du.ravel(), d_dv.ravel()]),
         "rotation": (v * d_du - u * d_dv).ravel()[:, None],

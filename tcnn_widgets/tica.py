@@ -11,14 +11,23 @@ How the kernels are fast
 ------------------------
 All simple units of one *tile phase* (grid positions with ``i % k == pa`` and
 ``j % k == pb``) share their M filters, so the forward pass of one phase is one
-matrix product ``H = Patches @ W_phase^T`` (positions x r^2 times r^2 x M), and the
-weight gradient is ``dW_phase = Delta^T @ Patches``. Each image is cut into its
-patches once per phase (``_cut_patches``), the two products are computed with
-small register-blocked loops (4 positions x 2 maps, 2 maps x 4 pixels) that keep
-eight accumulators in registers, and everything for one image stays in the
-level-1/2 cache. The two threads take alternate images. Arithmetic is float32;
-gradients are summed per image in float32 and across images in float64.
-``tests/test_training.py`` checks the result against a float64 NumPy reference.
+matrix product ``H = W_phase @ Patches`` (M x r^2 times r^2 x positions) and the
+weight gradient is ``dW_phase = Delta @ Patches^T``. Both products are written as
+small register-blocked loops (2 maps x 4 pixels per sweep) whose innermost loop runs
+over a long contiguous row, which LLVM turns into SIMD code.
+
+To make those rows long and contiguous, images are processed in chunks of
+``LANES = 8`` interleaved images (pixel (y, x) of the 8 images is 8 adjacent floats),
+and every image-shaped buffer stores its columns split by tile phase ("split
+columns": column j at ``[j % k, (j // k) * LANES + lane]``). Then the patches of a
+phase, the scatter of responses to the grid, the 3 x 3 pooling sums and the gradient
+gathering are all copies or sums of contiguous runs. One chunk's buffers stay in
+the level-2 cache; the Numba threads take alternate chunks.
+
+Arithmetic is float32; the objective is summed in float64, gradients in float32 per
+few chunks and then in float64. ``tests/test_training.py`` checks objective and
+gradient against the float64 NumPy reference :func:`tica_objective_reference` and
+the engine's :class:`~tcnn_widgets.network.TiledCNN` to 1e-5 relative.
 """
 
 from __future__ import annotations
@@ -27,8 +36,10 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-# Images summed in float32 before their gradient is added to the float64 total.
-_FLUSH_EVERY = 16
+# Images interleaved in one chunk: pixel (y, x) of LANES images is one short vector.
+LANES = 8
+# Chunks summed in float32 before their gradient is added to the float64 total.
+_FLUSH_EVERY = 4
 
 
 def tica_objective(
@@ -56,19 +67,8 @@ def tica_objective(
     """
     X, W = _check_inputs(images, weights, pool, eps)
     M, k, _, r, _ = W.shape
-    rows, cols, counts = phase_positions(X.shape[1] - r + 1, k)
-    total, grad = _tica_batch(
-        X,
-        _pack_weights(W),
-        M,
-        rows,
-        cols,
-        counts,
-        r,
-        pool,
-        np.float32(eps),
-        numba.get_num_threads(),
-    )
+    threads = numba.get_num_threads()
+    total, grad = _tica_batch(X, _pack_weights(W), M, k, r, pool, np.float32(eps), threads)
     return float(total), _unpack_gradient(grad, M, k, r)
 
 
@@ -77,65 +77,38 @@ def tica_objective_reference(
 ) -> tuple[float, np.ndarray]:
     """Plain NumPy float64 version of :func:`tica_objective` (for tests and benchmarks).
 
-    Uses ``numpy.lib.stride_tricks.sliding_window_view`` and ``einsum``; same
-    parameters and returns.
+    The same matrix products per tile phase, with patches cut by
+    ``numpy.lib.stride_tricks.sliding_window_view``; same parameters and returns.
     """
     X = np.asarray(images, dtype=np.float64)
     W = np.asarray(weights, dtype=np.float64)
     M, k, _, r, _ = W.shape
-    patches = np.lib.stride_tricks.sliding_window_view(X, (r, r), axis=(1, 2))  # N,n,n,r,r
-    n = patches.shape[1]
-    tiled = W[:, np.arange(n) % k][:, :, np.arange(n) % k]  # M, n, n, r, r
-    H = np.einsum("tijab,mijab->tmij", patches, tiled, optimize=True)
-    energy = np.lib.stride_tricks.sliding_window_view(H * H, (pool, pool), axis=(2, 3))
-    p = np.sqrt(eps + energy.sum(axis=(-2, -1)))  # N, M, G, G
-    G = p.shape[-1]
-    # d p / d h: each simple unit collects h / p from every pooling unit that contains it.
-    inv = 1.0 / p
+    windows = np.lib.stride_tricks.sliding_window_view(X, (r, r), axis=(1, 2))  # N,n,n,r,r
+    N, n = X.shape[0], windows.shape[1]
+    H = np.empty((N, n, n, M))
+    patches = {}
+    for a in range(k):
+        for b in range(k):
+            P = windows[:, a::k, b::k].reshape(-1, r * r)  # a copy: positions x pixels
+            H[:, a::k, b::k] = (P @ W[:, a, b].reshape(M, r * r).T).reshape(
+                N, len(range(a, n, k)), len(range(b, n, k)), M
+            )
+            patches[a, b] = P
+    energy = np.lib.stride_tricks.sliding_window_view(H * H, (pool, pool), axis=(1, 2))
+    p = np.sqrt(eps + energy.sum(axis=(-2, -1)))  # N, G, G, M
+    # d(sum p)/dh: each simple unit collects h / p from every pooling unit holding it
+    G = p.shape[1]
     collected = np.zeros_like(H)
     for u in range(pool):
         for v in range(pool):
-            collected[:, :, u : u + G, v : v + G] += inv
+            collected[:, u : u + G, v : v + G] += 1.0 / p
     delta = H * collected
-    grad_tiled = np.einsum("tmij,tijab->mijab", delta, patches, optimize=True)
-    grad = np.zeros_like(W)
+    grad = np.empty_like(W)
     for a in range(k):
         for b in range(k):
-            grad[:, a, b] = grad_tiled[:, a::k, b::k].sum(axis=(1, 2))
+            D = delta[:, a::k, b::k].reshape(-1, M)
+            grad[:, a, b] = (D.T @ patches[a, b]).reshape(M, r, r)
     return float(p.sum()), grad
-
-
-def phase_positions(n: int, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Grid positions of each tile phase, padded to a multiple of 4.
-
-    Parameters
-    ----------
-    n : int
-        Side of the grid of simple units.
-    k : int
-        Tile size.
-
-    Returns
-    -------
-    rows, cols : ndarray of int64, shape (k * k, Q)
-        Position ``q`` of phase ``pa * k + pb`` is ``(rows[., q], cols[., q])``;
-        padding entries (``q >= counts[.]``) are 0.
-    counts : ndarray of int64, shape (k * k,)
-        Number of real positions of each phase.
-    """
-    largest = ((n + k - 1) // k) ** 2
-    Q = 4 * ((largest + 3) // 4)
-    rows = np.zeros((k * k, Q), dtype=np.int64)
-    cols = np.zeros((k * k, Q), dtype=np.int64)
-    counts = np.zeros(k * k, dtype=np.int64)
-    for pa in range(k):
-        for pb in range(k):
-            i, j = np.meshgrid(np.arange(pa, n, k), np.arange(pb, n, k), indexing="ij")
-            c = i.size
-            rows[pa * k + pb, :c] = i.ravel()
-            cols[pa * k + pb, :c] = j.ravel()
-            counts[pa * k + pb] = c
-    return rows, cols, counts
 
 
 def _check_inputs(images, weights, pool, eps) -> tuple[np.ndarray, np.ndarray]:
@@ -178,40 +151,50 @@ def _unpack_gradient(grad: np.ndarray, M: int, k: int, r: int) -> np.ndarray:
 
 
 @njit(cache=True, parallel=True)
-def _tica_batch(X, W, maps, rows, cols, counts, r, pool, eps, threads):
-    """Objective and packed gradient over all images; thread t takes images t, t + threads, ..."""
+def _tica_batch(X, W, maps, k, r, pool, eps, threads):
+    """Objective and packed gradient over all images.
+
+    Images go in chunks of ``LANES``; thread t takes chunks t, t + threads, ...
+    Every image-shaped array stores column j at ``[..., j % k, (j // k) * LANES + lane]``
+    ("split columns"), so that the positions of one tile phase, and the pooling
+    sums, are contiguous runs of memory.
+    """
     N, S = X.shape[0], X.shape[1]
     phases, M, C = W.shape
-    Q = rows.shape[1]
     n = S - r + 1
     G = n - pool + 1
+    Q = ((n + k - 1) // k) ** 2
+    chunks = (N + LANES - 1) // LANES
     totals = np.zeros(threads)
     grads = np.zeros((threads, phases, M, C))
     for t in prange(threads):
-        patches = np.zeros((phases, Q, C), dtype=np.float32)
-        patches_t = np.zeros((phases, C, Q), dtype=np.float32)
-        responses = np.zeros((phases, Q, M), dtype=np.float32)
-        h = np.zeros((n, n, M), dtype=np.float32)
-        band = np.zeros((n, G, M), dtype=np.float32)
-        inv = np.zeros((G, G, M), dtype=np.float32)
-        delta_t = np.zeros((phases, M, Q), dtype=np.float32)
+        images = np.zeros((S, k, _split(S, k, 0) * LANES), dtype=np.float32)
+        patches = np.zeros((C, Q * LANES), dtype=np.float32)
+        block = np.zeros((M, Q * LANES), dtype=np.float32)
+        h = np.zeros((maps, n, k, _split(n, k, 0) * LANES), dtype=np.float32)
+        band = np.zeros((n, k, _split(G, k, 0) * LANES), dtype=np.float32)
+        inv = np.zeros((G, k, _split(G, k, 0) * LANES), dtype=np.float32)
+        row = np.zeros((k, _split(n, k, 0) * LANES), dtype=np.float32)
+        lane_weight = np.zeros(_split(G, k, 0) * LANES, dtype=np.float32)
         grad = np.zeros((phases, M, C), dtype=np.float32)
-        done = 0
-        for image in range(t, N, threads):
-            _cut_patches(X[image], rows, cols, counts, r, patches, patches_t)
-            for ph in range(phases):
-                _forward_phase(patches[ph], W[ph], counts[ph], responses[ph])
-                for q in range(counts[ph]):
-                    h[rows[ph, q], cols[ph, q], :] = responses[ph, q, :]
-            totals[t] += _pool(h, maps, pool, eps, band, inv)
-            _collect(h, inv, pool, band)
-            for ph in range(phases):
-                for q in range(counts[ph]):
-                    for m in range(maps):
-                        delta_t[ph, m, q] = h[rows[ph, q], cols[ph, q], m]
-                _backward_phase(delta_t[ph], patches_t[ph], grad[ph])
-            done += 1
-            if done % _FLUSH_EVERY == 0:
+        for chunk in range(t, chunks, threads):
+            used = _interleave(X, chunk * LANES, k, images)
+            for x in range(lane_weight.size):
+                lane_weight[x] = 1.0 if x % LANES < used else 0.0
+            for pa in range(k):
+                for pb in range(k):
+                    width = _cut_patches(images, pa, pb, n, k, r, patches)
+                    _forward_phase(W[pa * k + pb], patches, width, block)
+                    _scatter(block, pa, pb, n, k, h)
+            for m in range(maps):
+                totals[t] += _pool_map(h[m], G, pool, eps, lane_weight, band, inv)
+                _collect_map(h[m], inv, pool, band, row)
+            for pa in range(k):
+                for pb in range(k):
+                    width = _cut_patches(images, pa, pb, n, k, r, patches)
+                    _gather(h, pa, pb, n, k, block)
+                    _backward_phase(block, patches, width, grad[pa * k + pb])
+            if (chunk // threads + 1) % _FLUSH_EVERY == 0:
                 grads[t] += grad
                 grad[:] = 0.0
         grads[t] += grad
@@ -219,106 +202,161 @@ def _tica_batch(X, W, maps, rows, cols, counts, r, pool, eps, threads):
 
 
 @njit(cache=True)
-def _cut_patches(image, rows, cols, counts, r, patches, patches_t):
-    """Patch ``q`` of phase ``ph`` (flattened r x r), row-wise and column-wise."""
-    for ph in range(rows.shape[0]):
-        for q in range(counts[ph]):
-            i, j = rows[ph, q], cols[ph, q]
-            for a in range(r):
-                for b in range(r):
-                    patches[ph, q, a * r + b] = image[i + a, j + b]
-        for a in range(r):
-            for b in range(r):
-                for q in range(counts[ph]):
-                    patches_t[ph, a * r + b, q] = image[rows[ph, q] + a, cols[ph, q] + b]
+def _split(length, k, phase):
+    """Number of indices ``j < length`` with ``j % k == phase``."""
+    return (length - phase + k - 1) // k
+
+
+@njit(cache=True)
+def _interleave(X, first, k, images):
+    """``images[y, x % k, (x // k) * LANES + l] = X[first + l, y, x]``; returns images used.
+
+    Lanes past the last image are zero.
+    """
+    N, S = X.shape[0], X.shape[1]
+    used = min(LANES, N - first)
+    for y in range(S):
+        for x in range(S):
+            for lane in range(LANES):
+                value = X[first + lane, y, x] if lane < used else 0.0
+                images[y, x % k, (x // k) * LANES + lane] = value
+    return used
+
+
+@njit(cache=True)
+def _cut_patches(images, pa, pb, n, k, r, patches):
+    """Patches of tile phase (pa, pb): ``patches[a * r + b, (ii * nc + jj) * LANES + l]``.
+
+    Position (ii, jj) of the phase is grid position (pa + k ii, pb + k jj); returns
+    the number of columns used, (positions of the phase) * LANES.
+    """
+    rows, cols = _split(n, k, pa), _split(n, k, pb)
+    run = cols * LANES
+    for a in range(r):
+        for b in range(r):
+            plane, start = (pb + b) % k, ((pb + b) // k) * LANES
+            for ii in range(rows):
+                source = images[pa + k * ii + a, plane, start : start + run]
+                target = patches[a * r + b, ii * run : (ii + 1) * run]
+                for x in range(run):
+                    target[x] = source[x]
+    return rows * run
+
+
+@njit(cache=True)
+def _scatter(block, pa, pb, n, k, h):
+    """Copy the responses of phase (pa, pb), ``block[m, (ii * nc + jj) * LANES + l]``, to ``h``."""
+    rows, run = _split(n, k, pa), _split(n, k, pb) * LANES
+    for m in range(h.shape[0]):
+        for ii in range(rows):
+            source = block[m, ii * run : (ii + 1) * run]
+            target = h[m, pa + k * ii, pb]
+            for x in range(run):
+                target[x] = source[x]
+
+
+@njit(cache=True)
+def _gather(h, pa, pb, n, k, block):
+    """Inverse of :func:`_scatter`; rows of maps past ``h.shape[0]`` are zeroed."""
+    rows, run = _split(n, k, pa), _split(n, k, pb) * LANES
+    block[h.shape[0] :] = 0.0
+    for m in range(h.shape[0]):
+        for ii in range(rows):
+            source = h[m, pa + k * ii, pb]
+            target = block[m, ii * run : (ii + 1) * run]
+            for x in range(run):
+                target[x] = source[x]
 
 
 @njit(cache=True, fastmath=True)
-def _forward_phase(P, W, count, out):
-    """``out[q, m] = P[q] . W[m]`` for the positions of one phase, 4 x 2 at a time."""
-    for q in range(0, count, 4):
-        for m in range(0, W.shape[0], 2):
-            a0 = np.float32(0.0)
-            a1 = np.float32(0.0)
-            a2 = np.float32(0.0)
-            a3 = np.float32(0.0)
-            b0 = np.float32(0.0)
-            b1 = np.float32(0.0)
-            b2 = np.float32(0.0)
-            b3 = np.float32(0.0)
-            for c in range(P.shape[1]):
-                w = W[m, c]
-                v = W[m + 1, c]
-                p0 = P[q, c]
-                p1 = P[q + 1, c]
-                p2 = P[q + 2, c]
-                p3 = P[q + 3, c]
-                a0 += p0 * w
-                a1 += p1 * w
-                a2 += p2 * w
-                a3 += p3 * w
-                b0 += p0 * v
-                b1 += p1 * v
-                b2 += p2 * v
-                b3 += p3 * v
-            out[q, m] = a0
-            out[q + 1, m] = a1
-            out[q + 2, m] = a2
-            out[q + 3, m] = a3
-            out[q, m + 1] = b0
-            out[q + 1, m + 1] = b1
-            out[q + 2, m + 1] = b2
-            out[q + 3, m + 1] = b3
+def _pool_map(h, G, pool, eps, lane_weight, band, inv):
+    """Pooling of one map of a chunk (split columns); returns the lane-weighted sum of p.
 
-
-@njit(cache=True, fastmath=True)
-def _pool(h, maps, pool, eps, band, inv):
-    """Sum of the pooling outputs of one image (first ``maps`` maps); 1/p goes to ``inv``."""
-    n, G = band.shape[0], band.shape[1]
+    ``inv`` receives 1 / p of every pooling unit.
+    """
+    n, k = h.shape[0], h.shape[1]
     band[:] = 0.0
     for i in range(n):
-        for j in range(G):
+        for pj in range(k):
+            run = _split(G, k, pj) * LANES
             for v in range(pool):
-                for m in range(maps):
-                    band[i, j, m] += h[i, j + v, m] * h[i, j + v, m]
+                plane, start = (pj + v) % k, ((pj + v) // k) * LANES
+                source = h[i, plane, start : start + run]
+                target = band[i, pj]
+                for x in range(run):
+                    target[x] += source[x] * source[x]
     total = 0.0
     for i in range(G):
-        for j in range(G):
-            for m in range(maps):
-                s = eps
-                for u in range(pool):
-                    s += band[i + u, j, m]
-                p = np.sqrt(s)
-                total += p
-                inv[i, j, m] = np.float32(1.0) / p
+        for pj in range(k):
+            run = _split(G, k, pj) * LANES
+            out = inv[i, pj]
+            for x in range(run):
+                out[x] = eps
+            for u in range(pool):
+                source = band[i + u, pj]
+                for x in range(run):
+                    out[x] += source[x]
+            row_total = np.float32(0.0)
+            for x in range(run):
+                inverse = np.float32(1.0) / np.sqrt(out[x])
+                row_total += out[x] * inverse * lane_weight[x]  # p = s / sqrt(s)
+                out[x] = inverse
+            total += row_total
     return total
 
 
 @njit(cache=True, fastmath=True)
-def _collect(h, inv, pool, band):
-    """Overwrite ``h`` with d(objective)/dh = h * (sum of 1/p over the pooling units holding it)."""
-    n, G, M = band.shape
+def _collect_map(h, inv, pool, band, row):
+    """Overwrite one map ``h`` with d(objective)/dh = h * (sum of 1/p of the units holding it)."""
+    n, k = h.shape[0], h.shape[1]
+    G = inv.shape[0]
     band[:] = 0.0
     for i in range(n):
         for u in range(pool):
             if 0 <= i - u < G:
-                for j in range(G):
-                    for m in range(M):
-                        band[i, j, m] += inv[i - u, j, m]
+                for pj in range(k):
+                    run = _split(G, k, pj) * LANES
+                    source = inv[i - u, pj]
+                    target = band[i, pj]
+                    for x in range(run):
+                        target[x] += source[x]
     for i in range(n):
-        for j in range(n):
-            for m in range(M):
-                s = np.float32(0.0)
-                for v in range(pool):
-                    if 0 <= j - v < G:
-                        s += band[i, j - v, m]
-                h[i, j, m] *= s
+        row[:] = 0.0
+        for p in range(k):
+            columns = _split(n, k, p)
+            for v in range(pool):
+                # simple column k jj + p is held by pooling column k jj + p - v
+                plane = (p - v) % k
+                shift = (p - v - plane) // k
+                first = max(0, -shift)
+                last = min(columns, _split(G, k, plane) - shift)
+                source = band[i, plane, (first + shift) * LANES : (last + shift) * LANES]
+                target = row[p, first * LANES : last * LANES]
+                for x in range(target.size):
+                    target[x] += source[x]
+            target = h[i, p]
+            factor = row[p]
+            for x in range(columns * LANES):
+                target[x] *= factor[x]
 
 
 @njit(cache=True, fastmath=True)
-def _backward_phase(D, Pt, grad):
-    """``grad[m, c] += sum_q D[m, q] Pt[c, q]``, 2 maps x 4 pixels at a time."""
-    Q = Pt.shape[1]
+def _forward_phase(W, P, width, out):
+    """``out[m, x] = sum_c W[m, c] P[c, x]`` for x < width: 2 maps x 4 pixels per sweep."""
+    out[:] = 0.0
+    for m in range(0, W.shape[0], 2):
+        for c in range(0, W.shape[1], 4):
+            w0, w1, w2, w3 = W[m, c], W[m, c + 1], W[m, c + 2], W[m, c + 3]
+            v0, v1, v2, v3 = W[m + 1, c], W[m + 1, c + 1], W[m + 1, c + 2], W[m + 1, c + 3]
+            for x in range(width):
+                p0, p1, p2, p3 = P[c, x], P[c + 1, x], P[c + 2, x], P[c + 3, x]
+                out[m, x] += w0 * p0 + w1 * p1 + w2 * p2 + w3 * p3
+                out[m + 1, x] += v0 * p0 + v1 * p1 + v2 * p2 + v3 * p3
+
+
+@njit(cache=True, fastmath=True)
+def _backward_phase(D, P, width, grad):
+    """``grad[m, c] += sum_{x < width} D[m, x] P[c, x]``, 2 maps x 4 pixels at a time."""
     for m in range(0, grad.shape[0], 2):
         for c in range(0, grad.shape[1], 4):
             a0 = np.float32(0.0)
@@ -329,13 +367,13 @@ def _backward_phase(D, Pt, grad):
             b1 = np.float32(0.0)
             b2 = np.float32(0.0)
             b3 = np.float32(0.0)
-            for q in range(Q):
-                d = D[m, q]
-                e = D[m + 1, q]
-                p0 = Pt[c, q]
-                p1 = Pt[c + 1, q]
-                p2 = Pt[c + 2, q]
-                p3 = Pt[c + 3, q]
+            for x in range(width):
+                d = D[m, x]
+                e = D[m + 1, x]
+                p0 = P[c, x]
+                p1 = P[c + 1, x]
+                p2 = P[c + 2, x]
+                p3 = P[c + 3, x]
                 a0 += d * p0
                 a1 += d * p1
                 a2 += d * p2
