@@ -189,7 +189,8 @@ def invariance_strips(
     for ax, (rank, order) in zip(axes, rows, strict=True):
         path = geodesic(inv, rank, order=order, count=frames)
         show_row(ax, list(path.gray), [f"g = {g:.3g}" for g in path.activations])
-        name = f"{order} inv. #{rank + 1}\nν = {path.curvature:.3g}"
+        label = inv.labels[inv.rank(rank, order)]
+        name = f"{order} inv. #{rank + 1}: {label}\nν = {path.curvature:.3g}"
         if path.group_size > 1:
             name += f"\n(1 of {path.group_size} equal)"
         ax.set_ylabel(name, fontsize=FONT_SIZE - 1, rotation=0, ha="right", va="center")
@@ -316,7 +317,7 @@ def activation_curve(
     ax.set_ylabel("activation", fontsize=FONT_SIZE)
     ax.tick_params(labelsize=FONT_SIZE - 1)
     ax.set_title(
-        f"{inv.name or 'unit'}: {order} invariant #{rank + 1} (ν = {nu:.3g})",
+        f"{inv.name or 'unit'}: {order} invariant #{rank + 1}, {inv.labels[index]} (ν = {nu:.3g})",
         fontsize=FONT_SIZE + 1,
     )
     ax.legend(fontsize=FONT_SIZE - 1, loc="best")

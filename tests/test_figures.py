@@ -180,3 +180,18 @@ def test_bad_arguments_get_clear_errors(inv):
         figures.activation_curve(inv, order="sideways")
     with pytest.raises(IndexError, match="rank"):
         figures.activation_curve(inv, rank=inv.n_directions)
+
+
+def test_titles_name_the_invariance():
+    """The named invariance (METHOD section 9) appears in strip labels and curve titles."""
+    from tcnn_widgets import TiledCNN, analyze
+    from tcnn_widgets.figures import activation_curve, invariance_strips
+
+    result = analyze(TiledCNN.random(4, 2, 3, 2, seed=0, image_size=6).unit(0, 0, 0), seed=0)
+    result.labels[0] = "rotation"  # as if the most invariant direction were a rotation
+    curve = activation_curve(result, 0)
+    assert "rotation" in curve.axes[0].get_title()
+    strips = invariance_strips(result, top=1)
+    assert "rotation" in strips.axes[0].get_ylabel()
+    least = result.rank(0, "least")
+    assert result.labels[least] in strips.axes[1].get_ylabel()
