@@ -377,9 +377,11 @@ def video_ranges(
         if rows.size == 0:
             break
         a, b, fa, fb = inside[rows], outside[rows], f_in[rows], f_out[rows]
-        secant = b - fb * (b - a) / (fb - fa)
+        slope = fb - fa  # zero on finished ends, whose trial is ignored below
+        secant = b - fb * (b - a) / np.where(slope != 0, slope, 1.0)
         lo, hi = np.minimum(a, b), np.maximum(a, b)
-        trial = np.where((secant > lo) & (secant < hi), secant, 0.5 * (a + b))
+        usable = (slope != 0) & (secant > lo) & (secant < hi)
+        trial = np.where(usable, secant, 0.5 * (a + b))
         f = unit.geodesic_values(x, directions[rows], rho, trial) - level
         move = active[rows]
         low = move & (f < 0)
