@@ -22,10 +22,10 @@ and every image-shaped buffer stores its columns split by tile phase ("split
 columns": column j at ``[j % k, (j // k) * LANES + lane]``). Then the patches of a
 phase, the scatter of responses to the grid, the 3 x 3 pooling sums and the gradient
 gathering are all copies or sums of contiguous runs. One chunk's buffers stay in
-the level-2 cache; the Numba threads take alternate chunks.
+the level-2 cache; each Numba thread takes a contiguous range of chunks.
 
 Arithmetic is float32; the objective is summed in float64, gradients in float32 per
-few chunks and then in float64. ``tests/test_training.py`` checks objective and
+chunk and then in float64. ``tests/test_training.py`` checks objective and
 gradient against the float64 NumPy reference :func:`tica_objective_reference` and
 the engine's :class:`~tcnn_widgets.network.TiledCNN` to 1e-5 relative.
 """
@@ -38,8 +38,6 @@ from numba import njit, prange
 
 # Images interleaved in one chunk: pixel (y, x) of LANES images is one short vector.
 LANES = 8
-# Chunks summed in float32 before their gradient is added to the float64 total.
-_FLUSH_EVERY = 4
 
 
 def tica_objective(
@@ -94,14 +92,19 @@ def tica_objective_reference(
                 N, len(range(a, n, k)), len(range(b, n, k)), M
             )
             patches[a, b] = P
-    energy = np.lib.stride_tricks.sliding_window_view(H * H, (pool, pool), axis=(1, 2))
-    p = np.sqrt(eps + energy.sum(axis=(-2, -1)))  # N, G, G, M
+    G = n - pool + 1
+    squares = H * H
+    energy = np.full((N, G, G, M), float(eps))
+    for u in range(pool):
+        for v in range(pool):
+            energy += squares[:, u : u + G, v : v + G]
+    p = np.sqrt(energy)  # N, G, G, M
     # d(sum p)/dh: each simple unit collects h / p from every pooling unit holding it
-    G = p.shape[1]
+    inverse = 1.0 / p
     collected = np.zeros_like(H)
     for u in range(pool):
         for v in range(pool):
-            collected[:, u : u + G, v : v + G] += 1.0 / p
+            collected[:, u : u + G, v : v + G] += inverse
     delta = H * collected
     grad = np.empty_like(W)
     for a in range(k):
@@ -154,10 +157,10 @@ def _unpack_gradient(grad: np.ndarray, M: int, k: int, r: int) -> np.ndarray:
 def _tica_batch(X, W, maps, k, r, pool, eps, threads):
     """Objective and packed gradient over all images.
 
-    Images go in chunks of ``LANES``; thread t takes chunks t, t + threads, ...
-    Every image-shaped array stores column j at ``[..., j % k, (j // k) * LANES + lane]``
-    ("split columns"), so that the positions of one tile phase, and the pooling
-    sums, are contiguous runs of memory.
+    Images go in chunks of ``LANES``; each thread takes a contiguous range of chunks
+    (Numba's static schedule) and works in its own buffers. Every image-shaped buffer
+    stores column j at ``[..., j % k, (j // k) * LANES + lane]`` ("split columns"), so
+    that the positions of one tile phase, and the pooling sums, are contiguous runs.
     """
     N, S = X.shape[0], X.shape[1]
     phases, M, C = W.shape
@@ -165,38 +168,39 @@ def _tica_batch(X, W, maps, k, r, pool, eps, threads):
     G = n - pool + 1
     Q = ((n + k - 1) // k) ** 2
     chunks = (N + LANES - 1) // LANES
-    totals = np.zeros(threads)
-    grads = np.zeros((threads, phases, M, C))
-    for t in prange(threads):
-        images = np.zeros((S, k, _split(S, k, 0) * LANES), dtype=np.float32)
-        patches = np.zeros((C, Q * LANES), dtype=np.float32)
-        block = np.zeros((M, Q * LANES), dtype=np.float32)
-        h = np.zeros((maps, n, k, _split(n, k, 0) * LANES), dtype=np.float32)
-        band = np.zeros((n, k, _split(G, k, 0) * LANES), dtype=np.float32)
-        inv = np.zeros((G, k, _split(G, k, 0) * LANES), dtype=np.float32)
-        row = np.zeros((k, _split(n, k, 0) * LANES), dtype=np.float32)
-        lane_weight = np.zeros(_split(G, k, 0) * LANES, dtype=np.float32)
-        grad = np.zeros((phases, M, C), dtype=np.float32)
-        for chunk in range(t, chunks, threads):
-            used = _interleave(X, chunk * LANES, k, images)
-            for x in range(lane_weight.size):
-                lane_weight[x] = 1.0 if x % LANES < used else 0.0
-            for pa in range(k):
-                for pb in range(k):
-                    width = _cut_patches(images, pa, pb, n, k, r, patches)
-                    _forward_phase(W[pa * k + pb], patches, width, block)
-                    _scatter(block, pa, pb, n, k, h)
-            for m in range(maps):
-                totals[t] += _pool_map(h[m], G, pool, eps, lane_weight, band, inv)
-                _collect_map(h[m], inv, pool, band, row)
-            for pa in range(k):
-                for pb in range(k):
-                    width = _cut_patches(images, pa, pb, n, k, r, patches)
-                    _gather(h, pa, pb, n, k, block)
-                    _backward_phase(block, patches, width, grad[pa * k + pb])
-            if (chunk // threads + 1) % _FLUSH_EVERY == 0:
-                grads[t] += grad
-                grad[:] = 0.0
+    T = threads
+    all_images = np.zeros((T, S, k, _split(S, k, 0) * LANES), dtype=np.float32)
+    all_patches = np.zeros((T, C, Q * LANES), dtype=np.float32)
+    all_blocks = np.zeros((T, M, Q * LANES), dtype=np.float32)
+    all_h = np.zeros((T, maps, n, k, _split(n, k, 0) * LANES), dtype=np.float32)
+    all_bands = np.zeros((T, n, k, _split(G, k, 0) * LANES), dtype=np.float32)
+    all_inv = np.zeros((T, G, k, _split(G, k, 0) * LANES), dtype=np.float32)
+    all_rows = np.zeros((T, k, _split(n, k, 0) * LANES), dtype=np.float32)
+    all_lane_weights = np.zeros((T, k * _split(G, k, 0) * LANES), dtype=np.float32)
+    all_grads = np.zeros((T, phases, M, C), dtype=np.float32)
+    totals = np.zeros(T)
+    grads = np.zeros((T, phases, M, C))
+    for chunk in prange(chunks):
+        t = numba.get_thread_id()
+        images, patches, block, h = all_images[t], all_patches[t], all_blocks[t], all_h[t]
+        band, inv, row, grad = all_bands[t], all_inv[t], all_rows[t], all_grads[t]
+        lane_weight = all_lane_weights[t]
+        used = _interleave(X, chunk * LANES, k, images)
+        _set_lane_weight(G, k, used, lane_weight)
+        for pa in range(k):
+            for pb in range(k):
+                width = _cut_patches(images, pa, pb, n, k, r, patches)
+                _forward_phase(W[pa * k + pb], patches, width, block)
+                _scatter(block, pa, pb, n, k, h)
+        for m in range(maps):
+            totals[t] += _pool_map(h[m], G, pool, eps, lane_weight, band, inv)
+            _collect_map(h[m], inv, pool, band, row)
+        grad[:] = 0.0
+        for pa in range(k):
+            for pb in range(k):
+                width = _cut_patches(images, pa, pb, n, k, r, patches)
+                _gather(h, pa, pb, n, k, block)
+                _backward_phase(block, patches, width, grad[pa * k + pb])
         grads[t] += grad
     return totals.sum(), grads.sum(axis=0)
 
@@ -205,6 +209,17 @@ def _tica_batch(X, W, maps, k, r, pool, eps, threads):
 def _split(length, k, phase):
     """Number of indices ``j < length`` with ``j % k == phase``."""
     return (length - phase + k - 1) // k
+
+
+@njit(cache=True)
+def _set_lane_weight(G, k, used, lane_weight):
+    """1 for the pooling columns and lanes that hold real images, 0 for padding."""
+    GL = lane_weight.size // k
+    lane_weight[:] = 0.0
+    for pj in range(k):
+        for x in range(_split(G, k, pj) * LANES):
+            if x % LANES < used:
+                lane_weight[pj * GL + x] = 1.0
 
 
 @njit(cache=True)
@@ -285,23 +300,24 @@ def _pool_map(h, G, pool, eps, lane_weight, band, inv):
                 target = band[i, pj]
                 for x in range(run):
                     target[x] += source[x] * source[x]
+    # the vertical sums work on whole rows of both column planes (padding included)
+    width = k * band.shape[2]
+    rows_in, rows_out = band.reshape(n, width), inv.reshape(G, width)
     total = 0.0
     for i in range(G):
-        for pj in range(k):
-            run = _split(G, k, pj) * LANES
-            out = inv[i, pj]
-            for x in range(run):
-                out[x] = eps
-            for u in range(pool):
-                source = band[i + u, pj]
-                for x in range(run):
-                    out[x] += source[x]
-            row_total = np.float32(0.0)
-            for x in range(run):
-                inverse = np.float32(1.0) / np.sqrt(out[x])
-                row_total += out[x] * inverse * lane_weight[x]  # p = s / sqrt(s)
-                out[x] = inverse
-            total += row_total
+        out = rows_out[i]
+        for x in range(width):
+            out[x] = eps
+        for u in range(pool):
+            source = rows_in[i + u]
+            for x in range(width):
+                out[x] += source[x]
+        row_total = np.float32(0.0)
+        for x in range(width):
+            inverse = np.float32(1.0) / np.sqrt(out[x])
+            row_total += out[x] * inverse * lane_weight[x]  # p = s / sqrt(s)
+            out[x] = inverse
+        total += row_total
     return total
 
 
@@ -310,16 +326,15 @@ def _collect_map(h, inv, pool, band, row):
     """Overwrite one map ``h`` with d(objective)/dh = h * (sum of 1/p of the units holding it)."""
     n, k = h.shape[0], h.shape[1]
     G = inv.shape[0]
+    width = k * band.shape[2]
+    rows_in, rows_out = inv.reshape(G, width), band.reshape(n, width)
     band[:] = 0.0
     for i in range(n):
         for u in range(pool):
             if 0 <= i - u < G:
-                for pj in range(k):
-                    run = _split(G, k, pj) * LANES
-                    source = inv[i - u, pj]
-                    target = band[i, pj]
-                    for x in range(run):
-                        target[x] += source[x]
+                source, target = rows_in[i - u], rows_out[i]
+                for x in range(width):
+                    target[x] += source[x]
     for i in range(n):
         row[:] = 0.0
         for p in range(k):
