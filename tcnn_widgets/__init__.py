@@ -2,6 +2,7 @@
 
 from .analysis import analyze
 from .network import TiledCNN
+from .pretrained import load_pretrained
 from .quadratic import QuadraticUnit
 from .results import Invariances, load_results, save_results
 from .units import CallableUnit, PoolingUnit, Unit
@@ -14,6 +15,7 @@ __all__ = [
     "TiledCNN",
     "Unit",
     "analyze",
+    "load_pretrained",
     "load_results",
     "save_results",
 ]
