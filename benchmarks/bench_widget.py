@@ -16,7 +16,6 @@ Run: ``python benchmarks/bench_widget.py`` (needs /usr/bin/chromium, playwright,
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import tempfile
@@ -26,7 +25,13 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
-from browser_helpers import jupyter_lab, launch, local_only, open_notebook_and_run  # noqa: E402
+from browser_helpers import (  # noqa: E402
+    jupyter_lab,
+    launch,
+    local_only,
+    open_notebook_and_run,
+    write_explorer_notebook,
+)
 
 from tcnn_widgets.analysis import analyze  # noqa: E402
 from tcnn_widgets.network import TiledCNN  # noqa: E402
@@ -162,29 +167,7 @@ def static_page_rows(browser, folder: Path) -> list[tuple]:
 
 def jupyterlab_rows(browser, folder: Path) -> list[tuple]:
     """Unit switches through a kernel in a headless JupyterLab."""
-    cell = (
-        "from tcnn_widgets.network import TiledCNN\n"
-        "from tcnn_widgets.widget import InvarianceExplorer\n"
-        f"explorer = InvarianceExplorer({NETWORK}, analysis_options={{'seed': 0}})\n"
-        "explorer"
-    )
-    notebook = {
-        "cells": [
-            {
-                "cell_type": "code",
-                "execution_count": None,
-                "metadata": {},
-                "outputs": [],
-                "source": cell,
-            }
-        ],
-        "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    (folder / "bench.ipynb").write_text(json.dumps(notebook))
+    write_explorer_notebook(folder / "bench.ipynb", f"{NETWORK}, analysis_options={{'seed': 0}}")
     units = TiledCNN.random(maps=16, tile=2, field=8, pool=3, seed=0).unit_types()
     analyze(units[0], seed=0, progress=False)  # compile once
     timings = []

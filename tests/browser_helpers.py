@@ -183,3 +183,23 @@ def open_notebook_and_run(page, url: str, notebook: str, timeout_ms: int = 90_00
         timeout=timeout_ms,
     )
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
+def write_explorer_notebook(path: Path, arguments: str) -> None:
+    """Write a one-cell notebook showing ``InvarianceExplorer(<arguments>)``.
+
+    ``arguments`` is Python source, e.g. ``"TiledCNN.random(...), unit=4"``.
+    """
+    import nbformat
+
+    cell = (
+        "from tcnn_widgets.network import TiledCNN\n"
+        "from tcnn_widgets.widget import InvarianceExplorer\n"
+        f"explorer = InvarianceExplorer({arguments})\n"
+        "explorer"
+    )
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(cell)], metadata={"kernelspec": kernel}
+    )
+    nbformat.write(notebook, str(path))

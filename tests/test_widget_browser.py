@@ -23,6 +23,7 @@ from browser_helpers import (
     need,
     open_notebook_and_run,
     shown_frame,
+    write_explorer_notebook,
 )
 from PIL import Image
 
@@ -259,31 +260,6 @@ def test_a_failed_unit_shows_its_error_text(browser, tmp_path):
 
 
 # ---- a notebook exported with its widget state -----------------------------------------------
-def notebook_with_explorer() -> dict:
-    cell = (
-        "from tcnn_widgets.network import TiledCNN\n"
-        "from tcnn_widgets.widget import InvarianceExplorer\n"
-        f"explorer = InvarianceExplorer({NETWORK}, unit=4, analysis_options={{'seed': 0}})\n"
-        "explorer"
-    )
-    return {
-        "cells": [
-            {
-                "cell_type": "code",
-                "execution_count": None,
-                "metadata": {},
-                "outputs": [],
-                "source": cell,
-            }
-        ],
-        "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-
-
 def test_exported_notebook_works_without_a_kernel(browser, tmp_path):
     need(
         "nbconvert",
@@ -292,7 +268,9 @@ def test_exported_notebook_works_without_a_kernel(browser, tmp_path):
         ).returncode
         == 0,
     )
-    (tmp_path / "explore.ipynb").write_text(json.dumps(notebook_with_explorer()))
+    write_explorer_notebook(
+        tmp_path / "explore.ipynb", f"{NETWORK}, unit=4, analysis_options={{'seed': 0}}"
+    )
     nbconvert = [sys.executable, "-m", "jupyter", "nbconvert"]
     subprocess.run(
         [
@@ -352,29 +330,9 @@ def test_exported_notebook_works_without_a_kernel(browser, tmp_path):
 
 # ---- JupyterLab, end to end -----------------------------------------------------------------
 def test_jupyterlab_end_to_end(browser, tmp_path):
-    cell = (
-        "from tcnn_widgets.network import TiledCNN\n"
-        "from tcnn_widgets.widget import InvarianceExplorer\n"
-        f"explorer = InvarianceExplorer({NETWORK}, analysis_options={{'seed': 0}})\n"
-        "explorer"
+    write_explorer_notebook(
+        tmp_path / "explore.ipynb", f"{NETWORK}, analysis_options={{'seed': 0}}"
     )
-    notebook = {
-        "cells": [
-            {
-                "cell_type": "code",
-                "execution_count": None,
-                "metadata": {},
-                "outputs": [],
-                "source": cell,
-            }
-        ],
-        "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    (tmp_path / "explore.ipynb").write_text(json.dumps(notebook))
     units = small_network().unit_types()
     reference = {u: analyze(units[u], seed=0, progress=False) for u in (0, 5)}
 
