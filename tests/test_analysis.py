@@ -249,3 +249,25 @@ def test_random_filters_are_orthonormal_per_tile_position():
         for b in range(2):
             F = net.weights[:, a, b].reshape(16, 64)
             np.testing.assert_allclose(F @ F.T, np.eye(16), atol=1e-12)
+
+
+def test_vectorized_callables_get_the_hessian_points_in_one_batch():
+    from tcnn_widgets import CallableUnit
+
+    rng = np.random.default_rng(3)
+    H = random_symmetric(20, rng)
+    calls = []
+
+    def values(X):
+        flat = X.reshape(len(X), -1)
+        return 0.5 * np.einsum("ni,ij,nj->n", flat, H, flat)
+
+    def gradients(X):
+        calls.append(len(X))
+        return (X.reshape(len(X), -1) @ H).reshape(X.shape)
+
+    unit = CallableUnit(values, gradients, (4, 5), vectorized=True)
+    x = rng.standard_normal((4, 5))
+    fd = unit.fd_hessian(x, 1e-5)
+    assert calls == [40]  # all 2n points at once
+    np.testing.assert_allclose(fd, H, atol=1e-8)
