@@ -215,6 +215,8 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
         name=getattr(unit, "name", "") or "",
         labels=labels,
         label_fractions=fractions,
+        fd_step=settings.fd_step,
+        degeneracy_tol=settings.degeneracy_tol,
     )
 
 

@@ -96,6 +96,10 @@ class Invariances:
     label_fractions : ndarray, shape (n - 1, 3)
         The fraction of each direction's energy explained by the translation,
         rotation and scale generators.
+    fd_step, degeneracy_tol : float
+        The analysis settings of the same names (see :func:`tcnn_widgets.analyze`);
+        the others are ``radius``, ``threshold``, ``hessian_method``, ``seed``, the
+        number of starts (``len(start_activations)``) and the angle grid.
     """
 
     stimulus: np.ndarray
@@ -119,6 +123,8 @@ class Invariances:
     name: str = ""
     labels: np.ndarray | None = None
     label_fractions: np.ndarray | None = None
+    fd_step: float = 1e-5
+    degeneracy_tol: float = 1e-6
 
     def __post_init__(self) -> None:
         h, w = np.shape(self.stimulus)
@@ -241,6 +247,9 @@ class Invariances:
                     raise ValueError(f"stored {key!r} should be a scalar, has shape {value.shape}")
                 value = value.item()
             values[field] = value
+        for field in ("fd_step", "degeneracy_tol"):
+            if prefix + field in arrays:
+                values[field] = float(arrays[prefix + field])
         for field, kind in _OPTIONAL_ARRAY_FIELDS.items():  # files written before naming
             value = arrays.get(prefix + field)
             if value is not None and np.asarray(value).dtype.kind not in kind:

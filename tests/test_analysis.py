@@ -227,6 +227,7 @@ def test_save_and_load_round_trip(tmp_path):
     np.testing.assert_array_equal(loaded.directions, results[0].directions)
     np.testing.assert_array_equal(loaded.labels, results[0].labels)
     np.testing.assert_array_equal(loaded.label_fractions, results[0].label_fractions)
+    assert (loaded.fd_step, loaded.degeneracy_tol) == (1e-5, 1e-6)
     save_results(tmp_path / "all.npz", results)
     again = load_results(tmp_path / "all.npz")
     assert [r.name for r in again] == [r.name for r in results]
