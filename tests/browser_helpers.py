@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -115,24 +114,31 @@ def free_port() -> int:
 
 
 @contextmanager
-def jupyter_lab(root: Path, timeout: float = 60.0):
-    """Run a headless JupyterLab on 127.0.0.1 serving ``root``; yields its base URL."""
-    need("jupyterlab", shutil.which("jupyter-lab") is not None or _has_module("jupyterlab"))
+def jupyter_lab(root: Path, timeout: float = 60.0, app: str = "lab"):
+    """Run a headless JupyterLab (``app="lab"``) or Notebook 7 (``app="notebook"``) on
+    127.0.0.1 serving ``root``; yields its base URL."""
+    need(f"jupyter {app}", _has_module("jupyterlab" if app == "lab" else "notebook"))
     port = free_port()
+    if app == "lab":
+        settings = [
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]
+    else:
+        settings = ["--JupyterNotebookApp.expose_app_in_browser=True"]
     command = [
         sys.executable,
         "-m",
         "jupyter",
-        "lab",
+        app,
         "--no-browser",
         "--allow-root",
         f"--port={port}",
         "--ServerApp.ip=127.0.0.1",
         "--IdentityProvider.token=",
         "--ServerApp.password=",
-        "--LabApp.expose_app_in_browser=True",
-        "--LabApp.news_url=",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        *settings,
         f"--ServerApp.root_dir={root}",
     ]
     log = open(root / "jupyter.log", "w")  # noqa: SIM115 - closed below
@@ -168,9 +174,11 @@ def _has_module(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
-def open_notebook_and_run(page, url: str, notebook: str, timeout_ms: int = 90_000) -> None:
-    """Open a notebook in JupyterLab, wait for an idle kernel, then run all cells."""
-    page.goto(f"{url}/lab/tree/{notebook}")
+def open_notebook_and_run(
+    page, url: str, notebook: str, timeout_ms: int = 90_000, app: str = "lab"
+) -> None:
+    """Open a notebook in JupyterLab or Notebook 7, wait for an idle kernel, run all cells."""
+    page.goto(f"{url}/lab/tree/{notebook}" if app == "lab" else f"{url}/notebooks/{notebook}")
     page.wait_for_function(
         """() => {
             const app = window.jupyterapp;

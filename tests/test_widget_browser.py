@@ -329,7 +329,9 @@ def test_exported_notebook_works_without_a_kernel(browser, tmp_path):
 
 
 # ---- JupyterLab, end to end -----------------------------------------------------------------
-def test_jupyterlab_end_to_end(browser, tmp_path):
+@pytest.mark.parametrize("app", ["lab", "notebook"], ids=["jupyterlab4", "notebook7"])
+def test_notebook_front_ends_end_to_end(browser, tmp_path, app):
+    """JupyterLab 4 and Notebook 7: run the notebook, move sliders, switch unit, play."""
     write_explorer_notebook(
         tmp_path / "explore.ipynb", f"{NETWORK}, analysis_options={{'seed': 0}}"
     )
@@ -340,10 +342,10 @@ def test_jupyterlab_end_to_end(browser, tmp_path):
         def result(self, unit):
             return reference[unit]
 
-    with jupyter_lab(tmp_path) as url:
+    with jupyter_lab(tmp_path, app=app) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         blocked = local_only(page)
-        open_notebook_and_run(page, url, "explore.ipynb")
+        open_notebook_and_run(page, url, "explore.ipynb", app=app)
         canvas = page.locator(".tcnn-frame[data-unit]")
         canvas.wait_for(timeout=90_000)
         canvas.scroll_into_view_if_needed()
