@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -30,9 +31,17 @@ class Settings:
     degeneracy_tol: float = 1e-6
 
     def __post_init__(self) -> None:
+        for name in ("radius", "fd_step", "threshold", "max_angle", "degeneracy_tol"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"{name} must be a real number, got {value!r}")
+        for name in ("restarts", "angles", "max_iter"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise TypeError(f"{name} must be an int, got {value!r}")
         if not np.isfinite(self.radius) or self.radius <= 0:
             raise ValueError(f"radius must be a positive number, got {self.radius!r}")
-        if not isinstance(self.restarts, (int, np.integer)) or self.restarts < 1:
+        if self.restarts < 1:
             raise ValueError(f"restarts must be an int >= 1, got {self.restarts!r}")
         if not (callable(self.hessian) or self.hessian in ("fd", "exact")):
             raise ValueError(f"hessian must be 'fd', 'exact' or a callable, got {self.hessian!r}")
@@ -44,9 +53,9 @@ class Settings:
             raise ValueError(f"threshold must be in (0, 1), got {self.threshold!r}")
         if not 0 < self.max_angle <= np.pi:
             raise ValueError(f"max_angle must be in (0, pi], got {self.max_angle!r}")
-        if not isinstance(self.angles, (int, np.integer)) or self.angles < 3:
+        if self.angles < 3:
             raise ValueError(f"angles must be an int >= 3, got {self.angles!r}")
-        if not isinstance(self.max_iter, (int, np.integer)) or self.max_iter < 1:
+        if self.max_iter < 1:
             raise ValueError(f"max_iter must be an int >= 1, got {self.max_iter!r}")
         if not 0 <= self.degeneracy_tol < 1:
             raise ValueError(f"degeneracy_tol must be in [0, 1), got {self.degeneracy_tol!r}")
@@ -99,7 +108,8 @@ def analyze(
     fd_step : float
         Finite-difference step, relative to ``radius``.
     threshold : float
-        The fraction c of the optimal activation that ends an invariance video.
+        The fraction c of the optimal activation that ends an invariance video
+        (the video ends where g falls by ``(1 - c) |g*|``: at ``c g*`` when g* > 0).
     max_angle : float
         Geodesics are followed over ``[-max_angle, max_angle]``.
     angles : int
@@ -107,8 +117,9 @@ def analyze(
     max_iter : int
         Iteration limit of the search from each start.
     degeneracy_tol : float
-        Curvatures closer than this (relative to the largest |curvature|) are
-        reported as one degenerate group.
+        Sorted curvatures whose gap is below this (relative to the largest
+        |curvature|) join one degenerate group; gaps chain, so a group may span
+        more than the tolerance.
     progress : bool
         Show a progress bar when analyzing a list of units.
 
@@ -141,6 +152,12 @@ def analyze(
 
 def _dispatch(unit, grad, shape, vectorized, settings, seed, progress):
     """Route the call forms of :func:`analyze` to :func:`analyze_unit`."""
+    if isinstance(unit, Unit) or isinstance(unit, Sequence):
+        if grad is not None or shape is not None or vectorized:
+            raise TypeError(
+                "grad, shape and vectorized go with analyze(f, grad, shape=...) for plain "
+                "callables; a Unit already knows its gradient and shape"
+            )
     if isinstance(unit, Unit):
         return analyze_unit(unit, settings, seed)
     if isinstance(unit, Sequence) and not isinstance(unit, (str, bytes)):
@@ -177,6 +194,10 @@ def unit_seeds(seed: int, count: int) -> list[int]:
 
 def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
     """Analyze one unit with explicit settings and seed (the work behind :func:`analyze`)."""
+    if settings.hessian == "exact" and not unit.has_exact_hessian:
+        raise ValueError(
+            f"{type(unit).__name__} has no closed-form Hessian; use hessian='fd' or pass a callable"
+        )
     rng = np.random.default_rng(seed)
     x, start_activations = optimal_stimulus(
         unit, settings.radius, settings.restarts, settings.max_iter, rng
@@ -191,7 +212,9 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
     groups = degenerate_groups(curvatures, settings.degeneracy_tol)
     angles = np.linspace(-settings.max_angle, settings.max_angle, settings.angles)
     along = geodesic_activations(unit, x, directions, rho, angles)
-    ranges = video_ranges(unit, x, directions, rho, angles, along, settings.threshold * activation)
+    # the video ends where g has fallen by (1 - c) |g*|: c g* for the usual g* > 0
+    level = activation - (1 - settings.threshold) * abs(activation)
+    ranges = video_ranges(unit, x, directions, rho, angles, along, level)
     labels, fractions = name_directions(x, directions)
     return Invariances(
         stimulus=x,
@@ -228,9 +251,19 @@ def polish(
 ) -> tuple[np.ndarray, np.ndarray, float, str]:
     """Riemannian Newton steps on the sphere, then the Hessian at the final point.
 
-    A Newton step solves ``(B^T H B - mu I) v = -B^T r`` in the tangent plane. It is
-    taken only while that matrix is negative definite (near a maximum) and the
-    activation does not fall.
+    A Newton step solves ``(B^T H B - mu I) v = -B^T r`` in the tangent plane, with
+    the Hessian of the starting point (x hardly moves, and a Hessian costs 2n
+    gradients). It is taken only while that matrix is negative definite (near a
+    maximum) and the activation does not fall.
+
+    Parameters
+    ----------
+    unit : Unit
+    x : ndarray (h, w)
+        A point on the sphere near a maximum.
+    settings : Settings
+    steps : int
+        At most this many Newton steps.
 
     Returns
     -------
@@ -241,12 +274,13 @@ def polish(
     """
     rho = settings.radius
     value, G = evaluate(unit, x.reshape(1, -1))
-    for iteration in range(steps + 1):
-        H, asymmetry, method = hessian_at(unit, x, settings)
+    H, asymmetry, method = hessian_at(unit, x, settings)
+    moved = False
+    for _ in range(steps):
         xf = x.ravel()
         mu = float(xf @ G[0]) / rho**2
         r = G[0] - mu * xf
-        if iteration == steps or np.linalg.norm(r) <= 1e-14 * max(np.linalg.norm(G[0]), 1e-300):
+        if np.linalg.norm(r) <= 1e-14 * max(np.linalg.norm(G[0]), 1e-300):
             break
         B = tangent_basis(xf)
         K = B.T @ H @ B - mu * np.eye(xf.size - 1)
@@ -259,7 +293,9 @@ def polish(
         trial_value, trial_G = evaluate(unit, trial)
         if trial_value[0] < value[0] - 1e-15 * abs(value[0]):
             break
-        x, value, G = trial[0].reshape(unit.shape), trial_value, trial_G
+        x, value, G, moved = trial[0].reshape(unit.shape), trial_value, trial_G, True
+    if moved:
+        H, asymmetry, method = hessian_at(unit, x, settings)
     return x, H, asymmetry, method
 
 
@@ -273,12 +309,7 @@ def hessian_at(unit: Unit, x: np.ndarray, settings: Settings) -> tuple[np.ndarra
                 f"the hessian callable returned shape {raw.shape}, expected ({n}, {n})"
             )
         raw, method = raw.reshape(n, n), "callable"
-    elif settings.hessian == "exact":
-        if not unit.has_exact_hessian:
-            raise ValueError(
-                f"{type(unit).__name__} has no closed-form Hessian; use hessian='fd' or pass "
-                "a callable"
-            )
+    elif settings.hessian == "exact":  # analyze_unit checked that it exists
         raw, method = unit.hessian(x), "exact"
     else:
         raw, method = unit.fd_hessian(x, settings.fd_step * settings.radius), "fd"

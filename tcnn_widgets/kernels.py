@@ -62,7 +62,7 @@ def simple_backward(H, p, P):
         for m in range(M):
             for i in range(G):
                 for j in range(G):
-                    inv = 1.0 / p[n, m, i, j]
+                    inv = 1.0 / p[n, m, i, j] if p[n, m, i, j] > 0 else 0.0  # eps = 0 at 0
                     for u in range(P):
                         for v in range(P):
                             dH[n, m, i + u, j + v] += H[n, m, i + u, j + v] * inv
@@ -123,6 +123,8 @@ def _unit_responses(F, x, out):
 def _unit_grad_from_responses(F, h, g, grad):
     P, r = F.shape[0], F.shape[2]
     grad[:, :] = 0.0
+    if g == 0.0:  # eps = 0 and all responses 0: the subgradient 0
+        return
     for u in range(P):
         for v in range(P):
             c = h[u, v] / g
@@ -187,7 +189,9 @@ def unit_fd_hessian(F, eps, x, step):
             column = rows[row * s + col]
             for u in range(P):
                 for v in range(P):
-                    c = (hp[u, v] / gp - hm[u, v] / gm) / (2.0 * step)
+                    cp = hp[u, v] / gp if gp > 0 else 0.0
+                    cm = hm[u, v] / gm if gm > 0 else 0.0
+                    c = (cp - cm) / (2.0 * step)
                     for a in range(r):
                         for b in range(r):
                             column[u + a, v + b] += c * F[u, v, a, b]

@@ -93,16 +93,20 @@ class QuadraticUnit(Unit):
                 coefficients = rest
                 coefficients[np.flatnonzero(is_top)[-1]] = np.sqrt(radius**2 - norm_rest**2)
                 return (Q @ coefficients).reshape(self.shape)
-        low, high = top, top + np.linalg.norm(ft) / radius
-        for _ in range(200):
-            mid = 0.5 * (low + high)
+        # Bisect on the shift d = lam - lambda_max > 0, geometrically while the bracket
+        # spans orders of magnitude: ||x|| is then exact even when d is tiny (the
+        # "near-hard" case, f almost orthogonal to the top eigenvectors).
+        gaps = top - lam  # >= 0, exact
+        low, high = 1e-300, np.linalg.norm(ft) / radius
+        for _ in range(400):
+            mid = np.sqrt(low * high) if high > 4 * low else 0.5 * (low + high)
             if mid <= low or mid >= high:
                 break
-            if np.linalg.norm(ft / (mid - lam)) > radius:
+            if np.linalg.norm(ft / (mid + gaps)) > radius:
                 low = mid
             else:
                 high = mid
-        return (Q @ (ft / (high - lam))).reshape(self.shape)
+        return (Q @ (ft / (high + gaps))).reshape(self.shape)
 
     def curvatures(self, radius: float = 1.0) -> np.ndarray:
         """Exact curvatures ``eig(B^T H B) - (x*^T H x* + f^T x*) / radius^2``, descending."""

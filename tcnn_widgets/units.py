@@ -97,12 +97,27 @@ class Unit:
             H[:, columns] = ((grads[:, 0] - grads[:, 1]) / (2 * step)).T
         return H
 
+    def check_stack(self, X: np.ndarray) -> np.ndarray:
+        """``X`` as a C-contiguous float64 stack (N, h, w) of this unit's images."""
+        X = np.asarray(X)
+        if X.ndim != 3 or X.shape[1:] != tuple(self.shape):
+            raise ValueError(
+                f"expected a stack of images of shape (N, {self.shape[0]}, {self.shape[1]}), "
+                f"got {X.shape}"
+            )
+        if X.dtype.kind not in "fiu":
+            raise TypeError(f"images must be real-valued, got dtype {X.dtype}")
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        if not np.all(np.isfinite(X)):
+            raise ValueError("the images contain NaN or infinite values")
+        return X
+
     def check_input(self, x: np.ndarray) -> np.ndarray:
         """``x`` as a float64 array of this unit's shape; a clear error otherwise."""
         x = np.asarray(x)
         if x.dtype.kind not in "fiu":
             raise TypeError(f"x must be a real-valued array, got dtype {x.dtype}")
-        x = x.astype(np.float64, copy=False)
+        x = np.ascontiguousarray(x, dtype=np.float64)
         if x.shape != tuple(self.shape):
             raise ValueError(f"x has shape {x.shape}; this unit takes images of shape {self.shape}")
         if not np.all(np.isfinite(x)):
@@ -152,6 +167,7 @@ class CallableUnit(Unit):
         self.name = name
 
     def values(self, X: np.ndarray) -> np.ndarray:
+        """Activations (N,) of a stack of images, checked (see :meth:`values_and_grads`)."""
         if self.vectorized:
             values = np.asarray(self._f(X), dtype=np.float64)
         else:
@@ -166,29 +182,28 @@ class CallableUnit(Unit):
         return values
 
     def values_and_grads(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Activations (N,) and gradients (N, h, w), with clear errors for bad output.
+
+        A gradient may also come flat, with n = h w entries per image.
+        """
+        values = self.values(X)
         if self.vectorized:
-            values = np.asarray(self._f(X), dtype=np.float64)
             grads = np.asarray(self._grad(X), dtype=np.float64)
-            expected_values, expected_grads = (len(X),), X.shape
         else:
-            values = np.array([self._f(x) for x in X], dtype=np.float64)
-            grads = np.array([np.asarray(self._grad(x), dtype=np.float64) for x in X])
-            expected_values, expected_grads = (len(X),), X.shape
-            if grads.shape == (len(X), self.shape[0] * self.shape[1]):
-                grads = grads.reshape(X.shape)
-        if values.shape != expected_values:
+            try:
+                grads = np.array([np.asarray(self._grad(x), dtype=np.float64) for x in X])
+            except ValueError:  # gradients of different shapes
+                grads = np.array(None)
+        n = self.shape[0] * self.shape[1]
+        if grads.shape == (len(X), n):
+            grads = grads.reshape(X.shape)
+        if grads.shape != X.shape:
+            got = grads.shape if self.vectorized else grads.shape[1:]
+            want = X.shape if self.vectorized else X.shape[1:]
             raise ValueError(
-                f"f returned shape {values.shape} for {len(X)} image(s); expected a scalar per "
-                "image (set vectorized=True only if f takes a stack of images)"
+                f"grad returned shape {got}, expected {want}: the gradient must have the "
+                "image's shape"
             )
-        if grads.shape != expected_grads:
-            raise ValueError(
-                f"grad returned shape {grads.shape[1:] if not self.vectorized else grads.shape}, "
-                f"expected {expected_grads[1:] if not self.vectorized else expected_grads}: the "
-                "gradient must have the image's shape"
-            )
-        if not np.all(np.isfinite(values)):
-            raise ValueError("f returned NaN or infinite values; check the unit near this input")
         if not np.all(np.isfinite(grads)):
             raise ValueError("grad returned NaN or infinite values; check the gradient function")
         return values, grads
@@ -241,30 +256,30 @@ class PoolingUnit(Unit):
         self.name = name
 
     def values(self, X: np.ndarray) -> np.ndarray:
-        return kernels.unit_values(
-            self.filters, self.eps, np.ascontiguousarray(X, dtype=np.float64)
-        )
+        """Activations (N,) for a stack ``X`` of N fields (Numba kernel)."""
+        return kernels.unit_values(self.filters, self.eps, self.check_stack(X))
 
     def values_and_grads(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return kernels.unit_values_grads(
-            self.filters, self.eps, np.ascontiguousarray(X, dtype=np.float64)
-        )
+        """Activations (N,) and gradients (N, h, w) for a stack of fields (Numba kernel)."""
+        return kernels.unit_values_grads(self.filters, self.eps, self.check_stack(X))
 
-    def fd_hessian(self, x: np.ndarray, step: float) -> np.ndarray:
-        return kernels.unit_fd_hessian(
-            self.filters, self.eps, np.ascontiguousarray(x, dtype=np.float64), step
-        )
+    def fd_hessian(self, x: np.ndarray, step: float, chunk: int = 0) -> np.ndarray:
+        """Central-difference Hessian (Numba kernel; see :meth:`Unit.fd_hessian`).
+
+        ``chunk`` is accepted for the interface and not needed here.
+        """
+        return kernels.unit_fd_hessian(self.filters, self.eps, self.check_input(x), step)
 
     def geodesic_values(
         self, x: np.ndarray, directions: np.ndarray, rho: float, angles: np.ndarray
     ) -> np.ndarray:
+        """Activations along geodesics (Numba kernel; see :meth:`Unit.geodesic_values`)."""
+        directions = self.check_stack(directions)
+        angles = np.ascontiguousarray(angles, dtype=np.float64)
+        if angles.ndim != 2 or len(angles) != len(directions):
+            raise ValueError(f"angles must have shape ({len(directions)}, K), got {angles.shape}")
         return kernels.unit_geodesic_values(
-            self.filters,
-            self.eps,
-            np.ascontiguousarray(x, dtype=np.float64),
-            np.ascontiguousarray(directions, dtype=np.float64),
-            float(rho),
-            np.ascontiguousarray(angles, dtype=np.float64),
+            self.filters, self.eps, self.check_input(x), directions, float(rho), angles
         )
 
     def quadratic_matrix(self) -> np.ndarray:

@@ -99,7 +99,7 @@ def quadratic_value(unit, x):
     return 0.5 * x @ unit.H @ x + unit.f @ x + unit.c
 
 
-@pytest.mark.parametrize("case", ["generic", "f=0", "hard"])
+@pytest.mark.parametrize("case", ["generic", "f=0", "hard", "near-hard"])
 @pytest.mark.parametrize("hessian", ["fd", "exact"])
 def test_quadratic_units_match_closed_form(case, hessian):
     rng = np.random.default_rng(42)
@@ -112,12 +112,15 @@ def test_quadratic_units_match_closed_form(case, hessian):
         f = np.zeros(n)
     else:  # f orthogonal to the top eigenvector, small: the "hard case"
         f = 0.01 * (Q[:, :-1] @ rng.standard_normal(n - 1))
+        if case == "near-hard":  # ... or almost: lambda - lambda_max is then tiny
+            f += 1e-12 * Q[:, -1]
     unit = QuadraticUnit(H, f, c=0.5)
     x_exact = unit.optimum(radius)
     # the closed form is a constrained maximum: tangent gradient zero, value above random points
     grad = H @ x_exact.ravel() + f
     mu = x_exact.ravel() @ grad / radius**2
     assert np.linalg.norm(grad - mu * x_exact.ravel()) < 1e-9
+    assert np.isclose(np.linalg.norm(x_exact), radius, rtol=1e-14, atol=0)
     samples = rng.standard_normal((2000, n))
     samples *= radius / np.linalg.norm(samples, axis=1, keepdims=True)
     assert quadratic_value(unit, x_exact) >= max(quadratic_value(unit, s) for s in samples)
@@ -125,7 +128,7 @@ def test_quadratic_units_match_closed_form(case, hessian):
     result = analyze(unit, radius=radius, seed=9, hessian=hessian, restarts=8)
     g_exact = quadratic_value(unit, x_exact)
     assert abs(result.activation - g_exact) <= 1e-10 * abs(g_exact)
-    if case == "hard":  # two maxima: x(lambda_max) plus or minus a top eigenvector
+    if case in ("hard", "near-hard"):  # two (near-)maxima: x(lambda_max) +- a top eigenvector
         top = Q[:, -1].reshape(unit.shape)
         mirror = x_exact - 2 * np.sum(top * x_exact) * top
         if np.linalg.norm(result.stimulus - mirror) < np.linalg.norm(result.stimulus - x_exact):
@@ -272,3 +275,14 @@ def test_vectorized_callables_get_the_hessian_points_in_one_batch():
     fd = unit.fd_hessian(x, 1e-5)
     assert calls == [40]  # all 2n points at once
     np.testing.assert_allclose(fd, H, atol=1e-8)
+
+
+def test_video_ranges_of_a_unit_whose_optimum_is_negative():
+    """With g* < 0 a video ends where g has fallen by (1 - c)|g*| (below g*, not above)."""
+    unit = QuadraticUnit(-np.diag([1.0, 2.0, 3.0, 5.0]))  # g* = -1/2 at x = e_0
+    result = analyze(unit, seed=0, hessian="exact", threshold=0.7)
+    assert np.isclose(result.activation, -0.5, rtol=1e-12)
+    lam_j = 1 - result.curvatures  # nu_j = eig_j(B^T H B) - mu = -lambda_j + 1
+    # -1/2 (cos^2 t + lambda_j sin^2 t) = -0.65  <=>  sin^2 t = 0.3 / (lambda_j - 1)
+    expected = np.arcsin(np.sqrt(np.minimum(0.3 / (lam_j - 1), 1)))
+    np.testing.assert_allclose(result.video_ranges[:, 1], expected, atol=1e-9)

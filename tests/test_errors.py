@@ -174,3 +174,47 @@ def test_failed_save_leaves_nothing_behind(tmp_path, net):
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(FileNotFoundError, match="does not exist"):
         net.save(tmp_path / "no" / "such" / "folder.npz")
+
+
+def test_pooling_unit_stacks_are_checked(net):
+    unit = net.unit(0, 0, 0)
+    with pytest.raises(ValueError, match=r"expected a stack of images of shape \(N, 4, 4\)"):
+        unit.values(np.ones((1, 3, 3)))
+    with pytest.raises(ValueError, match=r"expected a stack of images of shape \(N, 4, 4\)"):
+        unit.values_and_grads(np.ones((4, 4)))
+    with pytest.raises(ValueError, match="the images contain NaN"):
+        unit.values(np.full((2, 4, 4), np.nan))
+
+
+def test_settings_of_the_wrong_type():
+    unit = QuadraticUnit(np.eye(4))
+    with pytest.raises(TypeError, match="restarts must be an int, got True"):
+        analyze(unit, restarts=True)
+    with pytest.raises(TypeError, match="radius must be a real number, got None"):
+        analyze(unit, radius=None)
+    with pytest.raises(TypeError, match="threshold must be a real number"):
+        analyze(unit, threshold="0.7")
+    with pytest.raises(TypeError, match="a Unit already knows its gradient and shape"):
+        analyze(unit, lambda x: x, shape=(2, 2))
+
+
+def test_exact_hessian_is_refused_before_any_search():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return float(np.sum(x**3))
+
+    with pytest.raises(ValueError, match="no closed-form Hessian"):
+        analyze(f, lambda x: 3 * x**2, shape=(2, 2), hessian="exact", seed=0)
+    assert calls == []
+
+
+def test_zero_input_with_eps_zero_has_a_finite_gradient():
+    """sqrt(x^T A x) at x = 0 (eps = 0): the subgradient 0, not a division by zero."""
+    net = TiledCNN.random(maps=4, tile=2, field=3, pool=2, image_size=6, seed=0, eps=0.0)
+    zero = np.zeros((6, 6))
+    assert np.all(net.input_gradient(zero) == 0)
+    unit = net.unit(0, 0, 0)
+    assert unit.value(np.zeros((4, 4))) == 0
+    assert np.all(unit.grad(np.zeros((4, 4))) == 0)
