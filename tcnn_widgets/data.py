@@ -25,7 +25,6 @@ import hashlib
 import io
 import os
 import tarfile
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -33,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
+
+from .storage import atomic_file
 
 BT601 = (0.299, 0.587, 0.114)
 
@@ -172,45 +173,34 @@ def download(
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".part", dir=target.parent
-    )
     digest = hashlib.sha256()
-    try:
-        with os.fdopen(handle, "wb") as file:
-            try:
-                with opener(url, timeout=60) as response:
-                    total = getattr(response, "headers", {}).get("Content-Length")
-                    bar = tqdm(
-                        total=int(total) if total else None,
-                        unit="B",
-                        unit_scale=True,
-                        desc=target.name,
-                        disable=not progress,
-                    )
-                    with bar:
-                        while chunk := response.read(1 << 20):
-                            file.write(chunk)
-                            digest.update(chunk)
-                            bar.update(len(chunk))
-            except (urllib.error.URLError, OSError) as error:  # includes timeouts
-                raise ConnectionError(
-                    f"could not download {url} ({error}). If this machine is offline, fetch "
-                    "cifar-10-binary.tar.gz elsewhere and pass its path to load_cifar10(), "
-                    "or train on tcnn_widgets.data.embedded_images(), which needs no download"
-                ) from None
-            file.flush()
-            os.fsync(file.fileno())
+    with atomic_file(target) as file:  # no half-written archive, even on Ctrl-C
+        try:
+            with opener(url, timeout=60) as response:
+                total = getattr(response, "headers", {}).get("Content-Length")
+                bar = tqdm(
+                    total=int(total) if total else None,
+                    unit="B",
+                    unit_scale=True,
+                    desc=target.name,
+                    disable=not progress,
+                )
+                with bar:
+                    while chunk := response.read(1 << 20):
+                        file.write(chunk)
+                        digest.update(chunk)
+                        bar.update(len(chunk))
+        except (urllib.error.URLError, OSError) as error:  # includes timeouts
+            raise ConnectionError(
+                f"could not download {url} ({error}). If this machine is offline, fetch "
+                "cifar-10-binary.tar.gz elsewhere and pass its path to load_cifar10(), "
+                "or train on tcnn_widgets.data.embedded_images(), which needs no download"
+            ) from None
         if digest.hexdigest() != sha256.lower():
             raise ValueError(
                 f"checksum mismatch for {url}: got SHA-256 {digest.hexdigest()}, expected "
                 f"{sha256}; the download is corrupt or not the official archive. Try again"
             )
-        os.replace(temporary, target)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
     return target
 
 

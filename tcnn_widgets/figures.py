@@ -32,11 +32,6 @@ FONT_SIZE = 9
 GAP = 2  # columns of white between the images of one row, in stimulus pixels
 
 
-def gray_rgb(frame: np.ndarray, limit: float) -> np.ndarray:
-    """A frame as an RGB image (h, w, 3) of gray bytes, by the shared gray rule."""
-    return _rgb(to_gray_bytes(frame, limit))
-
-
 def show_frame(ax: Axes, frame: np.ndarray, limit: float) -> AxesImage:
     """Draw one frame on the symmetric gray scale ``[-limit, limit]``, without blur.
 

@@ -92,6 +92,8 @@ def fit_gabor(image: np.ndarray, *, phases: int = 4) -> GaborFit:
     -------
     GaborFit
     """
+    if isinstance(phases, bool) or not isinstance(phases, (int, np.integer)) or phases < 1:
+        raise ValueError(f"phases must be an int >= 1, got {phases!r}")
     z = np.asarray(image)
     if z.dtype.kind not in "fiu" or z.ndim != 2 or min(z.shape) < 3:
         raise ValueError(f"image must be a real 2-D array of at least 3x3, got {z.shape}")

@@ -111,9 +111,11 @@ def write_section(
 
 
 def _stem(inv: Invariances, index: int) -> str:
-    """A file-name stem for a unit: ``"map 3, row 0, col 1"`` -> ``"m3_r0_c1"``."""
+    """A unique file-name stem for unit ``index``: ``"map 3, row 0, col 1"`` -> ``"u05_m3_r0_c1"``."""
     short = inv.name.replace("map ", "m").replace("row ", "r").replace("col ", "c")
-    return re.sub(r"[^A-Za-z0-9]+", "_", short).strip("_") or f"unit{index:02d}"
+    return "_".join(
+        filter(None, [f"u{index:02d}", re.sub(r"[^A-Za-z0-9]+", "_", short).strip("_")])
+    )
 
 
 def _write_unit(folder: Path, slug: str, stem: str, inv: Invariances, fmt: str) -> UnitFiles:

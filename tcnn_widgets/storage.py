@@ -20,7 +20,7 @@ def atomic_file(path: str | os.PathLike) -> Iterator[BinaryIO]:
     The data go to a temporary file in the same folder, which is renamed over
     ``path`` only when the block ends without error; on any error (or Ctrl-C) the
     temporary file is removed and an existing ``path`` is left untouched. The file
-    is readable by all (mode 0644), like a file written by ``open``.
+    gets mode 0644 (readable by all; ``mkstemp`` alone would give 0600).
 
     Parameters
     ----------

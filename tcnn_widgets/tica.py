@@ -129,8 +129,11 @@ def _check_inputs(images, weights, pool, eps) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(
             f"{X.shape[1]}x{X.shape[1]} images are too small for field {W.shape[3]} and pool {pool}"
         )
-    if not (np.isfinite(eps) and eps >= 0):
-        raise ValueError(f"eps must be finite and >= 0, got {eps!r}")
+    if not (np.isfinite(eps) and eps > 0):
+        raise ValueError(
+            f"eps must be finite and > 0 for training (the objective's gradient needs it), "
+            f"got {eps!r}"
+        )
     X = np.ascontiguousarray(X, dtype=np.float32)
     if not np.all(np.isfinite(X)):
         raise ValueError("images contain NaN or infinite values (or overflow float32)")

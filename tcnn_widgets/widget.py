@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import html
+import inspect
 import io
 import os
 from collections.abc import Sequence
@@ -205,6 +206,10 @@ class InvarianceExplorer(anywidget.AnyWidget):
             )
         self._network_units = network_units
         self._analysis_options = {"progress": False, **(analysis_options or {})}
+        try:
+            inspect.signature(analyze).bind(None, **self._analysis_options)
+        except TypeError as error:
+            raise TypeError(f"analysis_options do not fit tcnn_widgets.analyze: {error}") from None
         self._cache: list[Invariances | None] = results or [None] * len(network_units)
         self._errors: dict[int, str] = {}
         records = [None if r is None else encode_unit(r) for r in self._cache]

@@ -169,11 +169,11 @@ def test_analyze_svg_figures(tmp_path, small_weights):
     assert done.returncode == 0, done.stderr
     figures = sorted(p.name for p in (out / "units").glob("*.svg"))
     assert figures == [
-        "m0_r1_c1_least_curve.svg",
-        "m0_r1_c1_most_curve.svg",
-        "m0_r1_c1_spectrum.svg",
-        "m0_r1_c1_strips.svg",
         "stimuli.svg",
+        "u00_m0_r1_c1_least_curve.svg",
+        "u00_m0_r1_c1_most_curve.svg",
+        "u00_m0_r1_c1_spectrum.svg",
+        "u00_m0_r1_c1_strips.svg",
     ]
     assert (out / "units" / "stimuli.svg").read_text().startswith("<?xml")
 

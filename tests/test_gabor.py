@@ -86,3 +86,8 @@ def test_bad_input():
         fit_gabor(np.ones((6,)))
     with pytest.raises(ValueError, match="NaN"):
         fit_gabor(np.full((6, 6), np.nan))
+
+
+def test_phases_must_be_a_positive_int():
+    with pytest.raises(ValueError, match="phases must be an int >= 1"):
+        fit_gabor(np.random.default_rng(0).standard_normal((6, 6)), phases=0)

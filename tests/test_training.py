@@ -262,3 +262,11 @@ def test_training_runs_offline_on_the_embedded_photographs(monkeypatch):
     result = train_tica(images, steps=4, seed=0, progress=False)
     assert result.steps == 4 and result.objective[-1] < result.objective[0]
     assert result.network.maps == 16 and result.network.image_size == 32
+
+
+def test_eps_zero_is_refused_for_training():
+    """The objective's gradient h / p needs p > 0: eps = 0 gets a clear error."""
+    images = np.random.default_rng(0).standard_normal((5, 12, 12))
+    weights = np.random.default_rng(1).standard_normal((2, 2, 2, 4, 4))
+    with pytest.raises(ValueError, match="eps must be finite and > 0"):
+        tica_objective(images, weights, pool=2, eps=0.0)

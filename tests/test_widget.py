@@ -381,3 +381,9 @@ def test_js_frames_match_invariances_frame(results):
         },
     )
     np.testing.assert_array_equal(np.reshape(js, result.shape), result.frame(index, angle))
+
+
+def test_analysis_options_that_analyze_does_not_take_are_refused():
+    net = TiledCNN.random(maps=2, tile=1, field=3, pool=2, image_size=5, seed=0)
+    with pytest.raises(TypeError, match="analysis_options do not fit tcnn_widgets.analyze"):
+        InvarianceExplorer(net, analysis_options={"restart": 4})
