@@ -173,13 +173,7 @@ def _dispatch(unit, grad, shape, vectorized, settings, seed, progress):
     if callable(unit):
         if grad is None or shape is None:
             raise TypeError("analyze(f, grad, shape=(h, w)) needs both grad and shape")
-        wrapped = CallableUnit(
-            unit,
-            grad,
-            shape,
-            vectorized=vectorized,
-            hessian=settings.hessian if callable(settings.hessian) else None,
-        )
+        wrapped = CallableUnit(unit, grad, shape, vectorized=vectorized)
         return analyze_unit(wrapped, settings, seed)
     raise TypeError(
         f"analyze takes a Unit, a list of Units, or callables f and grad; got {type(unit).__name__}"

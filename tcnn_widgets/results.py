@@ -127,25 +127,43 @@ class Invariances:
     degeneracy_tol: float = 1e-6
 
     def __post_init__(self) -> None:
-        h, w = np.shape(self.stimulus)
-        n = h * w
+        self.check_shapes()
         if self.labels is None or self.label_fractions is None:
             self.labels, self.label_fractions = name_directions(self.stimulus, self.directions)
+            self.check_shapes()
+
+    def check_shapes(self, where: str = "Invariances") -> None:
+        """Raise a ValueError naming the first array that does not fit the stimulus.
+
+        Parameters
+        ----------
+        where : str
+            How to name this result in the message, e.g. ``"results[3]"``.
+        """
+        if np.ndim(self.stimulus) != 2 or np.size(self.stimulus) < 2:
+            raise ValueError(
+                f"{where}.stimulus must be a 2-D image of at least 2 pixels, has shape "
+                f"{np.shape(self.stimulus)}"
+            )
+        h, w = np.shape(self.stimulus)
+        n = h * w
         expected = {
             "curvatures": (n - 1,),
             "directions": (n - 1, h, w),
             "groups": (n - 1,),
             "video_ranges": (n - 1, 2),
-            "geodesic_activations": (n - 1, len(self.geodesic_angles)),
+            "geodesic_angles": (np.size(self.geodesic_angles),),
+            "geodesic_activations": (n - 1, np.size(self.geodesic_angles)),
             "hessian": (n, n),
             "labels": (n - 1,),
             "label_fractions": (n - 1, 3),
         }
         for field, shape in expected.items():
-            if np.shape(getattr(self, field)) != shape:
+            value = getattr(self, field)
+            if value is not None and np.shape(value) != shape:
                 raise ValueError(
-                    f"Invariances.{field} has shape {np.shape(getattr(self, field))}, "
-                    f"expected {shape} for a {h} x {w} stimulus"
+                    f"{where}.{field} has shape {np.shape(value)}, expected {shape} for a "
+                    f"{h} x {w} stimulus"
                 )
 
     def __repr__(self) -> str:

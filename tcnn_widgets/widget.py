@@ -54,45 +54,18 @@ def _float32_bytes(values: Any) -> bytes:
 
 
 def check_result(result: Invariances, where: str) -> None:
-    """Check that the arrays of one result fit its stimulus shape.
+    """Check that ``result`` is an `Invariances` whose arrays fit its stimulus shape.
 
     Parameters
     ----------
     result : Invariances
-        The result to check.
+        The result to check (its arrays may have been edited since it was made).
     where : str
         How to name the result in the error message, e.g. ``"results[3]"``.
-
-    Raises
-    ------
-    TypeError
-        When ``result`` is not an `Invariances`.
-    ValueError
-        When an array has a shape that does not fit the stimulus.
     """
     if not isinstance(result, Invariances):
         raise TypeError(f"{where} is a {type(result).__name__}, expected an Invariances")
-    if np.ndim(result.stimulus) != 2 or np.size(result.stimulus) < 2:
-        raise ValueError(
-            f"{where}.stimulus must be a 2-D image, has shape {np.shape(result.stimulus)}"
-        )
-    h, w = np.shape(result.stimulus)
-    count = h * w - 1
-    samples = np.size(result.geodesic_angles)
-    expected = {
-        "directions": (count, h, w),
-        "curvatures": (count,),
-        "groups": (count,),
-        "video_ranges": (count, 2),
-        "geodesic_angles": (samples,),
-        "geodesic_activations": (count, samples),
-    }
-    for field, shape in expected.items():
-        if np.shape(getattr(result, field)) != shape:
-            raise ValueError(
-                f"{where}.{field} has shape {np.shape(getattr(result, field))}, expected {shape} "
-                f"for a {h} x {w} stimulus"
-            )
+    result.check_shapes(where)
 
 
 def encode_unit(result: Invariances) -> dict[str, Any]:
