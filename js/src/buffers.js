@@ -160,3 +160,16 @@ export function labelOf(unit, index) {
   const percent = (f) => `${Math.round(100 * f)}%`;
   return `${unit.labels[index]} (translation ${percent(t)}, rotation ${percent(r)}, scale ${percent(s)})`;
 }
+
+/**
+ * A decoder that decodes each record object once (records are replaced, not mutated,
+ * when Python sends new data).
+ * @returns {(record: object) => object}
+ */
+export function memoizedDecoder() {
+  const decoded = new WeakMap();
+  return (record) => {
+    if (!decoded.has(record)) decoded.set(record, decodeUnit(record));
+    return decoded.get(record);
+  };
+}

@@ -3,7 +3,7 @@
  * plots and the unit gallery. All drawing reads the model; rank, angle and play never
  * need Python.
  */
-import { decodeUnit, directionOf, geodesicOf, groupSize, labelOf } from "./buffers.js";
+import { directionOf, geodesicOf, groupSize, labelOf, memoizedDecoder } from "./buffers.js";
 import { clampAngle } from "./clamp.js";
 import { frameInto, interpolate } from "./frame.js";
 import { absMax, grayRGBA } from "./grayscale.js";
@@ -59,15 +59,6 @@ function paint(canvas, values, limit, height, width) {
   const image = context.createImageData(width, height);
   grayRGBA(values, limit, image.data);
   context.putImageData(image, 0, 0);
-}
-
-/** A decoder that decodes each record object once. */
-function memoizedDecoder() {
-  const decoded = new WeakMap();
-  return (record) => {
-    if (!decoded.has(record)) decoded.set(record, decodeUnit(record));
-    return decoded.get(record);
-  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { decodeFloat32, decodeInt32, decodeUnit, directionOf, geodesicOf, groupSize, labelOf, videoRangeOf } from "../src/buffers.js";
+import { decodeFloat32, decodeInt32, decodeUnit, directionOf, geodesicOf, groupSize, labelOf, memoizedDecoder, videoRangeOf } from "../src/buffers.js";
 import { floatView, intView, record } from "./fixture.js";
 
 test("a DataView at an offset decodes its own bytes, not the whole buffer", () => {
@@ -47,4 +47,11 @@ test("a record whose arrays do not fit its shape is refused with the field named
   const wrongShape = { ...record(), width: 3 };
   assert.throws(() => decodeUnit(wrongShape), /stimulus has 4 values, expected 6/);
   assert.throws(() => decodeUnit({ ...record(), labels: ["other"] }), /labels has 1 values, expected 3/);
+});
+
+test("the memoized decoder decodes a record once and a new record again", () => {
+  const decode = memoizedDecoder();
+  const first = record();
+  assert.equal(decode(first), decode(first));
+  assert.notEqual(decode(record()), decode(first));
 });

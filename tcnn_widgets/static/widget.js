@@ -1,40 +1,3 @@
-// src/player.js
-var SWEEP_SECONDS = 3;
-function nextAngle(angle, start, stop, elapsed, sweep = SWEEP_SECONDS) {
-  const width = stop - start;
-  if (!(width > 0)) return start;
-  const inside = Math.min(stop, Math.max(start, angle));
-  let position = (inside - start) / width + elapsed / sweep;
-  position -= Math.floor(position);
-  return start + position * width;
-}
-function startPlayer(model, resolve) {
-  let request = 0;
-  let previous = 0;
-  function step(now) {
-    const selection = resolve();
-    if (selection.status === "ready") {
-      const elapsed = previous === 0 ? 0 : Math.min(0.25, (now - previous) / 1e3);
-      model.set("angle", nextAngle(selection.angle, selection.start, selection.stop, elapsed));
-    }
-    previous = now;
-    request = requestAnimationFrame(step);
-  }
-  function update() {
-    cancelAnimationFrame(request);
-    request = 0;
-    previous = 0;
-    if (model.get("playing")) request = requestAnimationFrame(step);
-    else model.save_changes();
-  }
-  model.on("change:playing", update);
-  if (model.get("playing")) request = requestAnimationFrame(step);
-  return () => {
-    cancelAnimationFrame(request);
-    model.off("change:playing", update);
-  };
-}
-
 // src/buffers.js
 function bytesOf(value) {
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
@@ -117,6 +80,50 @@ function labelOf(unit, index) {
   const [t, r, s] = unit.labelFractions.subarray(3 * index, 3 * index + 3);
   const percent = (f) => `${Math.round(100 * f)}%`;
   return `${unit.labels[index]} (translation ${percent(t)}, rotation ${percent(r)}, scale ${percent(s)})`;
+}
+function memoizedDecoder() {
+  const decoded = /* @__PURE__ */ new WeakMap();
+  return (record) => {
+    if (!decoded.has(record)) decoded.set(record, decodeUnit(record));
+    return decoded.get(record);
+  };
+}
+
+// src/player.js
+var SWEEP_SECONDS = 3;
+function nextAngle(angle, start, stop, elapsed, sweep = SWEEP_SECONDS) {
+  const width = stop - start;
+  if (!(width > 0)) return start;
+  const inside = Math.min(stop, Math.max(start, angle));
+  let position = (inside - start) / width + elapsed / sweep;
+  position -= Math.floor(position);
+  return start + position * width;
+}
+function startPlayer(model, resolve) {
+  let request = 0;
+  let previous = 0;
+  function step(now) {
+    const selection = resolve();
+    if (selection.status === "ready") {
+      const elapsed = previous === 0 ? 0 : Math.min(0.25, (now - previous) / 1e3);
+      model.set("angle", nextAngle(selection.angle, selection.start, selection.stop, elapsed));
+    }
+    previous = now;
+    request = requestAnimationFrame(step);
+  }
+  function update() {
+    cancelAnimationFrame(request);
+    request = 0;
+    previous = 0;
+    if (model.get("playing")) request = requestAnimationFrame(step);
+    else model.save_changes();
+  }
+  model.on("change:playing", update);
+  if (model.get("playing")) request = requestAnimationFrame(step);
+  return () => {
+    cancelAnimationFrame(request);
+    model.off("change:playing", update);
+  };
 }
 
 // src/clamp.js
@@ -309,13 +316,6 @@ function paint(canvas, values, limit, height, width) {
   const image = context.createImageData(width, height);
   grayRGBA(values, limit, image.data);
   context.putImageData(image, 0, 0);
-}
-function memoizedDecoder() {
-  const decoded = /* @__PURE__ */ new WeakMap();
-  return (record) => {
-    if (!decoded.has(record)) decoded.set(record, decodeUnit(record));
-    return decoded.get(record);
-  };
 }
 function renderExplorer({ model, el }) {
   const decode = memoizedDecoder();
@@ -608,12 +608,17 @@ function renderExplorer({ model, el }) {
 // src/widget.js
 var widget_default2 = {
   initialize({ model }) {
-    const resolve = () => resolveSelection(model.get("units"), {
-      unit: model.get("unit"),
-      rank: model.get("rank"),
-      order: model.get("order"),
-      angle: model.get("angle")
-    });
+    const decode = memoizedDecoder();
+    const resolve = () => resolveSelection(
+      model.get("units"),
+      {
+        unit: model.get("unit"),
+        rank: model.get("rank"),
+        order: model.get("order"),
+        angle: model.get("angle")
+      },
+      decode
+    );
     return startPlayer(model, resolve);
   },
   render({ model, el }) {
