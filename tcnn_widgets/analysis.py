@@ -11,7 +11,7 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from .naming import name_directions
-from .results import Invariances
+from .results import Invariances, video_level
 from .sphere import evaluate, optimal_stimulus, retract, tangent_basis
 from .units import CallableUnit, Unit
 
@@ -206,8 +206,7 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
     groups = degenerate_groups(curvatures, settings.degeneracy_tol)
     angles = np.linspace(-settings.max_angle, settings.max_angle, settings.angles)
     along = geodesic_activations(unit, x, directions, rho, angles)
-    # the video ends where g has fallen by (1 - c) |g*|: c g* for the usual g* > 0
-    level = activation - (1 - settings.threshold) * abs(activation)
+    level = video_level(activation, settings.threshold)
     ranges = video_ranges(unit, x, directions, rho, angles, along, level)
     labels, fractions = name_directions(x, directions)
     return Invariances(

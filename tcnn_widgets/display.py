@@ -127,6 +127,7 @@ def player_data(inv: Invariances, *, top: int = 4, count: int = 32) -> dict:
         "width": w,
         "activation": inv.activation,
         "threshold": inv.threshold,
+        "level": inv.video_level,
         "directions": directions,
     }
 
@@ -248,7 +249,7 @@ _PLAYER_JS = """
   function drawTrace() {
     const d = data.directions[direction];
     const W = trace.width.baseVal.value, H = trace.height.baseVal.value, m = 6;
-    const level = data.threshold * data.activation;
+    const level = data.level;
     const low = Math.min(level, ...d.activations), high = Math.max(data.activation, ...d.activations);
     const a = d.angles[0], b = d.angles[d.angles.length - 1];
     const x = (t) => m + ((t - a) / (b - a || 1)) * (W - 2 * m);

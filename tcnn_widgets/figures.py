@@ -291,7 +291,7 @@ def activation_curve(
     a, b = inv.video_ranges[index]
     ax.axvspan(np.degrees(a), np.degrees(b), color="0.92", label="video range")
     ax.axhline(
-        inv.threshold * inv.activation,
+        inv.video_level,
         color="0.5",
         linestyle=":",
         linewidth=1,

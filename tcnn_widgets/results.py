@@ -65,8 +65,8 @@ class Invariances:
         meaningful. Groups are numbered 0, 1, ... in rank order.
     video_ranges : ndarray, shape (n - 1, 2)
         ``[a, b]``: the first angles either side of 0 at which the activation along
-        the geodesic falls below ``threshold * activation`` (clipped to the search
-        range when it never does).
+        the geodesic falls below :attr:`video_level` (clipped to the search range
+        when it never does).
     threshold : float
         The fraction ``c`` used for the video ranges.
     geodesic_angles : ndarray, shape (G,)
@@ -175,6 +175,11 @@ class Invariances:
         )
 
     # ---- derived quantities ------------------------------------------------------
+    @property
+    def video_level(self) -> float:
+        """The activation at which a video ends: ``threshold * activation`` for g* > 0."""
+        return video_level(self.activation, self.threshold)
+
     @property
     def shape(self) -> tuple[int, int]:
         """The stimulus shape (h, w)."""
@@ -285,6 +290,21 @@ class Invariances:
     def load(cls, path: str | os.PathLike) -> Invariances:
         """Load from a file written by :meth:`save`."""
         return cls.from_arrays(load_npz(path, {}))
+
+
+def video_level(activation: float, threshold: float) -> float:
+    """Where an invariance video ends: the activation fallen by ``(1 - c) |g*|``.
+
+    That is ``c g*`` for the usual positive optimum, and stays below g* when g* < 0.
+
+    Parameters
+    ----------
+    activation : float
+        The optimal activation g*.
+    threshold : float
+        The fraction c.
+    """
+    return activation - (1 - threshold) * abs(activation)
 
 
 def save_results(path: str | os.PathLike, results: list[Invariances]) -> None:

@@ -149,7 +149,7 @@ def render_video(
         Put the optimal stimulus x* left of the moving frame, on the same gray scale.
     with_trace : bool
         Put the activation along the path right of the frame: the real curve over the
-        video range, a dashed line at ``threshold * activation``, and a dot at the
+        video range, a dashed line at ``inv.video_level``, and a dot at the
         current frame.
 
     Returns
@@ -189,7 +189,7 @@ def _trace_panel(inv: Invariances, path: Geodesic, k: int, width: int, height: i
     inside = (inv.geodesic_angles > a) & (inv.geodesic_angles < b)
     t = np.concatenate([[a], inv.geodesic_angles[inside], [b]])
     g = CubicSpline(inv.geodesic_angles, inv.geodesic_activations[path.index])(t)
-    level = inv.threshold * inv.activation
+    level = inv.video_level
     low = min(g.min(), level, path.activations.min())
     high = max(g.max(), inv.activation)
     span = max(high - low, 1e-12)

@@ -93,6 +93,7 @@ def encode_unit(result: Invariances) -> dict[str, Any]:
         "width": int(w),
         "activation": float(result.activation),
         "threshold": float(result.threshold),
+        "video_level": float(result.video_level),
         "radius": float(result.radius),
         "stimulus": _float32_bytes(result.stimulus),
         "directions": _float32_bytes(result.directions),

@@ -282,6 +282,7 @@ def test_video_ranges_of_a_unit_whose_optimum_is_negative():
     unit = QuadraticUnit(-np.diag([1.0, 2.0, 3.0, 5.0]))  # g* = -1/2 at x = e_0
     result = analyze(unit, seed=0, hessian="exact", threshold=0.7)
     assert np.isclose(result.activation, -0.5, rtol=1e-12)
+    assert np.isclose(result.video_level, -0.65, rtol=1e-12)
     lam_j = 1 - result.curvatures  # nu_j = eig_j(B^T H B) - mu = -lambda_j + 1
     # -1/2 (cos^2 t + lambda_j sin^2 t) = -0.65  <=>  sin^2 t = 0.3 / (lambda_j - 1)
     expected = np.arcsin(np.sqrt(np.minimum(0.3 / (lam_j - 1), 1)))

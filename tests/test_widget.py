@@ -93,6 +93,7 @@ def test_record_holds_float32_buffers_of_every_field(results):
     np.testing.assert_allclose(floats(record["gray_limits"]), limits, rtol=1e-7)
     assert record["activation"] == result.activation
     assert record["threshold"] == result.threshold and record["radius"] == result.radius
+    assert record["video_level"] == result.video_level
 
 
 def test_state_carries_every_unit_as_binary_buffers_not_json_lists(results):

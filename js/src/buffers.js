@@ -54,6 +54,7 @@ export function decodeInt32(value) {
  * Decode one analyzed unit.
  *
  * @param {object} record the wire record: name, height, width, activation, threshold,
+ *   video_level (the activation where a video ends, c g* for g* > 0),
  *   radius and the binary fields stimulus (h*w), directions ((n-1)*h*w), curvatures (n-1),
  *   groups (int32, n-1), video_ranges ((n-1)*2), gray_limits (n-1), geodesic_angles (G),
  *   geodesic_activations ((n-1)*G), label_fractions ((n-1)*3), and labels (a list of n-1
@@ -73,6 +74,7 @@ export function decodeUnit(record) {
     count: size - 1,
     activation: record.activation,
     threshold: record.threshold,
+    videoLevel: record.video_level,
     radius: record.radius,
     stimulus: decodeFloat32(record.stimulus),
     directions: decodeFloat32(record.directions),

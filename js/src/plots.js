@@ -67,7 +67,7 @@ export function spectrumLayout(unit, order, box) {
 /**
  * Scales and polyline of the activation along one direction's geodesic.
  *
- * @param {{geodesicAngles: Float32Array, activation: number, threshold: number}} unit
+ * @param {{geodesicAngles: Float32Array, activation: number, videoLevel: number}} unit
  * @param {Float32Array} activations g(x(t)) at unit.geodesicAngles for the direction
  * @param {{left: number, top: number, width: number, height: number}} box plot area
  * @returns {{x: (angle: number) => number, y: (value: number) => number, points: string,
@@ -75,7 +75,7 @@ export function spectrumLayout(unit, order, box) {
  */
 export function geodesicLayout(unit, activations, box) {
   const angles = extent(unit.geodesicAngles);
-  const thresholdValue = unit.threshold * unit.activation;
+  const thresholdValue = unit.videoLevel;
   const [lowest, highest] = extent(activations);
   const values = [Math.min(lowest, thresholdValue), Math.max(highest, unit.activation)];
   const x = linearScale(angles[0], angles[1], box.left, box.left + box.width);

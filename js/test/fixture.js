@@ -24,6 +24,7 @@ export function record() {
     width: 2,
     activation: 2,
     threshold: 0.5,
+    video_level: 1,
     radius: 1,
     stimulus: floatView([1, 0, 0, 0]),
     directions: floatView([0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]),

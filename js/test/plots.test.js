@@ -47,6 +47,13 @@ test("the geodesic plot spans the angles and includes the c g* line", () => {
   assert.equal(layout.points.split(" ")[2], "15.00,0.00");
 });
 
+test("the video line sits where Python says a video ends, also below a negative optimum", () => {
+  const unit = decodeUnit({ ...record(), activation: -2, video_level: -3 });
+  const layout = geodesicLayout(unit, unit.geodesicActivations.subarray(5, 10), box);
+  assert.equal(layout.thresholdValue, -3);
+  assert.deepEqual(layout.values, [-3, 2]);
+});
+
 test("numbers are short and readable", () => {
   assert.equal(formatNumber(0), "0");
   assert.equal(formatNumber(1200), "1200");

@@ -30,6 +30,7 @@ function decodeUnit(record) {
     count: size - 1,
     activation: record.activation,
     threshold: record.threshold,
+    videoLevel: record.video_level,
     radius: record.radius,
     stimulus: decodeFloat32(record.stimulus),
     directions: decodeFloat32(record.directions),
@@ -259,7 +260,7 @@ function spectrumLayout(unit, order, box) {
 }
 function geodesicLayout(unit, activations, box) {
   const angles = extent(unit.geodesicAngles);
-  const thresholdValue = unit.threshold * unit.activation;
+  const thresholdValue = unit.videoLevel;
   const [lowest, highest] = extent(activations);
   const values = [Math.min(lowest, thresholdValue), Math.max(highest, unit.activation)];
   const x = linearScale(angles[0], angles[1], box.left, box.left + box.width);
