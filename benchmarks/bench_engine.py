@@ -59,12 +59,22 @@ def bench_hessian(rows: list) -> None:
     exact_time = best_time(lambda: unit.hessian(x), number=50)
     fd = unit.fd_hessian(x, 1e-5)
     error = relative_error((fd + fd.T) / 2, exact)
-    rows.append(("FD Hessian, seed unit (n=100), Numba", f"{numba_time * 1e6:.0f} us",
-                 f"{numpy_time / numba_time:.0f}x faster than NumPy loop; rel. error {error:.1e}; "
-                 "target < 130 us"))
+    rows.append(
+        (
+            "FD Hessian, seed unit (n=100), Numba",
+            f"{numba_time * 1e6:.0f} us",
+            f"{numpy_time / numba_time:.0f}x faster than NumPy loop; rel. error {error:.1e}; "
+            "target < 130 us",
+        )
+    )
     rows.append(("FD Hessian, NumPy column loop (reference)", f"{numpy_time * 1e6:.0f} us", ""))
-    rows.append(("Exact Hessian, closed form (NumPy)", f"{exact_time * 1e6:.0f} us",
-                 f"Numba FD = {numba_time / exact_time:.2f}x closed form"))
+    rows.append(
+        (
+            "Exact Hessian, closed form (NumPy)",
+            f"{exact_time * 1e6:.0f} us",
+            f"Numba FD = {numba_time / exact_time:.2f}x closed form",
+        )
+    )
 
 
 def bench_all_units(rows: list) -> None:
@@ -73,10 +83,20 @@ def bench_all_units(rows: list) -> None:
     analyze(units[:2], seed=0, progress=False)  # warm the JIT
     seconds = best_time(lambda: analyze(units, restarts=8, seed=1, progress=False), repeat=3)
     one_unit = best_time(lambda: analyze(units[0], seed=1), repeat=5)
-    rows.append(("Analysis of 64 unit types (8 starts, warm)", f"{seconds:.3f} s",
-                 f"{seconds / 64 * 1e3:.1f} ms per unit; target < 0.5 s"))
-    rows.append(("  one unit alone (reference)", f"{one_unit * 1e3:.1f} ms",
-                 f"64 units = {seconds / one_unit:.0f}x one unit"))
+    rows.append(
+        (
+            "Analysis of 64 unit types (8 starts, warm)",
+            f"{seconds:.3f} s",
+            f"{seconds / 64 * 1e3:.1f} ms per unit; target < 0.5 s",
+        )
+    )
+    rows.append(
+        (
+            "  one unit alone (reference)",
+            f"{one_unit * 1e3:.1f} ms",
+            f"64 units = {seconds / one_unit:.0f}x one unit",
+        )
+    )
 
 
 def bench_whole_image(rows: list) -> None:
@@ -85,8 +105,13 @@ def bench_whole_image(rows: list) -> None:
     analyze(unit, seed=0)  # warm
     seconds = best_time(lambda: analyze(unit, seed=1), repeat=2)
     fd = best_time(lambda: unit.fd_hessian(unit.check_input(np.ones((32, 32))), 1e-5), repeat=3)
-    rows.append(("Analysis of a unit on a 32 x 32 image (n=1024)", f"{seconds:.2f} s",
-                 f"of which FD Hessian {fd * 1e3:.1f} ms per evaluation"))
+    rows.append(
+        (
+            "Analysis of a unit on a 32 x 32 image (n=1024)",
+            f"{seconds:.2f} s",
+            f"of which FD Hessian {fd * 1e3:.1f} ms per evaluation",
+        )
+    )
 
 
 COLD_START = """
@@ -104,12 +129,22 @@ def bench_cold_start(rows: list) -> None:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
         times = []
         for _ in range(3):
-            out = subprocess.run([sys.executable, "-c", COLD_START], env=env, check=True,
-                                 capture_output=True, text=True)
+            out = subprocess.run(
+                [sys.executable, "-c", COLD_START],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             times.append(float(out.stdout.strip()))
     rows.append(("Cold start, empty Numba cache (import -> 1st unit)", f"{times[0]:.2f} s", ""))
-    rows.append(("Cold start, warm Numba cache", f"{min(times[1:]):.2f} s",
-                 f"{times[0] / min(times[1:]):.1f}x faster than empty cache; target < 3 s"))
+    rows.append(
+        (
+            "Cold start, warm Numba cache",
+            f"{min(times[1:]):.2f} s",
+            f"{times[0] / min(times[1:]):.1f}x faster than empty cache; target < 3 s",
+        )
+    )
 
 
 def main() -> None:
