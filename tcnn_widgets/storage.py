@@ -13,35 +13,60 @@ from typing import BinaryIO
 import numpy as np
 
 
-@contextmanager
-def atomic_file(path: str | os.PathLike) -> Iterator[BinaryIO]:
-    """Write a file all or nothing: ``with atomic_file(path) as file: file.write(...)``.
+def check_folder(path: str | os.PathLike) -> Path:
+    """``path`` as a Path, or a clear error when its folder does not exist."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"folder {str(path.parent)!r} does not exist; create it first")
+    return path
 
-    The data go to a temporary file in the same folder, which is renamed over
-    ``path`` only when the block ends without error; on any error (or Ctrl-C) the
-    temporary file is removed and an existing ``path`` is left untouched. The file
-    gets mode 0644 (readable by all; ``mkstemp`` alone would give 0600).
+
+@contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Write a file all or nothing, through a temporary path beside it.
+
+    ``with atomic_path(path) as temporary:`` write ``temporary`` (with any program);
+    when the block ends without error the file is synced to disk and renamed over
+    ``path``; on any error (or Ctrl-C) it is removed and an existing ``path`` is left
+    untouched. The file gets mode 0644 (readable by all; ``mkstemp`` alone would give
+    0600).
 
     Parameters
     ----------
     path : path-like
         Destination; its folder must exist.
     """
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"folder {str(path.parent)!r} does not exist; create it first")
+    path = check_folder(path)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
     try:
-        with os.fdopen(handle, "wb") as file:
-            os.fchmod(file.fileno(), 0o644)  # mkstemp makes 0600
-            yield file
-            file.flush()
-            os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)
+        yield Path(temporary)
+        handle = os.open(temporary, os.O_RDONLY)
+        try:
+            os.fsync(handle)
+        finally:
+            os.close(handle)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+@contextmanager
+def atomic_file(path: str | os.PathLike) -> Iterator[BinaryIO]:
+    """Write a file all or nothing: ``with atomic_file(path) as file: file.write(...)``.
+
+    The file object of :func:`atomic_path`'s temporary file.
+
+    Parameters
+    ----------
+    path : path-like
+        Destination; its folder must exist.
+    """
+    with atomic_path(path) as temporary, open(temporary, "wb") as file:
+        yield file
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes | str) -> Path:

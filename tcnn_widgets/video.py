@@ -13,7 +13,6 @@ import io
 import os
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from scipy.interpolate import CubicSpline
 
 from .grayscale import to_gray_bytes
 from .results import Invariances
-from .storage import write_bytes_atomic
+from .storage import atomic_path, write_bytes_atomic
 
 BACKGROUND = 255  # gray level of the space around the panels (white)
 
@@ -332,39 +331,25 @@ def write_mp4(
     images = _play_order(video.images, bounce)
     _, height, width = images.shape  # H.264 in yuv420p needs even sides: pad with background
     images = np.pad(images, ((0, 0), (0, height % 2), (0, width % 2)), constant_values=BACKGROUND)
-    path = Path(path)
-    _check_folder(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    os.chmod(temporary, 0o644)
     size = f"{images.shape[2]}x{images.shape[1]}"
-    command = [
-        ffmpeg,
-        *"-hide_banner -loglevel error -nostdin -y".split(),
-        *f"-f rawvideo -pix_fmt gray -s {size} -framerate {fps} -i -".split(),
-        *"-filter_threads 1 -c:v libx264 -threads 1 -pix_fmt yuv420p -crf 12".split(),
-        *"-movflags +faststart -f mp4".split(),
-        temporary,
-    ]
-    try:
+    with atomic_path(path) as temporary:
+        command = [
+            ffmpeg,
+            *"-hide_banner -loglevel error -nostdin -y".split(),
+            *f"-f rawvideo -pix_fmt gray -s {size} -framerate {fps} -i -".split(),
+            *"-filter_threads 1 -c:v libx264 -threads 1 -pix_fmt yuv420p -crf 12".split(),
+            *"-movflags +faststart -f mp4".split(),
+            str(temporary),
+        ]
         done = subprocess.run(
             command, input=np.ascontiguousarray(images).tobytes(), capture_output=True
         )
         if done.returncode != 0:
             message = done.stderr.decode(errors="replace").strip().splitlines()
             raise RuntimeError(f"ffmpeg failed: {message[-1] if message else 'no message'}")
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return path
+    return Path(path)
 
 
 def _play_order(images: np.ndarray, bounce: bool) -> np.ndarray:
     """The pictures in play order: forward, or forward then back without repeats."""
     return np.concatenate([images, images[-2:0:-1]]) if bounce else images
-
-
-def _check_folder(path: Path) -> None:
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"folder {str(path.parent)!r} does not exist; create it first")

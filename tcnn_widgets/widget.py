@@ -27,7 +27,7 @@ from PIL import Image
 from .analysis import analyze
 from .grayscale import to_gray_bytes
 from .results import Invariances
-from .storage import write_bytes_atomic
+from .storage import check_folder, write_bytes_atomic
 
 STATIC = Path(__file__).parent / "static"
 OFFLINE_FILES = ("embed-amd.js", "require.js", "anywidget.js")
@@ -343,9 +343,7 @@ class InvarianceExplorer(anywidget.AnyWidget):
         Path
             The page written.
         """
-        path = Path(path)
-        if not path.parent.is_dir():
-            raise FileNotFoundError(f"folder {str(path.parent)!r} does not exist; create it first")
+        path = check_folder(path)  # before the analysis, which may take a while
         self.analyze_all()
         snippet = embed_snippet(
             [self],
