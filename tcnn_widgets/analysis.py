@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from .naming import name_directions
 from .results import Invariances, video_level
 from .sphere import evaluate, optimal_stimulus, retract, tangent_basis
-from .units import CallableUnit, Unit
+from .units import CallableUnit, Unit, checked_hessian
 
 
 @dataclass(frozen=True)
@@ -294,14 +294,9 @@ def polish(
 
 def hessian_at(unit: Unit, x: np.ndarray, settings: Settings) -> tuple[np.ndarray, float, str]:
     """Symmetrized Hessian at x, its asymmetry ``||H - H^T|| / ||H||``, and the method used."""
-    n = x.size
     if callable(settings.hessian):
-        raw = np.asarray(settings.hessian(x), dtype=np.float64)
-        if raw.shape not in ((n, n), (*x.shape, *x.shape)):
-            raise ValueError(
-                f"the hessian callable returned shape {raw.shape}, expected ({n}, {n})"
-            )
-        raw, method = raw.reshape(n, n), "callable"
+        raw = checked_hessian(settings.hessian(x), x.shape, "the hessian callable")
+        method = "callable"
     elif settings.hessian == "exact":  # analyze_unit checked that it exists
         raw, method = unit.hessian(x), "exact"
     else:

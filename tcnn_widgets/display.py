@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from .figures import FONT_SIZE, curvature_spectrum, invariance_strips, show_frame
 from .grayscale import to_gray_bytes
 from .results import Invariances
-from .video import geodesic
+from .video import extreme_directions, geodesic
 
 
 def summary_figure(inv: Invariances, *, top: int = 2, frames: int = 6) -> Figure:
@@ -98,13 +98,8 @@ def player_data(inv: Invariances, *, top: int = 4, count: int = 32) -> dict:
         the gray bytes, row-major, frame after frame; ``stimulus`` is x* on that
         direction's gray scale).
     """
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise ValueError(f"top must be an int >= 1, got {top!r}")
-    n = inv.n_directions
-    most = [(r, "most") for r in range(min(top, n))]
-    least = [(r, "least") for r in range(min(top, n - len(most)))]
     directions = []
-    for rank, order in most + least:
+    for rank, order in extreme_directions(inv, top):
         path = geodesic(inv, rank, order=order, count=count)
         label = f"{order} invariant #{rank + 1} (ν = {path.curvature:.3g}"
         label += f", 1 of {path.group_size} equal)" if path.group_size > 1 else ")"

@@ -26,7 +26,7 @@ from matplotlib.image import AxesImage
 
 from .grayscale import to_gray_bytes
 from .results import Invariances
-from .video import geodesic
+from .video import extreme_directions, geodesic
 
 FONT_SIZE = 9
 GAP = 2  # columns of white between the images of one row, in stimulus pixels
@@ -173,12 +173,7 @@ def invariance_strips(
         least invariant ones; frame ``k`` of a row starts at image column
         ``k * (w + GAP)``.
     """
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise ValueError(f"top must be an int >= 1, got {top!r}")
-    n = inv.n_directions
-    most = [(r, "most") for r in range(min(top, n))]
-    least = [(r, "least") for r in range(min(top, n - len(most)))]
-    rows = most + least
+    rows = extreme_directions(inv, top)
     fig = fig if fig is not None else _new_figure(0.95 * frames + 1.5, 1.15 * len(rows) + 0.4)
     axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
     for ax, (rank, order) in zip(axes, rows, strict=True):

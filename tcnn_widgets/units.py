@@ -211,13 +211,7 @@ class CallableUnit(Unit):
     def hessian(self, x: np.ndarray) -> np.ndarray:
         if self._hessian is None:
             return super().hessian(x)
-        n = x.size
-        H = np.asarray(self._hessian(x), dtype=np.float64)
-        if H.shape not in ((n, n), (*self.shape, *self.shape)):
-            raise ValueError(f"hessian returned shape {H.shape}, expected ({n}, {n})")
-        if not np.all(np.isfinite(H)):
-            raise ValueError("hessian returned NaN or infinite values")
-        return H.reshape(n, n)
+        return checked_hessian(self._hessian(x), self.shape, "hessian")
 
 
 class PoolingUnit(Unit):
@@ -298,6 +292,27 @@ class PoolingUnit(Unit):
         Ax = A @ x
         g = np.sqrt(self.eps + x @ Ax)
         return A / g - np.outer(Ax, Ax) / g**3
+
+
+def checked_hessian(H, shape: tuple[int, int], source: str) -> np.ndarray:
+    """A Hessian from user code as a finite (n, n) float64 array, or a clear error.
+
+    Parameters
+    ----------
+    H : array-like
+        Shape (n, n) or (h, w, h, w), with ``(h, w) = shape``.
+    shape : (int, int)
+        The image shape.
+    source : str
+        What produced H, for the message (e.g. ``"the hessian callable"``).
+    """
+    n = shape[0] * shape[1]
+    H = np.asarray(H, dtype=np.float64)
+    if H.shape not in ((n, n), (*shape, *shape)):
+        raise ValueError(f"{source} returned shape {H.shape}, expected ({n}, {n})")
+    if not np.all(np.isfinite(H)):
+        raise ValueError(f"{source} returned NaN or infinite values")
+    return H.reshape(n, n)
 
 
 def check_shape(shape) -> tuple[int, int]:

@@ -120,6 +120,8 @@ def test_hessian_callable_of_wrong_shape():
     unit = QuadraticUnit(np.eye(4))
     with pytest.raises(ValueError, match=r"hessian callable returned shape \(3, 3\)"):
         analyze(unit, hessian=lambda x: np.eye(3), seed=0)
+    with pytest.raises(ValueError, match="hessian callable returned NaN or infinite values"):
+        analyze(unit, hessian=lambda x: np.full((4, 4), np.nan), seed=0)
 
 
 def test_quadratic_unit_checks():
