@@ -117,7 +117,7 @@ def stimulus_grid(
         raise TypeError("results must be a non-empty sequence of Invariances")
     if labels is None:
         labels = [
-            f"{_short(r.name) or f'unit {i}'}\ng* = {r.activation:.3g}"
+            f"{short_name(r.name) or f'unit {i}'}\ng* = {r.activation:.3g}"
             for i, r in enumerate(results)
         ]
     if len(labels) != len(results):
@@ -318,7 +318,7 @@ def _rgb(gray: np.ndarray) -> np.ndarray:
     return np.repeat(gray[..., None], 3, axis=-1)
 
 
-def _short(name: str) -> str:
+def short_name(name: str) -> str:
     """``"map 3, row 0, col 1"`` -> ``"m3 r0 c1"``: fits under a 10-pixel stimulus."""
     return name.replace("map ", "m").replace("row ", "r").replace("col ", "c").replace(",", "")
 

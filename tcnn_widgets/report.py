@@ -112,10 +112,8 @@ def write_section(
 
 def _stem(inv: Invariances, index: int) -> str:
     """A unique file-name stem for unit ``index``: ``"map 3, row 0, col 1"`` -> ``"u05_m3_r0_c1"``."""
-    short = inv.name.replace("map ", "m").replace("row ", "r").replace("col ", "c")
-    return "_".join(
-        filter(None, [f"u{index:02d}", re.sub(r"[^A-Za-z0-9]+", "_", short).strip("_")])
-    )
+    short = re.sub(r"[^A-Za-z0-9]+", "_", figures.short_name(inv.name)).strip("_")
+    return "_".join(filter(None, [f"u{index:02d}", short]))
 
 
 def _write_unit(folder: Path, slug: str, stem: str, inv: Invariances, fmt: str) -> UnitFiles:
@@ -279,15 +277,9 @@ def run_demo(
     """
     from .analysis import analyze
     from .network import TiledCNN
+    from .pretrained import load_pretrained
+    from .widget import InvarianceExplorer
 
-    try:
-        from .pretrained import load_pretrained
-    except ImportError as error:
-        raise RuntimeError(f"the shipped pretrained network is not available ({error})") from None
-    try:
-        from .widget import InvarianceExplorer
-    except ImportError as error:
-        raise RuntimeError(f"the widget page cannot be written ({error})") from None
     pretrained = load_pretrained()
     random = TiledCNN.random(
         maps=pretrained.maps,
