@@ -23,7 +23,7 @@ import numba
 import numpy as np
 
 from tcnn_widgets.network import TiledCNN
-from tcnn_widgets.tica import tica_objective, tica_objective_reference
+from tcnn_widgets.training._objective import tica_objective, tica_objective_reference
 
 
 def timings(function, repeat: int) -> tuple[float, float]:
@@ -61,7 +61,11 @@ def main() -> None:
     for name, run, repeat in [
         ("plain NumPy (float64, matmul per tile phase)", lambda: tica_objective_reference(X, W), 2),
         ("engine Numba kernels (float64, TiledCNN)", lambda: engine_objective(net, X), 2),
-        ("tcnn_widgets.tica (Numba, float32)", lambda: tica_objective(X, W), args.repeat),
+        (
+            "tcnn_widgets.training._objective (Numba, float32)",
+            lambda: tica_objective(X, W),
+            args.repeat,
+        ),
     ]:
         f, g = run()
         wall, cpu = timings(run, repeat)

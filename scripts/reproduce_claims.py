@@ -44,11 +44,11 @@ from matplotlib.figure import Figure
 
 import tcnn_widgets as tw
 from tcnn_widgets import figures
-from tcnn_widgets.gabor import fit_gabor
-from tcnn_widgets.grayscale import to_gray_bytes
+from tcnn_widgets._storage import write_bytes_atomic
 from tcnn_widgets.naming import FAMILIES, name_directions
+from tcnn_widgets.pixels import to_gray_bytes
 from tcnn_widgets.pretrained import load_pretrained
-from tcnn_widgets.storage import write_bytes_atomic
+from tcnn_widgets.training.gabor import fit_gabor
 
 GABOR_R2 = 0.85
 NAMED_SHARE = 0.5
@@ -153,7 +153,7 @@ def unit_claims(inv: tw.Invariances, top: int = TOP, gabor_phases: int | None = 
     """Measure one analyzed unit: Gabor fit, names of its top directions, its least tie.
 
     ``gabor_phases``: starting phases per starting frequency of
-    :func:`~tcnn_widgets.gabor.fit_gabor` (its default when None). Fewer starts are
+    :func:`~tcnn_widgets.training.gabor.fit_gabor` (its default when None). Fewer starts are
     faster and can only lower R^2: they are a subset of the default ones.
     """
     fit_options = {} if gabor_phases is None else {"phases": gabor_phases}
@@ -395,7 +395,7 @@ def markdown(pretrained: NetworkClaims, random: NetworkClaims, checks: list[Verd
         "",
         "## How the numbers are made",
         "",
-        "- **Gabor fit**: `tcnn_widgets.gabor.fit_gabor` on each unit type's optimal stimulus "
+        "- **Gabor fit**: `tcnn_widgets.training.gabor.fit_gabor` on each unit type's optimal stimulus "
         "(least squares, several starts); R² = 1 - SS_res / SS_tot.",
         f"- **Names**: `tcnn_widgets.naming.name_directions` on the {TOP} most invariant "
         "directions: the share of a direction's energy explained by the projected "

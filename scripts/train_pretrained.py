@@ -27,9 +27,9 @@ import numba
 import numpy as np
 
 from tcnn_widgets import pretrained
-from tcnn_widgets.data import preprocess
-from tcnn_widgets.storage import save_npz_atomic
+from tcnn_widgets._storage import save_npz_atomic
 from tcnn_widgets.training import train_tica
+from tcnn_widgets.training.data import preprocess
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10_gray.npz"
 
@@ -123,8 +123,8 @@ def main(argv: list[str] | None = None) -> None:
         },
         "preprocessing": (
             "x = (image - mean of the image) / 255 for 8-bit gray images "
-            "(tcnn_widgets.data.preprocess); TICA learns filters V on PCA-whitened 8x8 "
-            "patches (32 components, tcnn_widgets.data.patch_whitening) and the network's "
+            "(tcnn_widgets.training.data.preprocess); TICA learns filters V on PCA-whitened 8x8 "
+            "patches (32 components, tcnn_widgets.training.whitening.patch_whitening) and the network's "
             "pixel-space filters are W = V Z"
         ),
         "architecture": {

@@ -30,12 +30,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from tcnn_widgets.data import preprocess  # noqa: E402
-from tcnn_widgets.gabor import fit_gabor  # noqa: E402
-from tcnn_widgets.grayscale import to_gray_bytes  # noqa: E402
 from tcnn_widgets.network import TiledCNN  # noqa: E402
+from tcnn_widgets.pixels import to_gray_bytes  # noqa: E402
 from tcnn_widgets.pretrained import load_pretrained, pretrained_record  # noqa: E402
 from tcnn_widgets.training import train_tica  # noqa: E402
+from tcnn_widgets.training.data import preprocess  # noqa: E402
+from tcnn_widgets.training.gabor import fit_gabor  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "cifar10_gray.npz"

@@ -10,9 +10,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from ._sphere import evaluate, optimal_stimulus, retract, tangent_basis
 from .naming import name_directions
 from .results import Invariances, video_level
-from .sphere import evaluate, optimal_stimulus, retract, tangent_basis
 from .units import CallableUnit, Unit, checked_hessian
 
 

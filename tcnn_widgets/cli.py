@@ -204,7 +204,7 @@ def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from .report import run_demo
+    from .demo import run_demo
 
     index = run_demo(
         args.out,
@@ -219,8 +219,8 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from .data import embedded_images, load_cifar10, preprocess
     from .training import train_tica
+    from .training.data import embedded_images, load_cifar10, preprocess
 
     checkpoint = args.checkpoint or args.out.with_name(args.out.stem + ".checkpoint.npz")
     for path, option in ((args.out, "--out"), (checkpoint, "--checkpoint")):

@@ -19,9 +19,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .figures import FONT_SIZE, curvature_spectrum, invariance_strips, show_frame
-from .grayscale import to_gray_bytes
+from .pixels import to_gray_bytes
 from .results import Invariances
-from .video import extreme_directions, geodesic
+from .selection import extreme_directions, geodesic
 
 
 def summary_figure(inv: Invariances, *, top: int = 2, frames: int = 6) -> Figure:

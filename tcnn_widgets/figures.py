@@ -6,7 +6,7 @@ figure is made (without pyplot, so nothing global is touched). ``savefig`` to PN
 SVG and PDF works on all of them.
 
 Images are drawn with the one gray rule shared with the GIFs and the widget
-(:func:`tcnn_widgets.grayscale.to_gray_bytes`): each frame is turned into gray bytes
+(:func:`tcnn_widgets.pixels.to_gray_bytes`): each frame is turned into gray bytes
 first and shown as an RGB image with ``interpolation="nearest"``, so a figure's pixel
 is exactly the widget's byte. (Drawing the float frame with ``cmap="gray"`` and
 ``vmin=-limit, vmax=limit`` would not do: matplotlib's colormap picks level
@@ -24,9 +24,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.image import AxesImage
 
-from .grayscale import to_gray_bytes
+from .pixels import to_gray_bytes
 from .results import Invariances
-from .video import extreme_directions, geodesic
+from .selection import extreme_directions, geodesic
 
 FONT_SIZE = 9
 GAP = 2  # columns of white between the images of one row, in stimulus pixels
@@ -64,7 +64,7 @@ def show_row(ax: Axes, grays: Sequence[np.ndarray], labels: Sequence[str]) -> Ax
     ax : Axes
         Where to draw.
     grays : sequence of ndarray of uint8, each (h, w)
-        The images, e.g. from :func:`tcnn_widgets.grayscale.to_gray_bytes`.
+        The images, e.g. from :func:`tcnn_widgets.pixels.to_gray_bytes`.
     labels : sequence of str
         One label per image, written under it.
 

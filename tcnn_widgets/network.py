@@ -6,8 +6,8 @@ import os
 
 import numpy as np
 
-from . import kernels
-from .storage import load_npz, save_npz_atomic
+from . import _kernels as kernels
+from ._storage import load_npz, save_npz_atomic
 from .units import PoolingUnit
 
 

@@ -26,7 +26,7 @@ def load_pretrained() -> TiledCNN:
     """The seed network (16 maps, k = 2, 8 x 8 fields, 3 x 3 pooling, 32 x 32 input).
 
     Its units act on preprocessed pixels, ``(image - image mean) / 255`` for 8-bit
-    grayscale images (:func:`tcnn_widgets.data.preprocess`).
+    grayscale images (:func:`tcnn_widgets.training.data.preprocess`).
 
     Returns
     -------

@@ -23,8 +23,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from . import figures
+from ._storage import write_bytes_atomic
 from .results import Invariances, save_results
-from .storage import write_bytes_atomic
 from .video import write_gif
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
@@ -239,98 +239,6 @@ def write_index(
 def named(results: Sequence[Invariances], prefix: str) -> list[Invariances]:
     """Copies of the results whose names start with ``prefix`` (to tell networks apart)."""
     return [dataclasses.replace(r, name=f"{prefix}{r.name}") for r in results]
-
-
-def run_demo(
-    out: str | os.PathLike = "tcnn-report",
-    *,
-    units: Sequence[int] | None = None,
-    restarts: int = 8,
-    seed: int = 0,
-    featured: int = 2,
-    progress: bool = True,
-) -> Path:
-    """The ``tcnn-widgets demo`` job: analyze the pretrained and a random network, write a report.
-
-    Loads the shipped pretrained network and a random network of the same
-    architecture, analyzes their unit types (all of them by default) with a progress
-    bar, and writes ``out`` with ``index.html``, figures, GIFs, the results and the
-    standalone widget page.
-
-    Parameters
-    ----------
-    out : path-like
-        The report folder (created if missing; files in it are replaced).
-    units : sequence of int, optional
-        Indices into ``network.unit_types()`` to analyze (default: all).
-    restarts, seed
-        As for :func:`tcnn_widgets.analysis.analyze`.
-    featured : int
-        Units per network that get strips, curves and GIFs.
-    progress : bool
-        Show progress bars.
-
-    Returns
-    -------
-    Path
-        The ``index.html`` written.
-    """
-    from .analysis import analyze
-    from .network import TiledCNN
-    from .pretrained import load_pretrained
-    from .widget import InvarianceExplorer
-
-    pretrained = load_pretrained()
-    random = TiledCNN.random(
-        maps=pretrained.maps,
-        tile=pretrained.tile,
-        field=pretrained.field,
-        pool=pretrained.pool,
-        seed=seed,
-        image_size=pretrained.image_size,
-        eps=pretrained.eps,
-    )
-    chosen = select_units(len(pretrained.unit_types()), units)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    sections, everything = [], []
-    for slug, title, network, note in (
-        (
-            "pretrained",
-            "Pretrained network (TICA on grayscale CIFAR-10)",
-            pretrained,
-            "The shipped network, trained by topographic ICA (tcnn_widgets.pretrained).",
-        ),
-        (
-            "random",
-            "Random network",
-            random,
-            f"Same architecture, random orthonormalized filters (seed {seed}).",
-        ),
-    ):
-        if progress:
-            print(f"Analyzing {len(chosen)} unit types of the {slug} network ...", flush=True)
-        types = network.unit_types()
-        results = analyze(
-            [types[i] for i in chosen], restarts=restarts, seed=seed, progress=progress
-        )
-        sections.append(write_section(out, slug, title, results, featured=featured, note=note))
-        everything += named(results, f"{slug}: ")
-    explorer = out / "explorer" / "index.html"
-    explorer.parent.mkdir(exist_ok=True)
-    InvarianceExplorer(everything).to_html(explorer)
-    return write_index(
-        out,
-        "Optimal stimuli and invariances of a tiled CNN",
-        sections,
-        intro=(
-            f"{len(chosen)} unit types of each network, analyzed with {restarts} random starts "
-            f"(seed {seed}). Each unit's optimal stimulus x* maximizes its activation on the "
-            "sphere ||x|| = 1; its invariances are the geodesics along which the activation "
-            "falls slowest (most invariant) or fastest (least invariant)."
-        ),
-        widget_page="explorer/index.html",
-    )
 
 
 def select_units(count: int, units: Sequence[int] | None) -> list[int]:

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .grayscale import interval_abs_max
+from ._storage import load_npz, save_npz_atomic
 from .naming import name_directions
-from .storage import load_npz, save_npz_atomic
+from .pixels import interval_abs_max
 
 _ARRAY_FIELDS = {
     "stimulus": "f",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import kernels
+from . import _kernels as kernels
 
 
 class Unit:

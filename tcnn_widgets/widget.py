@@ -24,10 +24,10 @@ import traitlets
 from ipywidgets.embed import dependency_state, embed_snippet
 from PIL import Image
 
+from ._storage import check_folder, write_bytes_atomic
 from .analysis import analyze
-from .grayscale import to_gray_bytes
+from .pixels import to_gray_bytes
 from .results import Invariances
-from .storage import check_folder, write_bytes_atomic
 
 STATIC = Path(__file__).parent / "static"
 OFFLINE_FILES = ("embed-amd.js", "require.js", "anywidget.js")

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tcnn_widgets.grayscale import to_gray_bytes
+from tcnn_widgets.pixels import to_gray_bytes
 from tcnn_widgets.results import Invariances
 
 CHROMIUM = "/usr/bin/chromium"

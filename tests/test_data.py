@@ -11,15 +11,15 @@ import urllib.error
 import numpy as np
 import pytest
 
-from tcnn_widgets import data
-from tcnn_widgets.data import (
+from tcnn_widgets.training import data
+from tcnn_widgets.training.data import (
     download,
     embedded_images,
     load_cifar10,
-    patch_whitening,
     preprocess,
     to_gray,
 )
+from tcnn_widgets.training.whitening import patch_whitening
 
 CLASSES = b"airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n\n"
 

@@ -20,8 +20,8 @@ from tcnn_widgets.display import (
     invariances_png,
     player_data,
 )
-from tcnn_widgets.grayscale import to_gray_bytes
 from tcnn_widgets.network import TiledCNN
+from tcnn_widgets.pixels import to_gray_bytes
 
 
 @pytest.fixture(scope="module")

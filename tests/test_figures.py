@@ -12,8 +12,8 @@ from PIL import Image
 
 from tcnn_widgets import figures
 from tcnn_widgets.analysis import analyze
-from tcnn_widgets.grayscale import to_gray_bytes
 from tcnn_widgets.network import TiledCNN
+from tcnn_widgets.pixels import to_gray_bytes
 
 RADIUS = 2.0  # not 1, so that a missing rho^2 in the approximation shows
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tcnn_widgets.gabor import PARAMETERS, fit_gabor, gabor_image
+from tcnn_widgets.training.gabor import PARAMETERS, fit_gabor, gabor_image
 
 
 def test_gabor_image_closed_form():

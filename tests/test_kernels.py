@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from tcnn_widgets import TiledCNN, kernels
+from tcnn_widgets import TiledCNN
+from tcnn_widgets import _kernels as kernels
 from tcnn_widgets.units import PoolingUnit, Unit
 
 
@@ -166,7 +167,7 @@ def test_kernels_accept_a_single_pooling_unit_built_by_hand():
 
 def test_ascent_kernels_match_numpy_reference():
     """One step of the batched sphere ascent, against the same step written in NumPy."""
-    from tcnn_widgets.sphere import ascent_accept, ascent_propose, evaluate, retract, tangent
+    from tcnn_widgets._sphere import ascent_accept, ascent_propose, evaluate, retract, tangent
 
     net = TiledCNN.random(maps=4, tile=2, field=3, pool=2, image_size=6, seed=0)
     unit = net.unit(1, 0, 0)

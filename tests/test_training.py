@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tcnn_widgets import training
 from tcnn_widgets.network import TiledCNN
-from tcnn_widgets.tica import LANES, tica_objective, tica_objective_reference
 from tcnn_widgets.training import orthogonality_error, train_tica
+from tcnn_widgets.training import trainer as training
+from tcnn_widgets.training._objective import LANES, tica_objective, tica_objective_reference
 
 
 def relative_error(a, b) -> float:
@@ -255,7 +255,7 @@ def test_shipped_network_loads_offline_with_its_record():
 
 
 def test_training_runs_offline_on_the_embedded_photographs(monkeypatch):
-    from tcnn_widgets.data import embedded_images, preprocess
+    from tcnn_widgets.training.data import embedded_images, preprocess
 
     monkeypatch.undo()  # the real whitening estimate
     images = preprocess(embedded_images()[::4])

@@ -13,8 +13,8 @@ from PIL import Image
 
 from tcnn_widgets import video
 from tcnn_widgets.analysis import analyze
-from tcnn_widgets.grayscale import to_gray_bytes
 from tcnn_widgets.network import TiledCNN
+from tcnn_widgets.pixels import to_gray_bytes
 
 SCALE = 4
 

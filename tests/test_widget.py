@@ -23,8 +23,8 @@ from PIL import Image
 
 import tcnn_widgets.widget as widget_module
 from tcnn_widgets.analysis import analyze
-from tcnn_widgets.grayscale import to_gray_bytes
 from tcnn_widgets.network import TiledCNN
+from tcnn_widgets.pixels import to_gray_bytes
 from tcnn_widgets.results import Invariances
 from tcnn_widgets.widget import InvarianceExplorer, encode_unit
 

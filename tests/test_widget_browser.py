@@ -28,8 +28,8 @@ from browser_helpers import (
 from PIL import Image
 
 from tcnn_widgets.analysis import analyze
-from tcnn_widgets.grayscale import to_gray_bytes
 from tcnn_widgets.network import TiledCNN
+from tcnn_widgets.pixels import to_gray_bytes
 from tcnn_widgets.widget import InvarianceExplorer, write_offline_scripts
 
 pytestmark = pytest.mark.browser

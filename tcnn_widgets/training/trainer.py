@@ -3,7 +3,7 @@
 :func:`train_tica` minimizes the TICA objective (the summed pooling outputs over the
 training images, divided here by the number of images) over filters ``V`` that are
 orthonormal per tile position. The network it returns acts on pixels: its filters are
-``W = V Z`` with ``Z`` the patch whitening of :func:`tcnn_widgets.data.patch_whitening`
+``W = V Z`` with ``Z`` the patch whitening of :func:`tcnn_widgets.training.whitening.patch_whitening`
 (``Z = I`` with ``whiten=False``).
 
 Two optimizers, both keeping ``V`` orthonormal to 1e-10 after every step through
@@ -30,10 +30,10 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from .data import patch_whitening
-from .network import TiledCNN, orthonormalize
-from .storage import load_npz, save_npz_atomic
-from .tica import tica_objective
+from .._storage import load_npz, save_npz_atomic
+from ..network import TiledCNN, orthonormalize
+from ._objective import tica_objective
+from .whitening import patch_whitening
 
 METHODS = ("projected", "lbfgs")
 _COMPONENTS = 32  # whitened dimensions kept (at most half of field**2)
@@ -117,7 +117,7 @@ def train_tica(
     Parameters
     ----------
     images : ndarray, shape (N, S, S)
-        Preprocessed training images (:func:`tcnn_widgets.data.preprocess`).
+        Preprocessed training images (:func:`tcnn_widgets.training.data.preprocess`).
     maps, tile, field, pool : int
         Architecture: M maps, tile size k, field r, pooling P. Needs ``maps <= field**2``.
     eps : float
@@ -127,7 +127,7 @@ def train_tica(
     method : {"lbfgs", "projected"}
         Optimizer (see the module docstring).
     whiten : bool
-        Learn on whitened patches (``Z`` from :func:`~tcnn_widgets.data.patch_whitening`,
+        Learn on whitened patches (``Z`` from :func:`~tcnn_widgets.training.whitening.patch_whitening`,
         keeping ``min(32, field**2 // 2)`` components); False uses ``Z = I``, i.e. TICA
         directly on pixels.
     seed : int
