@@ -159,7 +159,7 @@ def unit_claims(inv: tw.Invariances, top: int = TOP, gabor_phases: int | None = 
     fit_options = {} if gabor_phases is None else {"phases": gabor_phases}
     centred, _ = name_directions(inv.stimulus, inv.directions[:top], centre=energy_centre(inv))
     top_tied = any(len(inv.group_members(rank)) > 1 for rank in range(top))
-    least = inv.rank(0, "least")
+    least = inv.index(0, "least")
     tied = inv.group_members(least)
     nu = inv.curvatures[least]
     return UnitClaims(

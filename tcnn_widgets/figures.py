@@ -179,7 +179,7 @@ def invariance_strips(
     for ax, (rank, order) in zip(axes, rows, strict=True):
         path = geodesic(inv, rank, order=order, count=frames)
         show_row(ax, list(path.gray), [f"g = {g:.3g}" for g in path.activations])
-        label = inv.labels[inv.rank(rank, order)]
+        label = inv.labels[inv.index(rank, order)]
         name = f"{order} inv. #{rank + 1}: {label}\nν = {path.curvature:.3g}"
         if path.group_size > 1:
             name += f"\n(1 of {path.group_size} equal)"
@@ -278,7 +278,7 @@ def activation_curve(
     -------
     Figure
     """
-    index = inv.rank(rank, order)
+    index = inv.index(rank, order)
     ax = ax if ax is not None else _new_figure(5.0, 3.2).subplots()
     t = inv.geodesic_angles
     nu = float(inv.curvatures[index])

@@ -143,8 +143,8 @@ def _write_unit(folder: Path, slug: str, stem: str, inv: Invariances, fmt: str) 
             with_trace=True,
             bounce=True,
         )
-        members = len(inv.group_members(inv.rank(0, order)))
-        caption = f"{order} invariant direction (ν = {inv.curvatures[inv.rank(0, order)]:.3g}"
+        members = len(inv.group_members(inv.index(0, order)))
+        caption = f"{order} invariant direction (ν = {inv.curvatures[inv.index(0, order)]:.3g}"
         caption += f", 1 of {members} with equal curvature)" if members > 1 else ")"
         files.gifs.append((caption, f"{slug}/{gif}"))
     return files

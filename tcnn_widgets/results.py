@@ -20,10 +20,17 @@ _ARRAY_FIELDS = {
     "video_ranges": "f",
     "geodesic_angles": "f",
     "geodesic_activations": "f",
-    "hessian": "f",
     "start_activations": "f",
 }
-_OPTIONAL_ARRAY_FIELDS = {"labels": "U", "label_fractions": "f"}
+# absent from files written before they existed, or when there is nothing to store
+_OPTIONAL_ARRAY_FIELDS = {"labels": "U", "label_fractions": "f", "hessian": "f", "ends_tied": "b"}
+_OPTIONAL_SCALAR_FIELDS = {
+    "fd_step": float,
+    "degeneracy_tol": float,
+    "method": str,
+    "hvp_count": int,
+    "complete": bool,
+}
 _SCALAR_FIELDS = {
     "activation": "f",
     "mu": "f",
@@ -42,28 +49,32 @@ _SCALAR_FIELDS = {
 class Invariances:
     """The optimal stimulus of a unit and its invariances (METHOD sections 4 to 7).
 
-    Ranks index the tangent directions sorted **most invariant first** (curvature
-    closest to zero first); rank ``n - 2`` is the least invariant direction.
+    The kept tangent directions are sorted **most invariant first** (curvature closest
+    to zero first); the last is the least invariant one. A complete result keeps all
+    ``m = n - 1`` directions (n the number of stimulus entries). A matrix-free result
+    keeps the k most and the k least invariant ones, ``m = 2k``, in the same order: the
+    first k from the most invariant end, the last k from the least invariant end.
 
     Attributes
     ----------
-    stimulus : ndarray, shape (h, w)
-        The optimal stimulus x*, with ``||x*|| = radius``.
+    stimulus : ndarray, shape (h, w) or (c, h, w)
+        The optimal stimulus x*, with ``||x*|| = radius`` over all entries; channels
+        come first.
     activation : float
         g(x*).
     mu : float
         Lagrange multiplier ``x*^T grad g(x*) / radius^2``.
     radius : float
         Norm of the sphere searched.
-    curvatures : ndarray, shape (n - 1,)
+    curvatures : ndarray, shape (m,)
         ``nu_i = eig_i(B^T H B) - mu``, in descending order (most invariant first).
-    directions : ndarray, shape (n - 1, h, w)
+    directions : ndarray, shape (m, *stimulus.shape)
         Unit tangent directions ``w_i`` (``w_i . x* = 0``), one per curvature.
-    groups : ndarray of int, shape (n - 1,)
+    groups : ndarray of int, shape (m,)
         Degenerate-group index of each direction; directions with the same index
         have equal curvature (within the analysis tolerance) and only their span is
         meaningful. Groups are numbered 0, 1, ... in rank order.
-    video_ranges : ndarray, shape (n - 1, 2)
+    video_ranges : ndarray, shape (m, 2)
         ``[a, b]``: the first angles either side of 0 at which the activation along
         the geodesic falls below :attr:`video_level` (clipped to the search range
         when it never does).
@@ -71,10 +82,10 @@ class Invariances:
         The fraction ``c`` used for the video ranges.
     geodesic_angles : ndarray, shape (G,)
         Angle grid on which the activation along each geodesic was evaluated.
-    geodesic_activations : ndarray, shape (n - 1, G)
+    geodesic_activations : ndarray, shape (m, G)
         The real activation g(x(t)) along each direction's geodesic.
-    hessian : ndarray, shape (n, n)
-        The symmetrized Hessian at x*.
+    hessian : ndarray, shape (n, n), or None
+        The symmetrized Hessian at x*; None when none was formed (matrix-free).
     residual : float
         Convergence residual ``||grad g(x*) - mu x*||``.
     start_activations : ndarray, shape (restarts,)
@@ -89,17 +100,30 @@ class Invariances:
         False when some curvature is positive: x* is then not a local maximum.
     name : str
         A human-readable name of the unit, e.g. ``"map 3, row 0, col 1"``.
-    labels : ndarray of str, shape (n - 1,)
+    labels : ndarray of str, shape (m,)
         Each direction named "translation", "rotation", "scale" or "other"
         (METHOD section 9, :func:`tcnn_widgets.naming.name_directions`); computed
         from the stimulus and directions when not given.
-    label_fractions : ndarray, shape (n - 1, 3)
+    label_fractions : ndarray, shape (m, 3)
         The fraction of each direction's energy explained by the translation,
         rotation and scale generators.
     fd_step, degeneracy_tol : float
         The analysis settings of the same names (see :func:`tcnn_widgets.analyze`);
         the others are ``radius``, ``threshold``, ``hessian_method``, ``seed``, the
         number of starts (``len(start_activations)``) and the angle grid.
+    method : str
+        ``"dense"`` (the Hessian was formed and fully diagonalized) or
+        ``"matrix-free"`` (only Hessian-vector products, Lanczos for the two ends).
+    hvp_count : int
+        Hessian-vector products the curvature analysis took (for a dense Hessian from
+        finite differences, its n columns).
+    complete : bool
+        True when all n - 1 tangent directions are kept.
+    ends_tied : ndarray of bool, shape (2,)
+        For [most invariant end, least invariant end]: True when that end of the kept
+        set is one degenerate cluster that may extend beyond the kept directions, so
+        that its size is only known to be at least what was kept (matrix-free results),
+        and no single direction of it is "the" most or least invariant one.
     """
 
     stimulus: np.ndarray
@@ -125,12 +149,14 @@ class Invariances:
     label_fractions: np.ndarray | None = None
     fd_step: float = 1e-5
     degeneracy_tol: float = 1e-6
+    method: str = "dense"
+    hvp_count: int = 0
+    complete: bool = True
+    ends_tied: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(2, dtype=bool))
 
     def __post_init__(self) -> None:
+        self.ends_tied = np.asarray(self.ends_tied, dtype=bool)
         self.check_shapes()
-        if self.labels is None or self.label_fractions is None:
-            self.labels, self.label_fractions = name_directions(self.stimulus, self.directions)
-            self.check_shapes()
 
     def check_shapes(self, where: str = "Invariances") -> None:
         """Raise a ValueError naming the first array that does not fit the stimulus.
@@ -140,30 +166,36 @@ class Invariances:
         where : str
             How to name this result in the message, e.g. ``"results[3]"``.
         """
-        if np.ndim(self.stimulus) != 2 or np.size(self.stimulus) < 2:
+        if np.ndim(self.stimulus) not in (2, 3) or np.size(self.stimulus) < 2:
             raise ValueError(
-                f"{where}.stimulus must be a 2-D image of at least 2 pixels, has shape "
-                f"{np.shape(self.stimulus)}"
+                f"{where}.stimulus must be an image (h, w) or (c, h, w) of at least 2 pixels, "
+                f"has shape {np.shape(self.stimulus)}"
             )
-        h, w = np.shape(self.stimulus)
-        n = h * w
+        shape = tuple(np.shape(self.stimulus))
+        n = int(np.size(self.stimulus))
+        m = int(np.size(self.curvatures))
+        if np.ndim(self.curvatures) != 1 or not 1 <= m <= n - 1:
+            raise ValueError(
+                f"{where}.curvatures must hold 1 to {n - 1} values for a stimulus of shape "
+                f"{shape}, has shape {np.shape(self.curvatures)}"
+            )
         expected = {
-            "curvatures": (n - 1,),
-            "directions": (n - 1, h, w),
-            "groups": (n - 1,),
-            "video_ranges": (n - 1, 2),
+            "directions": (m, *shape),
+            "groups": (m,),
+            "video_ranges": (m, 2),
             "geodesic_angles": (np.size(self.geodesic_angles),),
-            "geodesic_activations": (n - 1, np.size(self.geodesic_angles)),
+            "geodesic_activations": (m, np.size(self.geodesic_angles)),
             "hessian": (n, n),
-            "labels": (n - 1,),
-            "label_fractions": (n - 1, 3),
+            "labels": (m,),
+            "label_fractions": (m, 3),
+            "ends_tied": (2,),
         }
-        for field, shape in expected.items():
+        for field in expected:
             value = getattr(self, field)
-            if value is not None and np.shape(value) != shape:
+            if value is not None and np.shape(value) != expected[field]:
                 raise ValueError(
-                    f"{where}.{field} has shape {np.shape(value)}, expected {shape} for a "
-                    f"{h} x {w} stimulus"
+                    f"{where}.{field} has shape {np.shape(value)}, expected {expected[field]} "
+                    f"for a stimulus of shape {shape} with {m} directions"
                 )
 
     def __repr__(self) -> str:
@@ -181,16 +213,16 @@ class Invariances:
         return video_level(self.activation, self.threshold)
 
     @property
-    def shape(self) -> tuple[int, int]:
-        """The stimulus shape (h, w)."""
+    def shape(self) -> tuple[int, ...]:
+        """The stimulus shape, (h, w) or (c, h, w)."""
         return tuple(np.shape(self.stimulus))
 
     @property
     def n_directions(self) -> int:
-        """Number of tangent directions, n - 1."""
+        """Number of kept tangent directions: n - 1 when complete, else 2k."""
         return len(self.curvatures)
 
-    def rank(self, rank: int, order: str = "most") -> int:
+    def index(self, rank: int, order: str = "most") -> int:
         """Index into the arrays of the ``rank``-th direction in the given order.
 
         Parameters
@@ -209,7 +241,7 @@ class Invariances:
 
     def frame(self, rank: int, angle: float) -> np.ndarray:
         """The stimulus ``cos(angle) x* + sin(angle) radius w_rank`` (METHOD section 6)."""
-        index = self.rank(rank)
+        index = self.index(rank)
         return np.cos(angle) * self.stimulus + np.sin(angle) * self.radius * self.directions[index]
 
     def frames(self, rank: int, count: int = 32) -> tuple[np.ndarray, np.ndarray]:
@@ -220,13 +252,13 @@ class Invariances:
         angles : ndarray, shape (count,)
         frames : ndarray, shape (count, h, w)
         """
-        a, b = self.video_ranges[self.rank(rank)]
+        a, b = self.video_ranges[self.index(rank)]
         angles = np.linspace(a, b, count)
         return angles, np.stack([self.frame(rank, t) for t in angles])
 
     def gray_limit(self, rank: int) -> float:
         """The fixed, symmetric gray-scale limit of a direction's whole video."""
-        index = self.rank(rank)
+        index = self.index(rank)
         a, b = self.video_ranges[index]
         return interval_abs_max(self.stimulus, self.radius * self.directions[index], a, b)
 
@@ -237,7 +269,7 @@ class Invariances:
 
     def group_members(self, rank: int) -> np.ndarray:
         """Ranks of all directions degenerate with the given one (itself included)."""
-        return np.flatnonzero(self.groups == self.groups[self.rank(rank)])
+        return np.flatnonzero(self.groups == self.groups[self.index(rank)])
 
     # ---- notebook display ----------------------------------------------------------
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
@@ -251,7 +283,9 @@ class Invariances:
     def to_arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
         """All fields as named numpy arrays (no objects), keys prefixed by ``prefix``."""
         return {
-            prefix + f.name: np.asarray(getattr(self, f.name)) for f in dataclasses.fields(self)
+            prefix + f.name: np.asarray(getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name) is not None
         }
 
     @classmethod
@@ -270,16 +304,21 @@ class Invariances:
                     raise ValueError(f"stored {key!r} should be a scalar, has shape {value.shape}")
                 value = value.item()
             values[field] = value
-        for field in ("fd_step", "degeneracy_tol"):
+        for field, kind in _OPTIONAL_SCALAR_FIELDS.items():
             if prefix + field in arrays:
-                values[field] = float(arrays[prefix + field])
-        for field, kind in _OPTIONAL_ARRAY_FIELDS.items():  # files written before naming
+                values[field] = kind(np.asarray(arrays[prefix + field]).item())
+        for field, kind in _OPTIONAL_ARRAY_FIELDS.items():
             value = arrays.get(prefix + field)
             if value is not None and np.asarray(value).dtype.kind not in kind:
                 raise ValueError(
                     f"stored {prefix + field!r} has dtype {value.dtype}, expected {kind!r}"
                 )
-            values[field] = value
+            if value is not None:
+                values[field] = value
+        if "labels" not in values or "label_fractions" not in values:  # written before naming
+            values["labels"], values["label_fractions"] = name_directions(
+                values["stimulus"], values["directions"]
+            )
         return cls(**values)
 
     def save(self, path: str | os.PathLike) -> None:

@@ -95,7 +95,7 @@ def geodesic(inv: Invariances, rank: int, *, order: str = "most", count: int = 3
         raise TypeError(f"inv must be an Invariances result, got {type(inv).__name__}")
     if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 2:
         raise ValueError(f"count must be an int >= 2 (the number of frames), got {count!r}")
-    index = inv.rank(rank, order)
+    index = inv.index(rank, order)
     angles, frames = inv.frames(index, int(count))
     activations = CubicSpline(inv.geodesic_angles, inv.geodesic_activations[index])(angles)
     return Geodesic(

@@ -284,7 +284,7 @@ class InvarianceExplorer(anywidget.AnyWidget):
         """
         result = self.result()
         rank = min(max(self.rank, 0), result.n_directions - 1)
-        index = result.rank(rank, self.order)
+        index = result.index(rank, self.order)
         start, stop = result.video_ranges[index]
         return result, index, float(min(max(self.angle, start), stop))
 

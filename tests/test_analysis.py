@@ -206,7 +206,7 @@ def test_directions_are_orthonormal_tangent_vectors_and_frames_stay_on_sphere():
     np.testing.assert_allclose(W @ result.stimulus.ravel(), 0, atol=1e-12)
     for angle in (-1.0, 0.3, 2.0):
         assert np.isclose(np.linalg.norm(result.frame(3, angle)), 2.0, rtol=1e-12)
-    assert result.rank(0, "least") == result.n_directions - 1
+    assert result.index(0, "least") == result.n_directions - 1
 
 
 def test_gray_limit_is_the_largest_pixel_of_the_whole_video():

@@ -160,7 +160,7 @@ def test_player_canvas_shows_the_gray_bytes_and_plays(inv, tmp_path):
         assert still.locator("img.fallback").is_visible()
         assert not still.locator("div.player").is_visible()
         browser.close()
-    index = inv.rank(0, "least")
+    index = inv.index(0, "least")
     expected = reference_gray(inv, index, count)
     for channel in range(3):
         np.testing.assert_array_equal(frame[..., channel], expected[5])

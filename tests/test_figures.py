@@ -83,7 +83,7 @@ def test_strip_labels_give_the_activation_under_each_frame(inv, unit):
 
 def test_strip_rows_name_degenerate_groups(inv):
     fig = figures.invariance_strips(inv, top=1, frames=3)
-    least = inv.rank(0, "least")
+    least = inv.index(0, "least")
     size = int(np.sum(inv.groups == inv.groups[least]))
     assert size > 1  # a one-layer pooling unit has a large degenerate group
     assert f"1 of {size} equal" in fig.axes[1].get_ylabel()
@@ -124,7 +124,7 @@ def test_activation_curve_second_order_form_matches_the_real_curvature(inv, unit
     # The drawn approximation g* + (1/2) rho^2 nu t^2 must have the real curve's
     # second derivative at t = 0, measured here by finite differences of the unit.
     for order in ("most", "least"):
-        index = inv.rank(0, order)
+        index = inv.index(0, order)
         fig = figures.activation_curve(inv, 0, order=order)
         real, approximation = fig.axes[0].lines[1:3]
         np.testing.assert_allclose(real.get_ydata(), inv.geodesic_activations[index])
@@ -193,5 +193,5 @@ def test_titles_name_the_invariance():
     assert "rotation" in curve.axes[0].get_title()
     strips = invariance_strips(result, top=1)
     assert "rotation" in strips.axes[0].get_ylabel()
-    least = result.rank(0, "least")
+    least = result.index(0, "least")
     assert result.labels[least] in strips.axes[1].get_ylabel()

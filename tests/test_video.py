@@ -49,7 +49,7 @@ def test_gif_frame_count_and_first_and_last_frames(inv, tmp_path, order):
     path = video.write_gif(inv, 0, tmp_path / "v.gif", order=order, count=9, scale=SCALE)
     frames = gif_frames(path.read_bytes())
     assert len(frames) == 9
-    index = inv.rank(0, order)
+    index = inv.index(0, order)
     a, b = inv.video_ranges[index]
     np.testing.assert_array_equal(frames[0], enlarged(reference_gray(inv, index, a)))
     np.testing.assert_array_equal(frames[-1], enlarged(reference_gray(inv, index, b)))
