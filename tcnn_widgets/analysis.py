@@ -11,7 +11,7 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from ._sphere import evaluate, optimal_stimulus, retract, tangent_basis
-from .naming import name_directions
+from .naming import describe_directions
 from .results import Invariances, video_level
 from .units import CallableUnit, Unit, checked_hessian
 
@@ -208,7 +208,7 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
     along = geodesic_activations(unit, x, directions, rho, angles)
     level = video_level(activation, settings.threshold)
     ranges = video_ranges(unit, x, directions, rho, angles, along, level)
-    labels, fractions = name_directions(x, directions)
+    names = describe_directions(x, directions)
     return Invariances(
         stimulus=x,
         activation=activation,
@@ -229,8 +229,9 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
         seed=seed,
         is_maximum=bool(np.all(curvatures <= settings.degeneracy_tol * max_abs(curvatures))),
         name=getattr(unit, "name", "") or "",
-        labels=labels,
-        label_fractions=fractions,
+        labels=names.labels,
+        label_fractions=names.fractions,
+        label_centres=names.centres,
         fd_step=settings.fd_step,
         degeneracy_tol=settings.degeneracy_tol,
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._storage import load_npz, save_npz_atomic
-from .naming import name_directions
+from .naming import describe_directions
 from .pixels import interval_abs_max
 
 _ARRAY_FIELDS = {
@@ -23,7 +23,13 @@ _ARRAY_FIELDS = {
     "start_activations": "f",
 }
 # absent from files written before they existed, or when there is nothing to store
-_OPTIONAL_ARRAY_FIELDS = {"labels": "U", "label_fractions": "f", "hessian": "f", "ends_tied": "b"}
+_OPTIONAL_ARRAY_FIELDS = {
+    "labels": "U",
+    "label_fractions": "f",
+    "label_centres": "f",
+    "hessian": "f",
+    "ends_tied": "b",
+}
 _OPTIONAL_SCALAR_FIELDS = {
     "fd_step": float,
     "degeneracy_tol": float,
@@ -102,11 +108,15 @@ class Invariances:
         A human-readable name of the unit, e.g. ``"map 3, row 0, col 1"``.
     labels : ndarray of str, shape (m,)
         Each direction named "translation", "rotation", "scale" or "other"
-        (METHOD section 9, :func:`tcnn_widgets.naming.name_directions`); computed
-        from the stimulus and directions when not given.
+        (docs/method.md section 9, :func:`tcnn_widgets.naming.describe_directions`),
+        independently of where the pattern sits; computed from the stimulus and
+        directions when not given.
     label_fractions : ndarray, shape (m, 3)
-        The fraction of each direction's energy explained by the translation,
-        rotation and scale generators.
+        The parts of each direction's energy explained by translation, rotation and
+        scale; they partition the explained energy (each row sums to at most 1).
+    label_centres : ndarray, shape (m, 2)
+        ``(row, column)`` in pixels of the centre of each direction's rotation or
+        scaling; NaN for directions not named "rotation" or "scale".
     fd_step, degeneracy_tol : float
         The analysis settings of the same names (see :func:`tcnn_widgets.analyze`);
         the others are ``radius``, ``threshold``, ``hessian_method``, ``seed``, the
@@ -147,6 +157,7 @@ class Invariances:
     name: str = ""
     labels: np.ndarray | None = None
     label_fractions: np.ndarray | None = None
+    label_centres: np.ndarray | None = None
     fd_step: float = 1e-5
     degeneracy_tol: float = 1e-6
     method: str = "dense"
@@ -188,6 +199,7 @@ class Invariances:
             "hessian": (n, n),
             "labels": (m,),
             "label_fractions": (m, 3),
+            "label_centres": (m, 2),
             "ends_tied": (2,),
         }
         for field in expected:
@@ -315,10 +327,11 @@ class Invariances:
                 )
             if value is not None:
                 values[field] = value
-        if "labels" not in values or "label_fractions" not in values:  # written before naming
-            values["labels"], values["label_fractions"] = name_directions(
-                values["stimulus"], values["directions"]
-            )
+        if "label_centres" not in values:  # written before this naming: name again
+            names = describe_directions(values["stimulus"], values["directions"])
+            values["labels"] = names.labels
+            values["label_fractions"] = names.fractions
+            values["label_centres"] = names.centres
         return cls(**values)
 
     def save(self, path: str | os.PathLike) -> None:
