@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from .figures import FONT_SIZE, curvature_spectrum, invariance_strips, show_frame
 from .pixels import to_gray_bytes
 from .results import Invariances
-from .selection import extreme_directions, geodesic
+from .selection import caption, choose_directions, geodesic
 
 
 def summary_figure(inv: Invariances, *, top: int = 2, frames: int = 6) -> Figure:
@@ -99,10 +99,9 @@ def player_data(inv: Invariances, *, top: int = 4, count: int = 32) -> dict:
         direction's gray scale).
     """
     directions = []
-    for rank, order in extreme_directions(inv, top):
-        path = geodesic(inv, rank, order=order, count=count)
-        label = f"{order} invariant #{rank + 1} (ν = {path.curvature:.3g}"
-        label += f", 1 of {path.group_size} equal)" if path.group_size > 1 else ")"
+    for row in choose_directions(inv, top):
+        path = geodesic(inv, row.rank, order=row.order, count=count)
+        label = caption(inv, row)
         directions.append(
             {
                 "label": label,

@@ -26,7 +26,7 @@ from matplotlib.image import AxesImage
 
 from .pixels import to_gray_bytes
 from .results import Invariances
-from .selection import extreme_directions, geodesic
+from .selection import caption, choose_directions, geodesic
 
 FONT_SIZE = 9
 GAP = 2  # columns of white between the images of one row, in stimulus pixels
@@ -151,9 +151,11 @@ def invariance_strips(
 
     One row per direction; each row is the direction's invariance video sampled at
     ``frames`` evenly spaced angles across its video range, on the video's fixed gray
-    scale, with the real activation under each frame. A direction whose curvature is
-    shared by others is labelled with its group size: only the group's span is
-    meaningful, not the one vector shown.
+    scale, with the real activation under each frame. The directions are those of
+    :func:`tcnn_widgets.selection.choose_directions`: where an end of the spectrum is
+    tied, the tie (which has no single image) is passed over and its size is written
+    in the caption; a direction whose curvature is shared by others is labelled with
+    its group size.
 
     Parameters
     ----------
@@ -173,16 +175,13 @@ def invariance_strips(
         least invariant ones; frame ``k`` of a row starts at image column
         ``k * (w + GAP)``.
     """
-    rows = extreme_directions(inv, top)
+    rows = choose_directions(inv, top)
     fig = fig if fig is not None else _new_figure(0.95 * frames + 1.5, 1.15 * len(rows) + 0.4)
     axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
-    for ax, (rank, order) in zip(axes, rows, strict=True):
-        path = geodesic(inv, rank, order=order, count=frames)
+    for ax, row in zip(axes, rows, strict=True):
+        path = geodesic(inv, row.rank, order=row.order, count=frames)
         show_row(ax, list(path.gray), [f"g = {g:.3g}" for g in path.activations])
-        label = inv.labels[inv.index(rank, order)]
-        name = f"{order} inv. #{rank + 1}: {label}\nν = {path.curvature:.3g}"
-        if path.group_size > 1:
-            name += f"\n(1 of {path.group_size} equal)"
+        name = caption(inv, row, sep="\n")
         ax.set_ylabel(name, fontsize=FONT_SIZE - 1, rotation=0, ha="right", va="center")
     fig.suptitle(
         f"{inv.name or 'unit'}: frames along the geodesics (g* = {inv.activation:.3g})",

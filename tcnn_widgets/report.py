@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import figures
+from . import figures, selection
 from ._storage import write_bytes_atomic
 from .results import Invariances, save_results
 from .video import write_gif
@@ -128,14 +128,15 @@ def _write_unit(folder: Path, slug: str, stem: str, inv: Invariances, fmt: str) 
     )
     _save(figures.invariance_strips(inv), folder / f"{stem}_strips.{fmt}")
     _save(figures.curvature_spectrum(inv), folder / f"{stem}_spectrum.{fmt}")
-    for order in ("most", "least"):
+    for row in selection.choose_directions(inv, 1):
+        order = row.order
         curve = f"{stem}_{order}_curve.{fmt}"
-        _save(figures.activation_curve(inv, 0, order=order), folder / curve)
+        _save(figures.activation_curve(inv, row.rank, order=order), folder / curve)
         files.curves.append(f"{slug}/{curve}")
         gif = f"{stem}_{order}_invariant.gif"
         write_gif(
             inv,
-            0,
+            row.rank,
             folder / gif,
             order=order,
             scale=max(4, 160 // max(inv.shape)),
@@ -143,10 +144,8 @@ def _write_unit(folder: Path, slug: str, stem: str, inv: Invariances, fmt: str) 
             with_trace=True,
             bounce=True,
         )
-        members = len(inv.group_members(inv.index(0, order)))
-        caption = f"{order} invariant direction (ν = {inv.curvatures[inv.index(0, order)]:.3g}"
-        caption += f", 1 of {members} with equal curvature)" if members > 1 else ")"
-        files.gifs.append((caption, f"{slug}/{gif}"))
+        text = selection.caption(inv, row)
+        files.gifs.append((text, f"{slug}/{gif}"))
     return files
 
 

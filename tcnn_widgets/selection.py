@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.interpolate import CubicSpline
 
+from ._validate import integer
 from .pixels import to_gray_bytes
 from .results import Invariances
 
@@ -53,23 +54,128 @@ class Geodesic:
         return to_gray_bytes(self.frames, self.limit)
 
 
-def extreme_directions(inv: Invariances, top: int) -> list[tuple[int, str]]:
-    """The ``top`` most and ``top`` least invariant directions as (rank, order) pairs.
+@dataclass(frozen=True)
+class Shown:
+    """One direction chosen to show, and what its caption must say.
 
-    No direction appears twice when ``2 top`` exceeds the number of directions.
+    Attributes
+    ----------
+    order : {"most", "least"}
+        The end of the spectrum it was chosen from.
+    rank : int
+        Its rank in that order (0 is the most, or the least, invariant direction), as
+        :func:`geodesic`, :func:`tcnn_widgets.video.write_gif` and the figures take it.
+    index : int
+        Its index in the result's arrays.
+    group_size : int
+        Directions sharing its curvature (1 when it is not degenerate).
+    tie : int
+        Size of the tie at this end of the spectrum that was passed over to reach it
+        (0 when the end is not tied): that tie has no single image.
+    tie_open : bool
+        The passed-over tie may extend beyond the kept directions (matrix-free results),
+        so ``tie`` is only a lower bound.
+    """
+
+    order: str
+    rank: int
+    index: int
+    group_size: int
+    tie: int = 0
+    tie_open: bool = False
+
+
+def choose_directions(inv: Invariances, top: int) -> list[Shown]:
+    """The directions to show at each end of the spectrum: ``top`` most, then ``top``
+    least invariant ones, honestly.
+
+    Where an end is tied (its first direction belongs to a degenerate group, or
+    ``inv.ends_tied`` says the kept directions may not hold the whole tie), no member of
+    the tie is "the" most or least invariant direction: the tie is passed over and the
+    most informative distinct directions beyond it are chosen, each carrying the tie's
+    size for its caption (:func:`caption`). Only when nothing lies beyond the tie among
+    the kept directions of that end is a member shown, captioned as one of the tie. No
+    direction is chosen twice, and neither end reaches into the other end's tie; the
+    two ends take turns, so that both show something where they can.
 
     Parameters
     ----------
     inv : Invariances
     top : int
-        Directions from each end of the spectrum, at least 1.
+        Directions from each end, at least 1.
+
+    Returns
+    -------
+    list of Shown
+        The most invariant end first, in order from the end inwards.
+
+    Example
+    -------
+    >>> rows = choose_directions(result, 1)  # doctest: +SKIP
+    >>> [caption(result, row) for row in rows]  # doctest: +SKIP
+    ['most invariant #1: translation, ν = -0.0213',
+     'least invariant #92: other, ν = -21.4, beyond a tie of 91 directions, which has no single image']
     """
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise ValueError(f"top must be an int >= 1, got {top!r}")
-    n = inv.n_directions
-    most = [(r, "most") for r in range(min(top, n))]
-    least = [(r, "least") for r in range(min(top, n - len(most)))]
-    return most + least
+    if not isinstance(inv, Invariances):
+        raise TypeError(f"inv must be an Invariances result, got {type(inv).__name__}")
+    top = integer(top, "top", minimum=1)
+    m = inv.n_directions
+    block = m if inv.complete else m // 2  # the kept directions of each end
+    orders = ("most", "least")
+    ties = [inv.group_members(inv.index(0, order)) for order in orders]
+    starts, opened = [], []
+    for end, tie in enumerate(ties):
+        open_tie = bool(inv.ends_tied[end])
+        beyond = (len(tie) > 1 or open_tie) and len(tie) < block  # pass over the tie
+        starts.append(len(tie) if beyond else 0)
+        opened.append(beyond and open_tie)
+    chosen: list[list[Shown]] = [[], []]
+    taken: set[int] = set()
+    active = [True, True]
+    for _ in range(top):  # the ends take turns, so that each shows what it can
+        for end, order in enumerate(orders):
+            rank = starts[end] + len(chosen[end])
+            one_tie = ties[0][0] == ties[1][0]  # the whole spectrum is one group
+            other_tie = ties[1 - end] if len(ties[1 - end]) > 1 and not one_tie else ()
+            index = inv.index(rank, order) if active[end] and rank < block else -1
+            if index < 0 or index in taken or index in other_tie:
+                active[end] = False  # reached the other end's directions
+                continue
+            members = len(inv.group_members(index))
+            chosen[end].append(Shown(order, rank, index, members, starts[end], opened[end]))
+            taken.add(index)
+    rows = chosen[0] + chosen[1]
+    return rows
+
+
+def caption(inv: Invariances, shown: Shown, sep: str = ", ") -> str:
+    """What to write beside a chosen direction: its order and rank, name (with the
+    centre of a rotation or scaling), curvature, and, where it matters, that it is one
+    of a degenerate group or lies beyond a tie that has no single image.
+
+    Parameters
+    ----------
+    inv : Invariances
+    shown : Shown
+        From :func:`choose_directions`.
+    sep : str
+        Between the parts (e.g. a newline for narrow figure labels).
+    """
+    label = str(inv.labels[shown.index])
+    centres = inv.label_centres
+    if centres is not None and np.all(np.isfinite(centres[shown.index])):
+        row, col = centres[shown.index]
+        label += f" about ({row:.1f}, {col:.1f})"
+    parts = [
+        f"{shown.order} invariant #{shown.rank + 1}: {label}",
+        f"ν = {inv.curvatures[shown.index]:.3g}",
+    ]
+    if shown.group_size > 1:
+        parts.append(f"1 of {shown.group_size} equal")
+    if shown.tie:
+        size = f"at least {shown.tie}" if shown.tie_open else str(shown.tie)
+        parts.append(f"beyond a tie of {size} directions, which has no single image")
+    return sep.join(parts)
 
 
 def geodesic(inv: Invariances, rank: int, *, order: str = "most", count: int = 32) -> Geodesic:

@@ -22,6 +22,7 @@ from tcnn_widgets.display import (
 )
 from tcnn_widgets.network import TiledCNN
 from tcnn_widgets.pixels import to_gray_bytes
+from tcnn_widgets.selection import choose_directions
 
 
 @pytest.fixture(scope="module")
@@ -49,10 +50,14 @@ def test_png_is_a_picture_of_the_summary(inv):
 def test_player_data_holds_the_engine_frames(inv):
     count = 6
     data = player_data(inv, top=2, count=count)
-    n = inv.n_directions
     h, w = inv.shape
     assert (data["height"], data["width"]) == (h, w)
-    for entry, index in zip(data["directions"], [0, 1, n - 1, n - 2], strict=True):
+    # the least invariant end of a pooling unit is tied: the player passes over the tie
+    tie = len(inv.group_members(inv.index(0, "least")))
+    assert tie > 1
+    indices = [row.index for row in choose_directions(inv, 2)]
+    assert indices[-1] == inv.index(tie, "least")
+    for entry, index in zip(data["directions"], indices, strict=True):
         frames = np.frombuffer(base64.b64decode(entry["frames"]), dtype=np.uint8)
         np.testing.assert_array_equal(
             frames.reshape(count, h, w), reference_gray(inv, index, count)
@@ -62,7 +67,8 @@ def test_player_data_holds_the_engine_frames(inv):
             stimulus.reshape(h, w), to_gray_bytes(inv.stimulus, inv.gray_limit(index))
         )
         assert entry["curvature"] == inv.curvatures[index]
-    assert "least invariant #1" in data["directions"][2]["label"]
+    assert f"least invariant #{tie + 1}" in data["directions"][-1]["label"]
+    assert f"beyond a tie of {tie} directions" in data["directions"][-1]["label"]
 
 
 def test_player_is_self_contained(inv):
@@ -148,7 +154,8 @@ def test_player_canvas_shows_the_gray_bytes_and_plays(inv, tmp_path):
         )  # it plays by itself
         page.click("button.play")  # pause
         assert page.inner_text("button.play") == "play"
-        page.select_option("select.direction", "4")  # least invariant #1 (top=4)
+        shown = [row.order for row in choose_directions(inv, 4)]
+        page.select_option("select.direction", str(shown.index("least")))
         page.fill("input.angle", "5")
         page.dispatch_event("input.angle", "input")
         frame = np.array(page.evaluate(read_canvas, "canvas.frame")).reshape(h, w, 4)
@@ -160,7 +167,7 @@ def test_player_canvas_shows_the_gray_bytes_and_plays(inv, tmp_path):
         assert still.locator("img.fallback").is_visible()
         assert not still.locator("div.player").is_visible()
         browser.close()
-    index = inv.index(0, "least")
+    index = next(row.index for row in choose_directions(inv, 4) if row.order == "least")
     expected = reference_gray(inv, index, count)
     for channel in range(3):
         np.testing.assert_array_equal(frame[..., channel], expected[5])
