@@ -31,8 +31,10 @@ def test_bad_architecture():
         TiledCNN.random(maps=2, field=8, pool=3, image_size=8)
     with pytest.raises(ValueError, match="cannot be orthonormal in 3x3 = 9 dimensions"):
         TiledCNN.random(maps=10, field=3, pool=2, image_size=6)
-    with pytest.raises(ValueError, match="eps must be finite"):
+    with pytest.raises(ValueError, match="eps must be >= 0"):
         TiledCNN.random(maps=2, field=3, pool=2, image_size=6, eps=-1.0)
+    with pytest.raises(ValueError, match="eps must be a finite number"):
+        TiledCNN.random(maps=2, field=3, pool=2, image_size=6, eps=float("nan"))
 
 
 def test_bad_images(net):
