@@ -147,7 +147,7 @@ def describe_directions(
     >>> turn = rows * np.gradient(x, axis=1) - cols * np.gradient(x, axis=0)
     >>> turn -= (turn * x).sum() / (x * x).sum() * x
     >>> names = describe_directions(x, turn[None])
-    >>> names.labels[0], np.round(names.centres[0])
+    >>> str(names.labels[0]), np.round(names.centres[0])
     ('rotation', array([ 6., 13.]))
     """
     x, W = _check_inputs(stimulus, directions, min_fraction)
@@ -156,10 +156,9 @@ def describe_directions(
     basis = _Generators(x)
     flat = W.reshape(len(W), -1)
     energy = np.sum(flat**2, axis=1)
-    second = basis.translation_invariant_from(flat)
-    fractions, centres = basis.explain(flat)
-    if np.any(second):
-        fractions[second], centres[second] = basis.explain(flat[second], second_order=True)
+    products = flat @ basis.G  # (m, 7): everything the fits need of the directions
+    second = basis.translation_invariant_from(products, energy)
+    fractions, centres = basis.explain(products, second)
     fractions /= energy[:, None]
     best = np.argmax(fractions, axis=1)
     named = np.array(FAMILIES)[best]
@@ -179,62 +178,79 @@ class _Generators:
         rows, cols = np.indices(energy.shape, dtype=float)
         self.mean = np.array([np.sum(energy * rows), np.sum(energy * cols)]) / energy.sum()
         v, u = rows - self.mean[0], cols - self.mean[1]
-        moments = np.array([[np.sum(energy * a * b) for b in (v, u)] for a in (v, u)])
-        self.spread = moments / energy.sum() + np.eye(2) / 12  # at least one pixel's width
-        du, dv = mirror_derivative(x, axis=-1), mirror_derivative(x, axis=-2)
-        raw = [
-            du,
-            dv,
-            v * du - u * dv,
-            u * du + v * dv,
-            mirror_derivative(du, axis=-1),
-            mirror_derivative(du, axis=-2),
-            mirror_derivative(dv, axis=-2),
-        ]
+        coordinates = np.stack([v.ravel(), u.ravel()])
+        moments = (coordinates * energy.ravel()) @ coordinates.T / energy.sum()
+        self.spread = moments + np.eye(2) / 12  # at least one pixel's width
+        h, w = energy.shape
+        along_u = mirror_derivative(np.eye(w), axis=0)  # the derivatives as matrices
+        along_v = mirror_derivative(np.eye(h), axis=0)
+        du, dv = x @ along_u.T, along_v @ x
+        raw = [du, dv, v * du - u * dv, u * du + v * dv, du @ along_u.T, along_v @ du, along_v @ dv]
         G = np.column_stack([g.ravel() for g in raw])
         unit = x.ravel() / np.linalg.norm(x)
         self.G = G - np.outer(unit, unit @ G)
-        self.scale = np.linalg.norm(self.G, axis=0)  # for well-conditioned fits
-        self.scale[self.scale == 0] = 1.0
-        self.translation = _orthonormal(self.G[:, [0, 1, 4, 5, 6]])
+        self.gram = self.G.T @ self.G  # fits go through the 7 x 7 Gram matrix: O(m) each
+        self.inverse_spread = np.linalg.inv(self.spread)
 
-    def translation_invariant_from(self, flat: np.ndarray) -> np.ndarray:
+    def translation_invariant_from(self, products: np.ndarray, energy: np.ndarray) -> np.ndarray:
         """For each direction: do the directions before it hold Du and Dv (at least
-        :data:`CAPTURED` of their energy, on average)? Assumes orthogonal directions."""
-        shifts = _orthonormal(self.G[:, :2])
-        if shifts.shape[1] == 0:
-            return np.zeros(len(flat), dtype=bool)
-        held = (flat @ shifts) ** 2 / np.sum(flat**2, axis=1)[:, None]
-        before = np.cumsum(np.sum(held, axis=1)) - np.sum(held, axis=1)
-        return before / shifts.shape[1] >= CAPTURED
+        :data:`CAPTURED` of their energy, on average)? Assumes orthogonal directions.
+
+        ``products``: the directions' inner products with the generators, (m, 7);
+        ``energy``: their squared norms, (m,)."""
+        shifts = [0, 1]
+        rank = np.linalg.matrix_rank(self.gram[np.ix_(shifts, shifts)], hermitian=True)
+        if rank == 0:
+            return np.zeros(len(products), dtype=bool)
+        held = self.explained(products, shifts) / energy
+        before = np.cumsum(held) - held
+        return before / rank >= CAPTURED
+
+    def explained(self, products: np.ndarray, columns: list[int]) -> np.ndarray:
+        """Squared norms (m,) of the directions' projections onto the span of the
+        given generator columns."""
+        coefficients = products[:, columns] @ _pseudo_inverse(self.gram[np.ix_(columns, columns)])
+        return np.sum(coefficients * products[:, columns], axis=1)
 
     def explain(
-        self, flat: np.ndarray, second_order: bool = False
+        self, products: np.ndarray, second_order: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Explained energy of each direction (m, n) split into (translation, rotation,
-        scale), shape (m, 3), and the centres (m, 2) (row, column) of their rotation or
-        scaling parts (NaN where there is none)."""
-        columns = 7 if second_order else 4
-        A = self.G[:, :columns] / self.scale[:columns]
-        coefficients = np.linalg.lstsq(A, flat.T, rcond=1e-10)[0] / self.scale[:columns, None]
-        explained = np.sum((self.G[:, :columns] @ coefficients) ** 2, axis=0)
-        translated = np.zeros(len(flat))
-        if second_order:
-            translated = np.minimum(np.sum((flat @ self.translation) ** 2, axis=1), explained)
-        a, b, r, s = coefficients[:4]
+        """Explained energy of each direction split into (translation, rotation, scale),
+        shape (m, 3), and the centres (m, 2) (row, column) of their rotation or scaling
+        parts (NaN where there is none).
+
+        ``products`` as in :meth:`translation_invariant_from`; ``second_order`` (m,) bool:
+        which directions also count second-order translation terms."""
+        similarity = products[:, :4] @ _pseudo_inverse(self.gram[:4, :4])  # least squares
+        full = products @ _pseudo_inverse(self.gram)
+        coefficients = np.where(second_order[:, None], full[:, :4], similarity)
+        explained = np.where(
+            second_order,
+            np.sum(full * products, axis=1),
+            np.sum(similarity * products[:, :4], axis=1),
+        )
+        translated = np.zeros(len(products))
+        if np.any(second_order):
+            shifts = self.explained(products, [0, 1, 4, 5, 6])
+            translated = np.where(second_order, np.minimum(shifts, explained), 0.0)
+        a, b, r, s = coefficients.T
         centres = self.centres(a, b, r, s)
         c_v, c_u = (centres - self.mean).T
-        turn = r * (self.G[:, 2:3] - c_v * self.G[:, 0:1] + c_u * self.G[:, 1:2])
-        zoom = s * (self.G[:, 3:4] - c_u * self.G[:, 0:1] - c_v * self.G[:, 1:2])
-        parts = np.column_stack([np.sum(turn**2, axis=0), np.sum(zoom**2, axis=0)])
+        ones, zeros = np.ones_like(r), np.zeros_like(r)
+        turn = r[:, None] * np.column_stack([-c_v, c_u, ones, zeros])  # r R_c in G's columns
+        zoom = s[:, None] * np.column_stack([-c_u, -c_v, zeros, ones])  # s S_c
+        gram = self.gram[:4, :4]
+        parts = np.column_stack(
+            [np.sum((turn @ gram) * turn, axis=1), np.sum((zoom @ gram) * zoom, axis=1)]
+        )
         total = parts.sum(axis=1)
         moving = np.isfinite(total) & (total > 0)
-        fractions = np.zeros((len(flat), 3))
+        fractions = np.zeros((len(products), 3))
         fractions[:, 0] = np.where(moving, translated, explained)
         share = np.divide(parts, total[:, None], out=np.zeros_like(parts), where=moving[:, None])
         fractions[:, 1:] = (explained - translated)[:, None] * share
         centres[~moving] = np.nan
-        return fractions, centres
+        return np.maximum(fractions, 0.0), centres
 
     def centres(self, a: np.ndarray, b: np.ndarray, r: np.ndarray, s: np.ndarray) -> np.ndarray:
         """The fixed points (m, 2) (row, column) of ``a Du + b Dv + r R + s S``; NaN where
@@ -245,10 +261,21 @@ class _Generators:
         turning = size > 0
         offsets[turning, 0] = (-r * a - s * b)[turning] / size[turning]
         offsets[turning, 1] = (r * b - s * a)[turning] / size[turning]
-        inverse = np.linalg.inv(self.spread)
-        far = np.einsum("ij,jk,ik->i", offsets, inverse, offsets) > REACH**2
+        with np.errstate(invalid="ignore"):  # NaN rows stay NaN
+            far = np.einsum("ij,jk,ik->i", offsets, self.inverse_spread, offsets) > REACH**2
         offsets[far] = np.nan
         return self.mean + offsets
+
+
+def _pseudo_inverse(gram: np.ndarray) -> np.ndarray:
+    """Pseudo-inverse of a Gram matrix of generators, computed on unit-norm columns so that
+    absent generators (e.g. the rotation of a round stimulus) drop out."""
+    size = np.sqrt(np.diag(gram))
+    size[size == 0] = 1.0
+    values, vectors = np.linalg.eigh(gram / np.outer(size, size))
+    keep = values > 1e-12 * max(values.max(), np.finfo(float).tiny)
+    inverse = (vectors[:, keep] / values[keep]) @ vectors[:, keep].T
+    return inverse / np.outer(size, size)
 
 
 def mirror_derivative(image: np.ndarray, axis: int) -> np.ndarray:
@@ -265,13 +292,6 @@ def mirror_derivative(image: np.ndarray, axis: int) -> np.ndarray:
     shape[axis] = m + 1
     spectrum = np.fft.rfft(extended, axis=axis) * (1j * k).reshape(shape)
     return np.take(np.fft.irfft(spectrum, n=2 * m, axis=axis), np.arange(m), axis=axis)
-
-
-def _orthonormal(G: np.ndarray) -> np.ndarray:
-    """Orthonormal basis (n, rank) of the span of the columns of G (absent generators,
-    e.g. rotation of a round stimulus, drop out)."""
-    U, sigma, _ = np.linalg.svd(G, full_matrices=False)
-    return U[:, sigma > 1e-10 * max(sigma.max(initial=0.0), np.finfo(float).tiny)]
 
 
 def _check_inputs(
