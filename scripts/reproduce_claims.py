@@ -99,6 +99,10 @@ class UnitClaims:
     distinct_least_rank : int
         Most-invariant-first rank of the least invariant direction outside that tie
         (-1 when all directions tie).
+    top_centre_distances : ndarray, shape (TOP,)
+        For top directions named rotation or scale: how far the centre of that motion
+        lies from the stimulus' energy centre, in standard deviations of the energy
+        envelope (NaN for the other names).
     edge_turns : list of bool
         For the first ``EDGE_DIRECTIONS`` least invariant directions beyond the tie: does
         it rotate the two main edges in opposite directions (:func:`edge_turns`)?
@@ -108,6 +112,7 @@ class UnitClaims:
     r2: float
     top_labels: np.ndarray
     top_fractions: np.ndarray
+    top_centre_distances: np.ndarray
     top_tied: bool
     least_curvature: float
     least_group_size: int
@@ -189,6 +194,7 @@ def unit_claims(inv: tw.Invariances, top: int = TOP, gabor_phases: int | None = 
         r2=fit_gabor(inv.stimulus, **fit_options).r2,
         top_labels=inv.labels[:top],
         top_fractions=inv.label_fractions[:top],
+        top_centre_distances=envelope_distances(inv.stimulus, inv.label_centres[:top]),
         top_tied=top_tied,
         least_curvature=float(nu),
         least_group_size=len(tied),
@@ -196,6 +202,19 @@ def unit_claims(inv: tw.Invariances, top: int = TOP, gabor_phases: int | None = 
         distinct_least_rank=int(tied.min()) - 1,
         edge_turns=[edge_turns(inv.stimulus, inv.directions[row.index]) for row in least_rows],
     )
+
+
+def envelope_distances(stimulus: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Mahalanobis distances (k,) of points (k, 2) (row, column) from the centre of the
+    energy ``x*^2``, in standard deviations of that envelope (the measure that
+    :data:`tcnn_widgets.naming.REACH` bounds)."""
+    energy = stimulus**2 / np.sum(stimulus**2)
+    coordinates = np.indices(stimulus.shape, dtype=float).reshape(2, -1)
+    mean = coordinates @ energy.ravel()
+    spread = (coordinates - mean[:, None]) * energy.ravel() @ (coordinates - mean[:, None]).T
+    offsets = centres - mean
+    inverse = np.linalg.inv(spread + np.eye(2) / 12)
+    return np.sqrt(np.einsum("ij,jk,ik->i", offsets, inverse, offsets))
 
 
 def edge_turns(stimulus: np.ndarray, direction: np.ndarray) -> bool:
@@ -315,6 +334,11 @@ def table(pretrained: NetworkClaims, random: NetworkClaims) -> str:
             f"units whose most invariant direction is named {family} (new row)",
             lambda c, f=family: f"{c.share_first(f):.0%}",
         )
+    row(
+        "centres of top rotations/scalings: envelope sd from the energy centre, median "
+        "(min-max) (new row)",
+        lambda c: _distances(np.concatenate([u.top_centre_distances for u in c.units])),
+    )
     row(
         "fraction of the most invariant direction, median: translation / rotation / scale "
         "(new row)",
@@ -516,6 +540,13 @@ def write_outputs(folder: Path, report: str, fig: Figure) -> tuple[Path, Path]:
 def _percentiles(values: np.ndarray) -> str:
     low, high = np.percentile(values, [10, 90])
     return f"{low:.2f}-{high:.2f}"
+
+
+def _distances(values: np.ndarray) -> str:
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return "none"
+    return f"{np.median(values):.2f} ({values.min():.2f}-{values.max():.2f})"
 
 
 def _spread(values: np.ndarray) -> str:
