@@ -148,6 +148,35 @@ def choose_directions(inv: Invariances, top: int) -> list[Shown]:
     return rows
 
 
+def least_tie(inv: Invariances) -> int:
+    """How many directions the least invariant end's tie holds, when
+    :func:`choose_directions` passes it over (0 when it does not): the least-invariant-first
+    order of the widget starts beyond that tie and shows its members last."""
+    least = [row for row in choose_directions(inv, 1) if row.order == "least"]
+    return least[0].tie if least else 0
+
+
+def ordered_index(inv: Invariances, rank: int, order: str, tie: int | None = None) -> int:
+    """Array index of the ``rank``-th direction in the widget's order: most invariant first
+    (the stored order), or least invariant first starting beyond the least invariant end's
+    tie (which has no single image) with the tie's members last.
+
+    Parameters
+    ----------
+    inv : Invariances
+    rank : int
+        0 to ``inv.n_directions - 1``.
+    order : {"most", "least"}
+    tie : int, optional
+        :func:`least_tie` of ``inv``, when already known.
+    """
+    index = inv.index(rank, order)  # checks rank and order
+    if order == "most":
+        return index
+    tie = least_tie(inv) if tie is None else tie
+    return inv.n_directions - 1 - (rank + tie) % inv.n_directions
+
+
 def caption(inv: Invariances, shown: Shown, sep: str = ", ") -> str:
     """What to write beside a chosen direction: its order and rank, name (with the
     centre of a rotation or scaling), curvature, and, where it matters, that it is one

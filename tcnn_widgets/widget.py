@@ -28,6 +28,7 @@ from ._storage import check_folder, write_bytes_atomic
 from .analysis import analyze
 from .pixels import to_gray_bytes
 from .results import Invariances
+from .selection import least_tie, ordered_index
 
 STATIC = Path(__file__).parent / "static"
 OFFLINE_FILES = ("embed-amd.js", "require.js", "anywidget.js")
@@ -105,6 +106,10 @@ def encode_unit(result: Invariances) -> dict[str, Any]:
         "geodesic_activations": _float32_bytes(result.geodesic_activations),
         "labels": [str(label) for label in result.labels],
         "label_fractions": _float32_bytes(result.label_fractions),
+        "label_centres": None
+        if result.label_centres is None
+        else _float32_bytes(result.label_centres),
+        "least_tie": least_tie(result),
     }
 
 
@@ -284,7 +289,7 @@ class InvarianceExplorer(anywidget.AnyWidget):
         """
         result = self.result()
         rank = min(max(self.rank, 0), result.n_directions - 1)
-        index = result.index(rank, self.order)
+        index = ordered_index(result, rank, self.order)
         start, stop = result.video_ranges[index]
         return result, index, float(min(max(self.angle, start), stop))
 

@@ -102,7 +102,7 @@ def test_state_carries_every_unit_as_binary_buffers_not_json_lists(results):
     assert len(state["units"]) == len(results)
     assert all(isinstance(r["directions"], bytes) for r in state["units"])
     message, paths, buffers = _remove_buffers(state)
-    assert len(buffers) == 9 * len(results)  # 9 binary arrays per unit
+    assert len(buffers) == 10 * len(results)  # 10 binary arrays per unit
     assert ["units", 5, "directions"] in paths
     text = json.dumps(message["units"])
     assert not re.search(r"\[\s*-?\d+\.\d+\s*,", text), "float arrays must not travel as JSON lists"
@@ -184,6 +184,10 @@ def test_failed_analysis_shows_its_error_and_is_not_retried(analyze_calls):
 
 
 # ---- the frame shown and its PNG fallback ------------------------------------------------
+def record_tie(result):
+    return encode_unit(result)["least_tie"]
+
+
 def test_current_frame_clamps_like_the_front_end(results):
     explorer = InvarianceExplorer(results, unit=4, rank=99, angle=7.0, order="most")
     result, index, angle = explorer.selection()
@@ -196,7 +200,10 @@ def test_current_frame_clamps_like_the_front_end(results):
     explorer.rank = 1
     explorer.angle = -9.0
     _, index, angle = explorer.selection()
-    assert index == result.n_directions - 2
+    # least invariant first starts beyond the least invariant end's tie (no single image)
+    tie = len(result.group_members(result.n_directions - 1))
+    assert tie > 1 and record_tie(result) == tie
+    assert index == result.n_directions - 2 - tie
     assert angle == result.video_ranges[index][0]
 
 
@@ -233,7 +240,7 @@ def test_to_html_embeds_every_unit_and_the_offline_scripts(tmp_path, analyze_cal
     (model,) = [m for m in state["state"].values() if m["model_name"] == "AnyModel"]
     assert model["model_module"] == "anywidget"
     assert model["state"]["_esm"] == (widget_module.STATIC / "widget.js").read_text()
-    assert len(model["buffers"]) == 16 * 9  # 9 binary arrays per unit
+    assert len(model["buffers"]) == 16 * 10  # 10 binary arrays per unit
     stimulus = next(b for b in model["buffers"] if b["path"] == ["units", 9, "stimulus"])
     np.testing.assert_array_equal(
         floats(base64.b64decode(stimulus["data"])),

@@ -58,7 +58,9 @@ export function decodeInt32(value) {
  *   radius and the binary fields stimulus (h*w), directions ((n-1)*h*w), curvatures (n-1),
  *   groups (int32, n-1), video_ranges ((n-1)*2), gray_limits (n-1), geodesic_angles (G),
  *   geodesic_activations ((n-1)*G), label_fractions ((n-1)*3), and labels (a list of n-1
- *   names: "translation", "rotation", "scale" or "other")
+ *   names: "translation", "rotation", "scale" or "other"); optionally label_centres
+ *   ((n-1)*2, row and column of a rotation's or scaling's centre, NaN for other names) and
+ *   least_tie (directions of the least invariant end's tie, shown last in least-first order)
  * @returns {object} typed arrays plus `size` (h*w), `count` (n-1) and `samples` (G)
  * @throws {RangeError} when an array length does not fit the stimulus shape
  */
@@ -86,6 +88,8 @@ export function decodeUnit(record) {
     geodesicActivations: decodeFloat32(record.geodesic_activations),
     labels: Array.from(record.labels ?? [], String),
     labelFractions: decodeFloat32(record.label_fractions),
+    labelCentres: record.label_centres ? decodeFloat32(record.label_centres) : null,
+    leastTie: Number(record.least_tie ?? 0),
   };
   unit.samples = unit.geodesicAngles.length;
   const expected = {
@@ -98,6 +102,7 @@ export function decodeUnit(record) {
     geodesicActivations: unit.count * unit.samples,
     labels: unit.count,
     labelFractions: 3 * unit.count,
+    ...(unit.labelCentres ? { labelCentres: 2 * unit.count } : {}),
   };
   for (const [field, length] of Object.entries(expected)) {
     if (unit[field].length !== length) {
@@ -105,6 +110,9 @@ export function decodeUnit(record) {
     }
   }
   if (!(size >= 2)) throw new RangeError(`stimulus shape ${height} x ${width} has fewer than 2 pixels`);
+  if (!Number.isInteger(unit.leastTie) || unit.leastTie < 0 || unit.leastTie >= unit.count) {
+    throw new RangeError(`least_tie is ${record.least_tie}, expected an integer from 0 to ${unit.count - 1}`);
+  }
   return unit;
 }
 
@@ -151,8 +159,8 @@ export function groupSize(unit, index) {
 }
 
 /**
- * The name of a direction and the energy fractions behind it, e.g.
- * "translation (translation 92%, rotation 3%, scale 1%)".
+ * The name of a direction, the centre of a rotation or scaling, and the energy fractions
+ * behind it, e.g. "scale about (3.3, 3.9) (translation 0%, rotation 0%, scale 76%)".
  * @param {object} unit decoded unit
  * @param {number} index stored index
  * @returns {string}
@@ -160,7 +168,12 @@ export function groupSize(unit, index) {
 export function labelOf(unit, index) {
   const [t, r, s] = unit.labelFractions.subarray(3 * index, 3 * index + 3);
   const percent = (f) => `${Math.round(100 * f)}%`;
-  return `${unit.labels[index]} (translation ${percent(t)}, rotation ${percent(r)}, scale ${percent(s)})`;
+  let name = unit.labels[index];
+  const centre = unit.labelCentres ? unit.labelCentres.subarray(2 * index, 2 * index + 2) : [];
+  if (centre.length === 2 && Number.isFinite(centre[0]) && Number.isFinite(centre[1])) {
+    name += ` about (${centre[0].toFixed(1)}, ${centre[1].toFixed(1)})`;
+  }
+  return `${name} (translation ${percent(t)}, rotation ${percent(r)}, scale ${percent(s)})`;
 }
 
 /**

@@ -48,7 +48,7 @@ export function spectrumLayout(unit, order, box) {
   const step = box.width / unit.count;
   const marks = [];
   for (let rank = 0; rank < unit.count; rank++) {
-    const index = directionIndex(rank, order, unit.count);
+    const index = directionIndex(rank, order, unit.count, unit.leastTie);
     marks.push({ rank, index, x: box.left + (rank + 0.5) * step, y: y(unit.curvatures[index]) });
   }
   const bands = [];

@@ -36,7 +36,7 @@ export function resolveSelection(units, values, decode = decodeUnit) {
     return { status: "error", unit, order, message: `The data of ${label} cannot be read: ${error.message}` };
   }
   const rank = clampIndex(values.rank, 0, data.count - 1);
-  const index = directionIndex(rank, order, data.count);
+  const index = directionIndex(rank, order, data.count, data.leastTie);
   const [start, stop] = videoRangeOf(data, index);
   const angle = clampAngle(values.angle, start, stop);
   return { status: "ready", unit, order, data, rank, index, start, stop, angle };

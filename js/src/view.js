@@ -235,6 +235,14 @@ export function renderExplorer({ model, el }) {
       ["Rank", `${rank} (0 to ${data.count - 1}, ${order} invariant first)`],
       ["Degenerate group", members > 1 ? `${members} directions share this curvature` : "none (unique curvature)"],
     ];
+    if (order === "least" && data.leastTie > 0) {
+      const first = data.count - data.leastTie;
+      rows.push([
+        "Least invariant tie",
+        `the ${data.leastTie} least invariant directions tie, and that tie has no single image: ` +
+          `this order starts beyond it and shows its members last (ranks ${first} to ${data.count - 1})`,
+      ]);
+    }
     readouts.replaceChildren(...rows.flatMap(([term, text]) => [element("dt", {}, [term]), element("dd", {}, [text])]));
     angleSlider.output.value = `${formatNumber(angle)} rad`;
     angleSlider.input.setAttribute("aria-valuetext", `${formatNumber(angle)} radians`);

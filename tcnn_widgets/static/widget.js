@@ -41,7 +41,9 @@ function decodeUnit(record) {
     geodesicAngles: decodeFloat32(record.geodesic_angles),
     geodesicActivations: decodeFloat32(record.geodesic_activations),
     labels: Array.from(record.labels ?? [], String),
-    labelFractions: decodeFloat32(record.label_fractions)
+    labelFractions: decodeFloat32(record.label_fractions),
+    labelCentres: record.label_centres ? decodeFloat32(record.label_centres) : null,
+    leastTie: Number(record.least_tie ?? 0)
   };
   unit.samples = unit.geodesicAngles.length;
   const expected = {
@@ -53,7 +55,8 @@ function decodeUnit(record) {
     grayLimits: unit.count,
     geodesicActivations: unit.count * unit.samples,
     labels: unit.count,
-    labelFractions: 3 * unit.count
+    labelFractions: 3 * unit.count,
+    ...unit.labelCentres ? { labelCentres: 2 * unit.count } : {}
   };
   for (const [field, length] of Object.entries(expected)) {
     if (unit[field].length !== length) {
@@ -61,6 +64,9 @@ function decodeUnit(record) {
     }
   }
   if (!(size >= 2)) throw new RangeError(`stimulus shape ${height} x ${width} has fewer than 2 pixels`);
+  if (!Number.isInteger(unit.leastTie) || unit.leastTie < 0 || unit.leastTie >= unit.count) {
+    throw new RangeError(`least_tie is ${record.least_tie}, expected an integer from 0 to ${unit.count - 1}`);
+  }
   return unit;
 }
 function directionOf(unit, index) {
@@ -80,7 +86,12 @@ function groupSize(unit, index) {
 function labelOf(unit, index) {
   const [t, r, s] = unit.labelFractions.subarray(3 * index, 3 * index + 3);
   const percent = (f) => `${Math.round(100 * f)}%`;
-  return `${unit.labels[index]} (translation ${percent(t)}, rotation ${percent(r)}, scale ${percent(s)})`;
+  let name = unit.labels[index];
+  const centre = unit.labelCentres ? unit.labelCentres.subarray(2 * index, 2 * index + 2) : [];
+  if (centre.length === 2 && Number.isFinite(centre[0]) && Number.isFinite(centre[1])) {
+    name += ` about (${centre[0].toFixed(1)}, ${centre[1].toFixed(1)})`;
+  }
+  return `${name} (translation ${percent(t)}, rotation ${percent(r)}, scale ${percent(s)})`;
 }
 function memoizedDecoder() {
   const decoded = /* @__PURE__ */ new WeakMap();
@@ -147,8 +158,8 @@ function frameInto(out, stimulus, direction, radius, angle) {
   for (let i = 0; i < out.length; i++) out[i] = along * stimulus[i] + across * direction[i];
   return out;
 }
-function directionIndex(rank, order, count) {
-  return order === "least" ? count - 1 - rank : rank;
+function directionIndex(rank, order, count, leastTie = 0) {
+  return order === "least" ? count - 1 - (rank + leastTie) % count : rank;
 }
 function interpolate(xs, ys, x) {
   const last = xs.length - 1;
@@ -186,7 +197,7 @@ function resolveSelection(units, values, decode = decodeUnit) {
     return { status: "error", unit, order, message: `The data of ${label} cannot be read: ${error.message}` };
   }
   const rank = clampIndex(values.rank, 0, data.count - 1);
-  const index = directionIndex(rank, order, data.count);
+  const index = directionIndex(rank, order, data.count, data.leastTie);
   const [start, stop] = videoRangeOf(data, index);
   const angle = clampAngle(values.angle, start, stop);
   return { status: "ready", unit, order, data, rank, index, start, stop, angle };
@@ -243,7 +254,7 @@ function spectrumLayout(unit, order, box) {
   const step = box.width / unit.count;
   const marks = [];
   for (let rank = 0; rank < unit.count; rank++) {
-    const index = directionIndex(rank, order, unit.count);
+    const index = directionIndex(rank, order, unit.count, unit.leastTie);
     marks.push({ rank, index, x: box.left + (rank + 0.5) * step, y: y(unit.curvatures[index]) });
   }
   const bands = [];
@@ -481,6 +492,13 @@ function renderExplorer({ model, el }) {
       ["Rank", `${rank} (0 to ${data.count - 1}, ${order} invariant first)`],
       ["Degenerate group", members > 1 ? `${members} directions share this curvature` : "none (unique curvature)"]
     ];
+    if (order === "least" && data.leastTie > 0) {
+      const first = data.count - data.leastTie;
+      rows.push([
+        "Least invariant tie",
+        `the ${data.leastTie} least invariant directions tie, and that tie has no single image: this order starts beyond it and shows its members last (ranks ${first} to ${data.count - 1})`
+      ]);
+    }
     readouts.replaceChildren(...rows.flatMap(([term, text]) => [element("dt", {}, [term]), element("dd", {}, [text])]));
     angleSlider.output.value = `${formatNumber(angle)} rad`;
     angleSlider.input.setAttribute("aria-valuetext", `${formatNumber(angle)} radians`);
