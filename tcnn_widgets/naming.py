@@ -24,7 +24,8 @@ pattern, a translation, and it is named so.
 Second-order translation terms (``Duu``, ``Duv``, ``Dvv``) count as translation, but only
 for a unit that is translation invariant to first order: when the translations Du and
 Dv already lie (on average at least :data:`CAPTURED`, more than one axis alone) in the
-span of the *more invariant* directions listed before w. The reason is measured, not assumed: for a Gabor in a
+span of the *more invariant* directions listed before w, and w is in the more invariant
+half of the directions given (the k most invariant of a matrix-free result). The reason is measured, not assumed: for a Gabor in a
 Gaussian envelope the second-order shift terms span 88-96 % of the true rotation and
 scaling generators (for a Gaussian, ``u d/du`` and ``d2/du2`` differ by a contrast
 change), so they cannot tell the families apart on their own; but a unit that pools
@@ -60,6 +61,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from . import _validate
 
 FAMILIES = ("translation", "rotation", "scale")
 REACH = 3.0  # centres beyond this many envelope standard deviations make a translation
@@ -123,8 +126,8 @@ def describe_directions(
         first and orthogonal to each other, as ``Invariances.directions`` (all n - 1, or
         the 2k of a matrix-free result). They need not have unit norm: fractions are
         relative to each one's energy. The order matters only for second-order
-        translation terms, which count for a direction when the translations lie in the
-        span of the directions before it.
+        translation terms, which count for a direction of the more invariant half when
+        the translations lie in the span of the directions before it.
     min_fraction : float
         A direction is named after the family with the largest fraction if that
         fraction is at least ``min_fraction``, else "other".
@@ -193,8 +196,11 @@ class _Generators:
         self.inverse_spread = np.linalg.inv(self.spread)
 
     def translation_invariant_from(self, products: np.ndarray, energy: np.ndarray) -> np.ndarray:
-        """For each direction: do the directions before it hold Du and Dv (at least
-        :data:`CAPTURED` of their energy, on average)? Assumes orthogonal directions.
+        """For each direction of the more invariant half: do the directions before it hold
+        Du and Dv (at least :data:`CAPTURED` of their energy, on average)? Assumes
+        orthogonal directions, most invariant first. (Near the least invariant end, the
+        directions before hold almost the whole tangent space, translations included,
+        whatever the unit: there the rule would say nothing about invariance.)
 
         ``products``: the directions' inner products with the generators, (m, 7);
         ``energy``: their squared norms, (m,)."""
@@ -204,7 +210,8 @@ class _Generators:
             return np.zeros(len(products), dtype=bool)
         held = self.explained(products, shifts) / energy
         before = np.cumsum(held) - held
-        return before / rank >= CAPTURED
+        more_invariant_half = np.arange(len(products)) < (len(products) + 1) // 2
+        return (before / rank >= CAPTURED) & more_invariant_half
 
     def explained(self, products: np.ndarray, columns: list[int]) -> np.ndarray:
         """Squared norms (m,) of the directions' projections onto the span of the
@@ -298,26 +305,13 @@ def _check_inputs(
     stimulus: np.ndarray, directions: np.ndarray, min_fraction: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Validated float64 copies of the inputs, or a clear error."""
-    x, W = np.asarray(stimulus), np.asarray(directions)
-    for name, array in (("stimulus", x), ("directions", W)):
-        if array.dtype.kind not in "fiu":
-            raise TypeError(f"{name} must be a real-valued array, got dtype {array.dtype}")
-    if x.ndim not in (2, 3):
-        raise ValueError(
-            f"stimulus must be an image of shape (h, w) or (c, h, w), got shape {x.shape}"
-        )
-    if W.ndim != x.ndim + 1 or W.shape[1:] != x.shape or len(W) == 0:
-        raise ValueError(
-            f"directions must have shape (m, {', '.join(map(str, x.shape))}) with m >= 1 to "
-            f"match the stimulus, got {W.shape}"
-        )
-    x, W = x.astype(np.float64), W.astype(np.float64)
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(W))):
-        raise ValueError("stimulus and directions must not contain NaN or infinite values")
+    x = _validate.array(stimulus, "stimulus", ndim=(2, 3))
+    W = _validate.array(directions, "directions", shape=(None, *x.shape))
+    if len(W) == 0:
+        raise ValueError("directions holds no direction: give at least one (m >= 1)")
     if not np.any(x):
         raise ValueError("stimulus is all zeros: it has no tangent plane to name directions in")
     if np.any(np.all(W.reshape(len(W), -1) == 0, axis=1)):
         raise ValueError("directions contain an all-zero image; each needs a nonzero norm")
-    if not (np.isfinite(min_fraction) and 0 <= min_fraction <= 1):
-        raise ValueError(f"min_fraction must be in [0, 1], got {min_fraction!r}")
+    _validate.real(min_fraction, "min_fraction", minimum=0.0, maximum=1.0)
     return x, W

@@ -437,6 +437,19 @@ def test_colour_energy_unit_names_like_its_gray_version():
     np.testing.assert_allclose(names.centres[0], centre, atol=0.5)
 
 
+def test_matrix_free_results_are_named_like_complete_ones():
+    # the k most and k least invariant directions alone (as a matrix-free result keeps
+    # them) get the names and fractions they have among all n - 1 directions
+    for kind in ("translation", "rotation"):
+        full = analyzed(kind, (20, 20), (6.0, 13.0))
+        k = 5
+        kept = np.r_[0:k, full.n_directions - k : full.n_directions]
+        names = describe_directions(full.stimulus, full.directions[kept])
+        np.testing.assert_array_equal(names.labels, full.labels[kept])
+        np.testing.assert_allclose(names.fractions, full.label_fractions[kept], atol=1e-9)
+        np.testing.assert_allclose(names.centres, full.label_centres[kept], atol=1e-9)
+
+
 def test_centres_are_stored_and_old_files_are_named_again(tmp_path):
     from tcnn_widgets.results import Invariances
 
@@ -460,9 +473,9 @@ def test_centres_are_stored_and_old_files_are_named_again(tmp_path):
 @pytest.mark.parametrize(
     ("stimulus", "directions", "kwargs", "error", "match"),
     [
-        (np.ones(10), np.ones((2, 10)), {}, ValueError, "stimulus must be an image"),
+        (np.ones(10), np.ones((2, 10)), {}, ValueError, "stimulus must have 2 or 3 dim"),
         (np.ones((3, 4, 4)), np.ones((2, 4, 4)), {}, ValueError, "directions must have shape"),
-        (np.ones((4, 4)), np.ones((0, 4, 4)), {}, ValueError, "m >= 1"),
+        (np.ones((4, 4)), np.ones((0, 4, 4)), {}, ValueError, "at least one"),
         (np.ones((4, 4)), np.ones((2, 4, 5)), {}, ValueError, "directions must have shape"),
         (np.zeros((4, 4)), np.ones((2, 4, 4)), {}, ValueError, "all zeros"),
         (np.ones((4, 4)), np.zeros((2, 4, 4)), {}, ValueError, "all-zero image"),
