@@ -30,6 +30,7 @@ from PIL import Image
 from tcnn_widgets.analysis import analyze
 from tcnn_widgets.network import TiledCNN
 from tcnn_widgets.pixels import to_gray_bytes
+from tcnn_widgets.selection import least_tie, ordered_index
 from tcnn_widgets.widget import InvarianceExplorer, write_offline_scripts
 
 pytestmark = pytest.mark.browser
@@ -142,13 +143,24 @@ def test_angle_slider_follows_mouse_and_keyboard(page, explorer):
 
 
 def test_least_invariant_first_switch(page, explorer):
+    # the least invariant end of a pooling unit is a tie with no single image: the order
+    # starts beyond it (tcnn_widgets.selection.ordered_index) and the readout says so
     page.get_by_role("switch", name="Least invariant first").check()
-    count = explorer.result(2).n_directions
-    check(page, explorer, unit=2, index=count - 1, angle=0.0)
+    result = explorer.result(2)
+    count, tie = result.n_directions, least_tie(result)
+    assert tie == len(result.group_members(count - 1)) > 1
+    check(page, explorer, unit=2, index=count - 1 - tie, angle=0.0)
     page.get_by_role("slider", name="Rank").focus()
     page.keyboard.press("ArrowRight")
-    check(page, explorer, unit=2, index=count - 2)
-    assert "least invariant first" in page.locator(".tcnn-readouts").inner_text()
+    check(page, explorer, unit=2, index=count - 2 - tie)
+    readouts = page.locator(".tcnn-readouts").inner_text()
+    assert "least invariant first" in readouts
+    assert f"the {tie} least invariant directions tie, and that tie has no single image" in (
+        readouts
+    )
+    page.keyboard.press("End")  # the tie's members come last
+    check(page, explorer, unit=2, index=ordered_index(result, count - 1, "least"))
+    assert result.groups[ordered_index(result, count - 1, "least")] == result.groups[-1]
 
 
 def test_unit_slider_and_gallery_switch_units_without_a_kernel(page, explorer):
@@ -234,8 +246,9 @@ def test_front_end_clamps_out_of_range_values(browser, tmp_path):
     )
     page = open_page(browser, explorer.to_html(tmp_path / "clamped.html"))
     result = explorer.result(1)
-    stop = float(np.float32(result.video_ranges[0][1]))
-    check(page, explorer, unit=1, index=0, angle=stop)
+    last = ordered_index(result, result.n_directions - 1, "least")  # the last rank
+    stop = float(np.float32(result.video_ranges[last][1]))
+    check(page, explorer, unit=1, index=last, angle=stop)
     assert page.get_by_role("slider", name="Rank").input_value() == str(result.n_directions - 1)
     page.close()
 
