@@ -320,7 +320,7 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
         degeneracy_tol=settings.degeneracy_tol,
         method=method,
         hvp_count=products.count,
-        complete=k is None,
+        complete=len(curvatures) == n - 1,
         ends_tied=ends_tied(curvatures, beyond, k, settings.degeneracy_tol),
     )
 
