@@ -1,4 +1,4 @@
-"""Matrix-free invariances: Hessian-vector products, Lanczos ends, Newton by MINRES.
+"""Matrix-free invariances: Hessian-vector products, Lanczos ends, Newton by CG.
 
 docs/method.md §10. Nothing here forms an n x n matrix: the tangent basis is a
 Householder reflector applied in O(n), the Hessian is only ever applied to vectors.
@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 
 import numpy as np
-from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh, minres
+from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from ._sphere import evaluate, retract
 from .units import Unit
@@ -209,12 +209,13 @@ def newton_polish(
     steps: int = 5,
     rtol: float = 1e-10,
 ) -> np.ndarray:
-    """Riemannian Newton steps on the sphere, each solved by MINRES with products.
+    """Riemannian Newton steps on the sphere, each solved by conjugate gradients.
 
-    A step solves ``(P H P - mu I) y = -r`` in the tangent plane (P the projector on
-    it, r the tangent gradient), then retracts ``x + y`` to the sphere. It is kept
-    only while the activation does not fall; polishing stops when the tangent
-    gradient is below 1e-14 of the gradient.
+    A step solves ``(mu I - P H P) y = r`` in the tangent plane (P the projector
+    on it, r the tangent gradient; the matrix is positive definite near a maximum)
+    by :func:`tangent_cg`, then retracts ``x + y`` to the sphere. It is kept only
+    while the activation does not fall; polishing stops when the tangent gradient is
+    below 1e-14 of the gradient.
 
     Parameters
     ----------
@@ -226,7 +227,7 @@ def newton_polish(
     steps : int
         At most this many Newton steps.
     rtol : float
-        Relative tolerance of MINRES.
+        Relative residual at which conjugate gradients stop.
 
     Returns
     -------
@@ -235,28 +236,52 @@ def newton_polish(
     """
     xf = x.ravel()
     value, G = evaluate(unit, xf[None])
-    n = xf.size
     for _ in range(steps):
         mu = float(xf @ G[0]) / rho**2
         r = G[0] - mu * xf
         if np.linalg.norm(r) <= 1e-14 * max(np.linalg.norm(G[0]), 1e-300):
             break
-        u = xf / rho
-
-        def apply(y, xf=xf, u=u, mu=mu):
-            y = y - (u @ y) * u
-            Hy = products(xf, y[None])[0]
-            return Hy - (u @ Hy) * u - mu * y
-
-        operator = LinearOperator((n, n), matvec=apply, dtype=np.float64)
-        y, _ = minres(operator, -r, rtol=rtol, maxiter=min(n, 500))
-        y -= (u @ y) * u
+        y = tangent_cg(products, xf, mu, r, rtol, max_iter=min(xf.size, 500))
+        if y is None:
+            break  # not near a maximum: Newton would not ascend
         trial = retract((xf + y)[None], rho)
         trial_value, trial_G = evaluate(unit, trial)
         if not trial_value[0] >= value[0] - 1e-15 * abs(value[0]):
             break
         xf, value, G = trial[0], trial_value, trial_G
     return xf.reshape(unit.shape)
+
+
+def tangent_cg(
+    products: Products, x: np.ndarray, mu: float, r: np.ndarray, rtol: float, max_iter: int
+) -> np.ndarray | None:
+    """Conjugate gradients for ``(mu I - P H P) y = r`` on the tangent plane at x.
+
+    One product per iteration. Returns None when the matrix shows a direction of
+    non-positive curvature before any progress (x is not near a maximum); stops early
+    (keeping the progress) when it shows one later.
+    """
+    u = x / np.linalg.norm(x)
+    y = np.zeros_like(r)
+    residual = r - (u @ r) * u
+    p = residual.copy()
+    rr = float(residual @ residual)
+    goal = (rtol * np.sqrt(rr)) ** 2
+    for iteration in range(max_iter):
+        Hp = products(x, p[None])[0]
+        Ap = mu * p - (Hp - (u @ Hp) * u)
+        curvature = float(p @ Ap)
+        if not curvature > 0:
+            return None if iteration == 0 else y
+        alpha = rr / curvature
+        y += alpha * p
+        residual -= alpha * Ap
+        rr_next = float(residual @ residual)
+        if rr_next <= goal:
+            break
+        p = residual + (rr_next / rr) * p
+        rr = rr_next
+    return y
 
 
 # ---- memory ----------------------------------------------------------------------

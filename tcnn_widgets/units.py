@@ -169,7 +169,7 @@ class Unit:
         if X.dtype.kind not in "fiu":
             raise TypeError(f"images must be real-valued, got dtype {X.dtype}")
         X = np.ascontiguousarray(X, dtype=np.float64)
-        if not np.all(np.isfinite(X)):
+        if not np.isfinite(X).all():
             raise ValueError("the images contain NaN or infinite values")
         return X
 
@@ -181,7 +181,7 @@ class Unit:
         x = np.ascontiguousarray(x, dtype=np.float64)
         if x.shape != tuple(self.shape):
             raise ValueError(f"x has shape {x.shape}; this unit takes images of shape {self.shape}")
-        if not np.all(np.isfinite(x)):
+        if not np.isfinite(x).all():
             raise ValueError("x contains NaN or infinite values")
         return x
 
