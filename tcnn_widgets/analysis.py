@@ -384,7 +384,8 @@ def product_source(unit: Unit, settings: Settings) -> Products:
         step = settings.fd_step * settings.radius
         return Products(lambda x, V: unit.fd_hvp(x, V, step), unit.shape)
     if settings.hessian == "exact" and unit.has_exact_hvp:
-        return Products(unit.hvp, unit.shape)
+        source = f"{type(unit).__name__}.hvp"
+        return Products(lambda x, V: checked_products(unit.hvp(x, V), V.shape, source), unit.shape)
     cache: dict[bytes, np.ndarray] = {}
 
     def matrix_products(x: np.ndarray, V: np.ndarray) -> np.ndarray:

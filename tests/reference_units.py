@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from tcnn_widgets.units import Unit
 
@@ -34,26 +33,36 @@ class TanhConvNet(Unit):
         self.A = rng.standard_normal((outputs, *out)) / np.sqrt(np.prod(out))
         self.c = rng.uniform(0.5, 1.5, outputs)
 
+    def _forward(self, X):
+        """Layer-1 activations h1 (N, M, H1, W1) and layer-2 tanh t2 (N, J)."""
+        X = np.asarray(X, dtype=np.float64)
+        N, r = len(X), self.field
+        Xc = X.reshape(N, self.channels, *self.shape[-2:])
+        H1, W1 = Xc.shape[2] - r + 1, Xc.shape[3] - r + 1
+        z1 = np.empty((N, len(self.F), H1, W1))
+        for m in range(len(self.F)):  # valid correlation, one shifted copy at a time
+            z1[:, m] = self.b[m]
+            for c, a, b in np.ndindex(self.channels, r, r):
+                z1[:, m] += self.F[m, c, a, b] * Xc[:, c, a : a + H1, b : b + W1]
+        h1 = np.tanh(z1)
+        t2 = np.tanh(h1.reshape(N, -1) @ self.A.reshape(len(self.A), -1).T)
+        return h1, t2
+
+    def values(self, X):
+        return self._forward(X)[1] @ self.c
+
     def values_and_grads(self, X):
         X = np.asarray(X, dtype=np.float64)
-        N = len(X)
-        Xc = X.reshape(N, self.channels, *self.shape[-2:])
-        r = self.field
-        windows = sliding_window_view(Xc, (r, r), axis=(2, 3))  # (N, c, H1, W1, r, r)
-        h1 = np.tanh(np.einsum("ncijab,mcab->nmij", windows, self.F) + self.b[None, :, None, None])
-        z2 = np.einsum("nmij,omij->no", h1, self.A)
-        t2 = np.tanh(z2)
-        values = t2 @ self.c
-        d_h1 = np.einsum("no,omij->nmij", self.c * (1 - t2**2), self.A)
-        d_z1 = d_h1 * (1 - h1**2)
-        grads = np.zeros_like(Xc)
-        H1, W1 = d_z1.shape[2:]
-        for a in range(r):
-            for b in range(r):
-                grads[:, :, a : a + H1, b : b + W1] += np.einsum(
-                    "nmij,mc->ncij", d_z1, self.F[:, :, a, b]
-                )
-        return values, grads.reshape(X.shape)
+        N, r = len(X), self.field
+        h1, t2 = self._forward(X)
+        d_h1 = ((self.c * (1 - t2**2)) @ self.A.reshape(len(self.A), -1)).reshape(h1.shape)
+        d_z1 = d_h1 * (1 - h1**2)  # (N, M, H1, W1)
+        H1, W1 = h1.shape[2:]
+        grads = np.zeros((N, self.channels, *self.shape[-2:]))
+        for m in range(len(self.F)):
+            for c, a, b in np.ndindex(self.channels, r, r):
+                grads[:, c, a : a + H1, b : b + W1] += self.F[m, c, a, b] * d_z1[:, m]
+        return t2 @ self.c, grads.reshape(X.shape)
 
 
 class FilterPoolingUnit(Unit):
