@@ -134,6 +134,7 @@ def test_large_pooling_unit_matches_closed_form_and_reports_its_tied_end():
     assert result.hessian is None and result.method == "matrix-free"
     assert abs(result.stimulus.ravel() @ v1) > 1 - 1e-12
     assert np.isclose(result.activation, g_star, rtol=1e-13)
+    assert result.residual < 1e-12 * g_star  # polished by Newton-CG with products
     scale = lam[0] / g_star
     np.testing.assert_allclose(result.curvatures[:k], nu[:k], atol=1e-10 * scale)
     np.testing.assert_allclose(result.curvatures[k:], -lam[0] / g_star, atol=1e-10 * scale)
