@@ -20,8 +20,19 @@ class Unit:
     """A scalar function g(x) of a stimulus x of shape ``shape``, with its gradient.
 
     ``shape`` is ``(h, w)`` or ``(c, h, w)`` (channels first). Subclasses implement
-    :meth:`values_and_grads` (and may override the others for speed).
+    :meth:`values_and_grads` (and may override the others for speed). :meth:`hvp`
+    gives Hessian-vector products: central differences of the gradient unless a
+    subclass overrides it with exact ones (then ``has_exact_hvp`` is True).
     :meth:`hessian` exists only where a closed form is known (``has_exact_hessian``).
+
+    Example
+    -------
+    >>> class Energy(Unit):  # g(x) = sum x^2 / 2 on 3 x 8 x 8 colour stimuli
+    ...     shape = (3, 8, 8)
+    ...     def values_and_grads(self, X):
+    ...         return 0.5 * np.sum(X**2, axis=(1, 2, 3)), X.copy()
+    >>> Energy().hvp(np.ones((3, 8, 8)), np.ones((1, 3, 8, 8))).shape
+    (1, 3, 8, 8)
     """
 
     shape: tuple[int, ...]
