@@ -1,6 +1,7 @@
 """Matrix-free against dense analysis (docs/method.md §10): time, peak memory, growth.
 
-Run: ``python benchmarks/bench_matrix_free.py [--quick]``. Every case runs in its own
+Run: ``python benchmarks/bench_matrix_free.py [dense] [auto] [targets] [growth] [--quick]``
+(all sections by default). Every case runs in its own
 subprocess (so that its peak memory is its own) on one BLAS thread. Prints tables;
 ratios compare cases measured in the same run. Not a test: numbers vary with load.
 
@@ -156,18 +157,27 @@ def growth(rows: list, dense_sides: list[int], free_sides: list[int]) -> None:
         )
 
 
+SECTIONS = ("dense", "auto", "targets", "growth")
+
+
 def main() -> None:
+    """Run the sections named on the command line (all by default), printing each row
+    as soon as it is measured."""
     quick = "--quick" in sys.argv
-    rows: list[tuple[str, str, str]] = []
-    dense_against_matrix_free(rows, [48] if quick else [48, 64])
-    auto_threshold(rows, [16, 24, 32, 40])
-    targets(rows)
-    growth(rows, [16, 24, 32, 48], [32, 64, 96, 128])
-    width = max(len(r[0]) for r in rows)
-    print(f"{'measurement':<{width}}  {'value':>10}  notes")
-    for name, value, note in rows:
-        print(f"{name:<{width}}  {value:>10}  {note}")
-    print(f"(load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    chosen = [a for a in sys.argv[1:] if a in SECTIONS] or list(SECTIONS)
+    runs = {
+        "dense": lambda rows: dense_against_matrix_free(rows, [48] if quick else [48, 64]),
+        "auto": lambda rows: auto_threshold(rows, [16, 24, 32, 40]),
+        "targets": targets,
+        "growth": lambda rows: growth(rows, [16, 24, 32, 48], [32, 64, 96, 128]),
+    }
+    print(f"{'measurement':<44}  {'value':>10}  notes", flush=True)
+    for section in chosen:
+        rows: list[tuple[str, str, str]] = []
+        runs[section](rows)
+        for name, value, note in rows:
+            print(f"{name:<44}  {value:>10}  {note}", flush=True)
+    print(f"(load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":
