@@ -280,7 +280,8 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
         curvatures, directions = tangent_eigen(H, x, mu)
         beyond = np.full(2, np.nan)
         if k is not None:
-            beyond = curvatures[[k, -k - 1]]
+            if len(curvatures) > 2 * k:  # the values next to the kept ends
+                beyond = curvatures[[k, -k - 1]]
             keep = np.r_[0:k, len(curvatures) - k : len(curvatures)]
             curvatures, directions = curvatures[keep], directions[keep]
     else:

@@ -258,3 +258,14 @@ def test_a_unit_subclass_whose_hvp_returns_nan_is_refused():
 def test_exact_without_a_closed_form_is_refused():
     with pytest.raises(ValueError, match="no closed-form Hessian or hvp"):
         analyze(TanhConvNet((6, 6)), hessian="exact", directions=2)
+
+
+@pytest.mark.parametrize("method", ["dense", "matrix-free"])
+def test_exactly_all_directions_by_k_is_complete_and_agrees_with_directions_none(method):
+    rng = np.random.default_rng(8)
+    A = rng.standard_normal((9, 9))
+    unit = QuadraticUnit((A + A.T) / 2, rng.standard_normal(9), shape=(3, 3))
+    everything = analyze(unit, seed=0)
+    by_k = analyze(unit, seed=0, directions=4, method=method)  # 2k = n - 1
+    assert by_k.complete and by_k.n_directions == 8 and not by_k.ends_tied.any()
+    np.testing.assert_allclose(by_k.curvatures, everything.curvatures, atol=1e-8)
