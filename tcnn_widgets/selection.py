@@ -73,8 +73,9 @@ class Shown:
         Size of the tie at this end of the spectrum that was passed over to reach it
         (0 when the end is not tied): that tie has no single image.
     tie_open : bool
-        The passed-over tie may extend beyond the kept directions (matrix-free results),
-        so ``tie`` is only a lower bound.
+        This end's tie may extend beyond the kept directions (matrix-free results), so
+        its size (``tie``, or ``group_size`` when the tie itself is shown because nothing
+        kept lies beyond it) is only a lower bound.
     """
 
     order: str
@@ -128,7 +129,7 @@ def choose_directions(inv: Invariances, top: int) -> list[Shown]:
         open_tie = bool(inv.ends_tied[end])
         beyond = (len(tie) > 1 or open_tie) and len(tie) < block  # pass over the tie
         starts.append(len(tie) if beyond else 0)
-        opened.append(beyond and open_tie)
+        opened.append(open_tie)
     chosen: list[list[Shown]] = [[], []]
     taken: set[int] = set()
     active = [True, True]
@@ -200,7 +201,8 @@ def caption(inv: Invariances, shown: Shown, sep: str = ", ") -> str:
         f"ν = {inv.curvatures[shown.index]:.3g}",
     ]
     if shown.group_size > 1:
-        parts.append(f"1 of {shown.group_size} equal")
+        at_least = "at least " if shown.tie_open and not shown.tie else ""
+        parts.append(f"1 of {at_least}{shown.group_size} equal")
     if shown.tie:
         size = f"at least {shown.tie}" if shown.tie_open else str(shown.tie)
         parts.append(f"beyond a tie of {size} directions, which has no single image")

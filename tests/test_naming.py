@@ -437,6 +437,22 @@ def test_colour_energy_unit_names_like_its_gray_version():
     np.testing.assert_allclose(names.centres[0], centre, atol=0.5)
 
 
+def test_colour_matrix_free_analysis_names_the_rotation_about_its_centre():
+    # end to end: tw.analyze of a colour energy unit (rotated copies of a tinted Gabor,
+    # off centre, 3 x 16 x 18), matrix-free with the 3 most and 3 least invariant kept
+    tint = np.array([0.9, -0.4, 0.2])[:, None, None]
+    shape, centre = (16, 18), (5.0, 11.0)
+    moves, look = KINDS["rotation"]
+    copies = [tint * sampled_gabor(shape, centre, turn=t, **look) for t in moves["turn"]]
+    unit = energy_unit((3, *shape), copies)
+    result = analyze(unit, seed=0, restarts=2, method="matrix-free", directions=3, progress=False)
+    assert result.method == "matrix-free" and result.n_directions == 6
+    assert result.labels[0] == "rotation", result.label_fractions[0]
+    np.testing.assert_allclose(result.label_centres[0], centre, atol=0.5)
+    gray = analyzed("rotation", shape, centre)
+    assert result.label_fractions[0, 1] == pytest.approx(gray.label_fractions[0, 1], abs=0.05)
+
+
 def test_matrix_free_results_are_named_like_complete_ones():
     # the k most and k least invariant directions alone (as a matrix-free result keeps
     # them) get the names and fractions they have among all n - 1 directions

@@ -109,7 +109,7 @@ def test_matrix_free_ties_stay_within_the_kept_end(base):
     whole = dataclasses.replace(small, groups=np.array([0, 1, 2, 3, 3, 3]))
     rows = choose_directions(whole, 1)
     assert picks(rows) == [("most", 0, 0), ("least", 0, 0)]
-    assert "1 of 3 equal" in caption(whole, rows[1])
+    assert "1 of at least 3 equal" in caption(whole, rows[1])
 
 
 def test_bad_arguments_get_clear_errors(base):
@@ -150,3 +150,21 @@ def test_report_gifs_show_the_direction_beyond_the_tie(pooling, tmp_path):
     tie = len(pooling.group_members(pooling.index(0, "least")))
     assert captions[1].startswith(f"least invariant #{tie + 1}")
     assert f"beyond a tie of {tie} directions, which has no single image" in captions[1]
+
+
+def test_matrix_free_pooling_unit_says_its_tie_is_larger_than_kept(pooling):
+    result = analyze(
+        load_pretrained().unit(3, 0, 1),
+        seed=0,
+        restarts=2,
+        method="matrix-free",
+        directions=4,
+        progress=False,
+    )
+    assert result.ends_tied[1] and not result.complete
+    rows = choose_directions(result, 1)
+    least = rows[-1]
+    assert least.order == "least" and least.tie_open
+    assert "1 of at least 4 equal" in caption(result, least)
+    # the most invariant end is named like the complete analysis' (same directions)
+    assert result.labels[0] == pooling.labels[0]
