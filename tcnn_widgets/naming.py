@@ -25,12 +25,21 @@ Second-order translation terms (``Duu``, ``Duv``, ``Dvv``) count as translation,
 for a unit that is translation invariant to first order: when the translations Du and
 Dv already lie (on average at least :data:`CAPTURED`, more than one axis alone) in the
 span of the *more invariant* directions listed before w, and w is in the more invariant
-half of the directions given (the k most invariant of a matrix-free result). The reason is measured, not assumed: for a Gabor in a
-Gaussian envelope the second-order shift terms span 88-96 % of the true rotation and
-scaling generators (for a Gaussian, ``u d/du`` and ``d2/du2`` differ by a contrast
-change), so they cannot tell the families apart on their own; but a unit that pools
-shifted copies is invariant to first-order shifts before second-order ones, and a unit
-that pools rotated copies is not invariant to shifts at all.
+half of the directions given (the k most invariant of a matrix-free result). The reason
+is measured, not assumed: for a Gabor in a Gaussian envelope the second-order shift
+terms span 88-96 % of the true rotation and scaling generators (for a Gaussian,
+``u d/du`` and ``d2/du2`` differ by a contrast change), so they cannot tell the families
+apart on their own; but a unit that pools shifted copies is invariant to first-order
+shifts before second-order ones, and a unit that pools rotated copies is not invariant
+to shifts at all.
+
+A quadrature pair (an energy unit of a Gabor and its 90-degree phase partner) is
+invariant to the carrier's phase. A phase shift moves the stripes across themselves
+while the envelope stays; to first order that is a translation across the stripes, and
+the similarity span cannot tell the two apart, so it is named "translation".
+
+A colour stimulus (c, h, w) moves all its channels together: each generator is the same
+motion applied to every channel, and the envelope sums the channels' energies.
 
 Fractions partition the explained energy
 ----------------------------------------
