@@ -348,6 +348,9 @@ def test_translation_units_get_no_rotation_or_scale_names(shape, centre):
     assert np.sum(top == "translation") >= 3, (top, result.label_fractions[:5])
     assert not np.any(np.isin(top, ("rotation", "scale"))), (top, result.label_fractions[:5])
     assert np.all(np.isnan(result.label_centres[:5]))
+    # fractions partition the explained energy, for every direction
+    assert np.all(result.label_fractions >= 0)
+    assert np.all(np.sum(result.label_fractions, axis=1) <= 1 + 1e-9)
     # the five most invariant directions hold most of the analytic shifts (a random
     # 5-dimensional subspace would hold about 5 / n of them)
     x = result.stimulus
