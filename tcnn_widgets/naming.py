@@ -173,9 +173,9 @@ def describe_directions(
     fractions, centres = basis.explain(products, second)
     fractions /= energy[:, None]
     best = np.argmax(fractions, axis=1)
-    named = np.array(FAMILIES)[best]
-    labels = np.where(fractions[np.arange(len(W)), best] >= min_fraction, named, "other")
-    centres[~np.isin(labels, ("rotation", "scale"))] = np.nan
+    named = fractions[np.arange(len(W)), best] >= min_fraction
+    labels = np.where(named, np.array(FAMILIES)[best], "other")
+    centres[~named | (best == 0)] = np.nan  # centres only for rotations and scalings
     return DirectionNames(labels.astype(str), fractions, centres)
 
 
@@ -198,7 +198,7 @@ class _Generators:
         along_v = mirror_derivative(np.eye(h), axis=0)
         du, dv = x @ along_u.T, along_v @ x
         raw = [du, dv, v * du - u * dv, u * du + v * dv, du @ along_u.T, along_v @ du, along_v @ dv]
-        G = np.column_stack([g.ravel() for g in raw])
+        G = np.stack(raw, axis=-1).reshape(-1, len(raw))
         unit = x.ravel() / np.linalg.norm(x)
         self.G = G - np.outer(unit, unit @ G)
         self.gram = self.G.T @ self.G  # fits go through the 7 x 7 Gram matrix: O(m) each
@@ -213,11 +213,10 @@ class _Generators:
 
         ``products``: the directions' inner products with the generators, (m, 7);
         ``energy``: their squared norms, (m,)."""
-        shifts = [0, 1]
-        rank = np.linalg.matrix_rank(self.gram[np.ix_(shifts, shifts)], hermitian=True)
+        inverse, rank = _pseudo_inverse(self.gram[:2, :2])
         if rank == 0:
             return np.zeros(len(products), dtype=bool)
-        held = self.explained(products, shifts) / energy
+        held = np.sum((products[:, :2] @ inverse) * products[:, :2], axis=1) / energy
         before = np.cumsum(held) - held
         more_invariant_half = np.arange(len(products)) < (len(products) + 1) // 2
         return (before / rank >= CAPTURED) & more_invariant_half
@@ -225,8 +224,8 @@ class _Generators:
     def explained(self, products: np.ndarray, columns: list[int]) -> np.ndarray:
         """Squared norms (m,) of the directions' projections onto the span of the
         given generator columns."""
-        coefficients = products[:, columns] @ _pseudo_inverse(self.gram[np.ix_(columns, columns)])
-        return np.sum(coefficients * products[:, columns], axis=1)
+        inverse = _pseudo_inverse(self.gram[np.ix_(columns, columns)])[0]
+        return np.sum((products[:, columns] @ inverse) * products[:, columns], axis=1)
 
     def explain(
         self, products: np.ndarray, second_order: np.ndarray
@@ -237,8 +236,8 @@ class _Generators:
 
         ``products`` as in :meth:`translation_invariant_from`; ``second_order`` (m,) bool:
         which directions also count second-order translation terms."""
-        similarity = products[:, :4] @ _pseudo_inverse(self.gram[:4, :4])  # least squares
-        full = products @ _pseudo_inverse(self.gram)
+        similarity = products[:, :4] @ _pseudo_inverse(self.gram[:4, :4])[0]  # least squares
+        full = products @ _pseudo_inverse(self.gram)[0]
         coefficients = np.where(second_order[:, None], full[:, :4], similarity)
         explained = np.where(
             second_order,
@@ -252,13 +251,17 @@ class _Generators:
         a, b, r, s = coefficients.T
         centres = self.centres(a, b, r, s)
         c_v, c_u = (centres - self.mean).T
-        ones, zeros = np.ones_like(r), np.zeros_like(r)
-        turn = r[:, None] * np.column_stack([-c_v, c_u, ones, zeros])  # r R_c in G's columns
-        zoom = s[:, None] * np.column_stack([-c_u, -c_v, zeros, ones])  # s S_c
-        gram = self.gram[:4, :4]
-        parts = np.column_stack(
-            [np.sum((turn @ gram) * turn, axis=1), np.sum((zoom @ gram) * zoom, axis=1)]
-        )
+        # squared norms of r R_c = r (R - c_v Du + c_u Dv) and s S_c = s (S - c_u Du - c_v Dv)
+        K = self.gram
+        parts = np.empty((len(products), 2))
+        parts[:, 0] = r * r * (
+            K[2, 2] + c_v * c_v * K[0, 0] + c_u * c_u * K[1, 1]
+            - 2 * c_v * K[0, 2] + 2 * c_u * K[1, 2] - 2 * c_v * c_u * K[0, 1]
+        )  # fmt: skip
+        parts[:, 1] = s * s * (
+            K[3, 3] + c_u * c_u * K[0, 0] + c_v * c_v * K[1, 1]
+            - 2 * c_u * K[0, 3] - 2 * c_v * K[1, 3] + 2 * c_u * c_v * K[0, 1]
+        )  # fmt: skip
         total = parts.sum(axis=1)
         moving = np.isfinite(total) & (total > 0)
         fractions = np.zeros((len(products), 3))
@@ -283,15 +286,15 @@ class _Generators:
         return self.mean + offsets
 
 
-def _pseudo_inverse(gram: np.ndarray) -> np.ndarray:
-    """Pseudo-inverse of a Gram matrix of generators, computed on unit-norm columns so that
-    absent generators (e.g. the rotation of a round stimulus) drop out."""
+def _pseudo_inverse(gram: np.ndarray) -> tuple[np.ndarray, int]:
+    """Pseudo-inverse of a Gram matrix of generators, and its rank, computed on unit-norm
+    columns so that absent generators (e.g. the rotation of a round stimulus) drop out."""
     size = np.sqrt(np.diag(gram))
     size[size == 0] = 1.0
     values, vectors = np.linalg.eigh(gram / np.outer(size, size))
     keep = values > 1e-12 * max(values.max(), np.finfo(float).tiny)
     inverse = (vectors[:, keep] / values[keep]) @ vectors[:, keep].T
-    return inverse / np.outer(size, size)
+    return inverse / np.outer(size, size), int(np.sum(keep))
 
 
 def mirror_derivative(image: np.ndarray, axis: int) -> np.ndarray:
