@@ -76,6 +76,12 @@ from . import _validate
 FAMILIES = ("translation", "rotation", "scale")
 REACH = 3.0  # centres beyond this many envelope standard deviations make a translation
 CAPTURED = 0.75  # share of Du, Dv in earlier directions: translation invariant (both axes)
+_SPANS = {  # columns of the generator matrix G: Du, Dv, R, S, Duu, Duv, Dvv
+    "shifts": (0, 1),
+    "similarity": (0, 1, 2, 3),
+    "full": (0, 1, 2, 3, 4, 5, 6),
+    "translation": (0, 1, 4, 5, 6),
+}
 
 
 @dataclass
@@ -187,22 +193,25 @@ class _Generators:
 
     def __init__(self, x: np.ndarray) -> None:
         energy = np.sum(x**2, axis=0)
-        rows, cols = np.indices(energy.shape, dtype=float)
-        self.mean = np.array([np.sum(energy * rows), np.sum(energy * cols)]) / energy.sum()
-        v, u = rows - self.mean[0], cols - self.mean[1]
-        coordinates = np.stack([v.ravel(), u.ravel()])
-        moments = (coordinates * energy.ravel()) @ coordinates.T / energy.sum()
-        self.spread = moments + np.eye(2) / 12  # at least one pixel's width
         h, w = energy.shape
+        coordinates = np.indices((h, w), dtype=float).reshape(2, -1)  # rows, columns
+        weights = energy.ravel() / energy.sum()
+        self.mean = coordinates @ weights
+        coordinates -= self.mean[:, None]
+        self.spread = (coordinates * weights) @ coordinates.T + np.eye(2) / 12  # >= 1 pixel
+        v, u = coordinates.reshape(2, h, w)
         along_u = mirror_derivative(np.eye(w), axis=0)  # the derivatives as matrices
-        along_v = mirror_derivative(np.eye(h), axis=0)
+        along_v = along_u if h == w else mirror_derivative(np.eye(h), axis=0)
         du, dv = x @ along_u.T, along_v @ x
         raw = [du, dv, v * du - u * dv, u * du + v * dv, du @ along_u.T, along_v @ du, along_v @ dv]
         G = np.stack(raw, axis=-1).reshape(-1, len(raw))
         unit = x.ravel() / np.linalg.norm(x)
         self.G = G - np.outer(unit, unit @ G)
         self.gram = self.G.T @ self.G  # fits go through the 7 x 7 Gram matrix: O(m) each
-        self.inverse_spread = np.linalg.inv(self.spread)
+        spans = [list(columns) for columns in _SPANS.values()]
+        inverses, ranks = _pseudo_inverses(self.gram, spans)
+        self.inverse = dict(zip(_SPANS, inverses, strict=True))
+        self.rank = dict(zip(_SPANS, ranks, strict=True))
 
     def translation_invariant_from(self, products: np.ndarray, energy: np.ndarray) -> np.ndarray:
         """For each direction of the more invariant half: do the directions before it hold
@@ -213,19 +222,17 @@ class _Generators:
 
         ``products``: the directions' inner products with the generators, (m, 7);
         ``energy``: their squared norms, (m,)."""
-        inverse, rank = _pseudo_inverse(self.gram[:2, :2])
+        rank = self.rank["shifts"]
         if rank == 0:
             return np.zeros(len(products), dtype=bool)
-        held = np.sum((products[:, :2] @ inverse) * products[:, :2], axis=1) / energy
+        held = self.explained(products, "shifts") / energy
         before = np.cumsum(held) - held
         more_invariant_half = np.arange(len(products)) < (len(products) + 1) // 2
         return (before / rank >= CAPTURED) & more_invariant_half
 
-    def explained(self, products: np.ndarray, columns: list[int]) -> np.ndarray:
-        """Squared norms (m,) of the directions' projections onto the span of the
-        given generator columns."""
-        inverse = _pseudo_inverse(self.gram[np.ix_(columns, columns)])[0]
-        return np.sum((products[:, columns] @ inverse) * products[:, columns], axis=1)
+    def explained(self, products: np.ndarray, span: str) -> np.ndarray:
+        """Squared norms (m,) of the directions' projections onto one of :data:`_SPANS`."""
+        return np.sum((products @ self.inverse[span]) * products, axis=1)
 
     def explain(
         self, products: np.ndarray, second_order: np.ndarray
@@ -236,17 +243,13 @@ class _Generators:
 
         ``products`` as in :meth:`translation_invariant_from`; ``second_order`` (m,) bool:
         which directions also count second-order translation terms."""
-        similarity = products[:, :4] @ _pseudo_inverse(self.gram[:4, :4])[0]  # least squares
-        full = products @ _pseudo_inverse(self.gram)[0]
-        coefficients = np.where(second_order[:, None], full[:, :4], similarity)
-        explained = np.where(
-            second_order,
-            np.sum(full * products, axis=1),
-            np.sum(similarity * products[:, :4], axis=1),
-        )
+        similarity = products @ self.inverse["similarity"]  # least squares, minimum norm
+        full = products @ self.inverse["full"]
+        coefficients = np.where(second_order[:, None], full, similarity)[:, :4]
+        explained = np.sum(np.where(second_order[:, None], full, similarity) * products, axis=1)
         translated = np.zeros(len(products))
         if np.any(second_order):
-            shifts = self.explained(products, [0, 1, 4, 5, 6])
+            shifts = self.explained(products, "translation")
             translated = np.where(second_order, np.minimum(shifts, explained), 0.0)
         a, b, r, s = coefficients.T
         centres = self.centres(a, b, r, s)
@@ -276,25 +279,29 @@ class _Generators:
         there is none (no rotation or scaling) or where it lies beyond :data:`REACH`
         envelope standard deviations (over the pattern, that motion is a translation)."""
         size = r * r + s * s
-        offsets = np.full((len(a), 2), np.nan)
-        turning = size > 0
-        offsets[turning, 0] = (-r * a - s * b)[turning] / size[turning]
-        offsets[turning, 1] = (r * b - s * a)[turning] / size[turning]
-        with np.errstate(invalid="ignore"):  # NaN rows stay NaN
-            far = np.einsum("ij,jk,ik->i", offsets, self.inverse_spread, offsets) > REACH**2
-        offsets[far] = np.nan
+        with np.errstate(divide="ignore", invalid="ignore"):  # no fixed point: NaN
+            offsets = np.column_stack([-r * a - s * b, r * b - s * a]) / size[:, None]
+            reach = np.sum(offsets * np.linalg.solve(self.spread, offsets.T).T, axis=1)
+        offsets[~(reach <= REACH**2)] = np.nan  # NaN compares false: stays NaN
         return self.mean + offsets
 
 
-def _pseudo_inverse(gram: np.ndarray) -> tuple[np.ndarray, int]:
-    """Pseudo-inverse of a Gram matrix of generators, and its rank, computed on unit-norm
-    columns so that absent generators (e.g. the rotation of a round stimulus) drop out."""
+def _pseudo_inverses(gram: np.ndarray, spans: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Pseudo-inverses (len(spans), 7, 7) of the Gram matrix restricted to each span of
+    columns (zero outside it), and their ranks, in one batched eigen-decomposition on
+    unit-norm columns, so that absent generators (e.g. the rotation of a round stimulus)
+    drop out."""
     size = np.sqrt(np.diag(gram))
     size[size == 0] = 1.0
-    values, vectors = np.linalg.eigh(gram / np.outer(size, size))
-    keep = values > 1e-12 * max(values.max(), np.finfo(float).tiny)
-    inverse = (vectors[:, keep] / values[keep]) @ vectors[:, keep].T
-    return inverse / np.outer(size, size), int(np.sum(keep))
+    masks = np.zeros((len(spans), len(gram)))
+    for i, columns in enumerate(spans):
+        masks[i, columns] = 1.0
+    restricted = gram / np.outer(size, size) * masks[:, :, None] * masks[:, None, :]
+    values, vectors = np.linalg.eigh(restricted)
+    keep = values > 1e-12 * np.maximum(values.max(axis=1, keepdims=True), np.finfo(float).tiny)
+    scaled = np.where(keep, 1 / np.where(keep, values, 1.0), 0.0)
+    inverses = (vectors * scaled[:, None, :]) @ np.swapaxes(vectors, 1, 2)
+    return inverses / np.outer(size, size), keep.sum(axis=1)
 
 
 def mirror_derivative(image: np.ndarray, axis: int) -> np.ndarray:
