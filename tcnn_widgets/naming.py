@@ -76,6 +76,7 @@ from . import _validate
 FAMILIES = ("translation", "rotation", "scale")
 REACH = 3.0  # centres beyond this many envelope standard deviations make a translation
 CAPTURED = 0.75  # share of Du, Dv in earlier directions: translation invariant (both axes)
+_LABELS = np.array([*FAMILIES, "other"])
 _SPANS = {  # columns of the generator matrix G: Du, Dv, R, S, Duu, Duv, Dvv
     "shifts": (0, 1),
     "similarity": (0, 1, 2, 3),
@@ -180,9 +181,8 @@ def describe_directions(
     fractions /= energy[:, None]
     best = np.argmax(fractions, axis=1)
     named = fractions[np.arange(len(W)), best] >= min_fraction
-    labels = np.where(named, np.array(FAMILIES)[best], "other")
     centres[~named | (best == 0)] = np.nan  # centres only for rotations and scalings
-    return DirectionNames(labels.astype(str), fractions, centres)
+    return DirectionNames(_LABELS[np.where(named, best, 3)], fractions, centres)
 
 
 class _Generators:
@@ -208,8 +208,7 @@ class _Generators:
         unit = x.ravel() / np.linalg.norm(x)
         self.G = G - np.outer(unit, unit @ G)
         self.gram = self.G.T @ self.G  # fits go through the 7 x 7 Gram matrix: O(m) each
-        spans = [list(columns) for columns in _SPANS.values()]
-        inverses, ranks = _pseudo_inverses(self.gram, spans)
+        inverses, ranks = _pseudo_inverses(self.gram, _MASKS)
         self.inverse = dict(zip(_SPANS, inverses, strict=True))
         self.rank = dict(zip(_SPANS, ranks, strict=True))
 
@@ -286,16 +285,16 @@ class _Generators:
         return self.mean + offsets
 
 
-def _pseudo_inverses(gram: np.ndarray, spans: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-    """Pseudo-inverses (len(spans), 7, 7) of the Gram matrix restricted to each span of
-    columns (zero outside it), and their ranks, in one batched eigen-decomposition on
-    unit-norm columns, so that absent generators (e.g. the rotation of a round stimulus)
-    drop out."""
+_MASKS = np.array([[float(i in columns) for i in range(7)] for columns in _SPANS.values()])
+
+
+def _pseudo_inverses(gram: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pseudo-inverses (k, 7, 7) of the Gram matrix restricted to each of k spans of
+    columns (``masks`` (k, 7): 1 in the span, 0 outside; the inverse is zero outside), and
+    their ranks, in one batched eigen-decomposition on unit-norm columns, so that absent
+    generators (e.g. the rotation of a round stimulus) drop out."""
     size = np.sqrt(np.diag(gram))
     size[size == 0] = 1.0
-    masks = np.zeros((len(spans), len(gram)))
-    for i, columns in enumerate(spans):
-        masks[i, columns] = 1.0
     restricted = gram / np.outer(size, size) * masks[:, :, None] * masks[:, None, :]
     values, vectors = np.linalg.eigh(restricted)
     keep = values > 1e-12 * np.maximum(values.max(axis=1, keepdims=True), np.finfo(float).tiny)
