@@ -200,8 +200,8 @@ class _Generators:
         coordinates -= self.mean[:, None]
         self.spread = (coordinates * weights) @ coordinates.T + np.eye(2) / 12  # >= 1 pixel
         v, u = coordinates.reshape(2, h, w)
-        along_u = mirror_derivative(np.eye(w), axis=0)  # the derivatives as matrices
-        along_v = along_u if h == w else mirror_derivative(np.eye(h), axis=0)
+        along_u = derivative_matrix(w)
+        along_v = along_u if h == w else derivative_matrix(h)
         du, dv = x @ along_u.T, along_v @ x
         raw = [du, dv, v * du - u * dv, u * du + v * dv, du @ along_u.T, along_v @ du, along_v @ dv]
         G = np.stack(raw, axis=-1).reshape(-1, len(raw))
@@ -244,8 +244,9 @@ class _Generators:
         which directions also count second-order translation terms."""
         similarity = products @ self.inverse["similarity"]  # least squares, minimum norm
         full = products @ self.inverse["full"]
-        coefficients = np.where(second_order[:, None], full, similarity)[:, :4]
-        explained = np.sum(np.where(second_order[:, None], full, similarity) * products, axis=1)
+        chosen = np.where(second_order[:, None], full, similarity)
+        coefficients = chosen[:, :4]
+        explained = np.sum(chosen * products, axis=1)
         translated = np.zeros(len(products))
         if np.any(second_order):
             shifts = self.explained(products, "translation")
@@ -278,9 +279,11 @@ class _Generators:
         there is none (no rotation or scaling) or where it lies beyond :data:`REACH`
         envelope standard deviations (over the pattern, that motion is a translation)."""
         size = r * r + s * s
+        (p, q), (_, t) = self.spread  # symmetric 2 x 2: its inverse in closed form
         with np.errstate(divide="ignore", invalid="ignore"):  # no fixed point: NaN
             offsets = np.column_stack([-r * a - s * b, r * b - s * a]) / size[:, None]
-            reach = np.sum(offsets * np.linalg.solve(self.spread, offsets.T).T, axis=1)
+            d_v, d_u = offsets.T
+            reach = (t * d_v * d_v - 2 * q * d_v * d_u + p * d_u * d_u) / (p * t - q * q)
         offsets[~(reach <= REACH**2)] = np.nan  # NaN compares false: stays NaN
         return self.mean + offsets
 
@@ -301,6 +304,16 @@ def _pseudo_inverses(gram: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, n
     scaled = np.where(keep, 1 / np.where(keep, values, 1.0), 0.0)
     inverses = (vectors * scaled[:, None, :]) @ np.swapaxes(vectors, 1, 2)
     return inverses / np.outer(size, size), keep.sum(axis=1)
+
+
+def derivative_matrix(m: int) -> np.ndarray:
+    """The matrix D (m, m) of :func:`mirror_derivative` along an axis of m samples:
+    ``D @ s`` is the derivative of the samples ``s``, from the cosine series of the
+    mirror-extended samples, ``s_j = sum_k a_k cos(pi k (j + 1/2) / m)``, differentiated
+    term by term (the same numbers as the FFT route, without the FFT's overhead)."""
+    j, k = np.arange(m) + 0.5, np.arange(m)
+    angles = np.pi * np.outer(k, j) / m
+    return -(2 * np.pi / m**2) * (np.sin(angles).T * k) @ np.cos(angles)
 
 
 def mirror_derivative(image: np.ndarray, axis: int) -> np.ndarray:

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from tcnn_widgets import CallableUnit, PoolingUnit, analyze
-from tcnn_widgets.naming import FAMILIES, describe_directions, mirror_derivative, name_directions
+from tcnn_widgets.naming import (
+    FAMILIES,
+    derivative_matrix,
+    describe_directions,
+    mirror_derivative,
+    name_directions,
+)
 
 SIDE = 10
 COORDS = np.arange(SIDE) - (SIDE - 1) / 2
@@ -88,6 +94,13 @@ def test_mirror_derivative_is_exact_on_cosine_basis_images():
         np.testing.assert_allclose(got, np.outer(np.cos(np.pi * 2 * i / m), expected), atol=1e-12)
         got_rows = mirror_derivative(image.T, axis=0)
         np.testing.assert_allclose(got_rows, got.T, atol=1e-12)
+
+
+@pytest.mark.parametrize("m", [1, 2, 3, 10, 17])
+def test_derivative_matrix_is_the_mirror_derivative(m):
+    np.testing.assert_allclose(
+        derivative_matrix(m), mirror_derivative(np.eye(m), axis=0), rtol=0, atol=1e-13
+    )
 
 
 def cosine_image(ku, kv):
