@@ -81,7 +81,9 @@ def run_demo(
         results = analyze(
             [types[i] for i in chosen], restarts=restarts, seed=seed, progress=progress
         )
-        sections.append(write_section(out, slug, title, results, featured=featured, note=note))
+        sections.append(
+            write_section(out, slug, title, results, featured=featured, note=note, hessians=False)
+        )
         everything += named(results, f"{slug}: ")
     explorer = out / "explorer" / "index.html"
     explorer.parent.mkdir(exist_ok=True)

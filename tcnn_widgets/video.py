@@ -21,6 +21,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from scipy.interpolate import CubicSpline
@@ -135,7 +136,7 @@ def render_video(
         change = path.frames - inv.stimulus
         difference_limit = abs_limit(change)
         panels.append([enlarge(display_bytes(d, difference_limit), scale) for d in change])
-        names.append("x(t) - x*")
+        names.append("x(t) − x*")
     height, width = moving[0].shape[:2]
     if with_trace:
         trace_height = max(height, 120)
@@ -184,8 +185,13 @@ def _stack(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
     return np.concatenate([upper, lower], axis=0)
 
 
-def _font() -> ImageFont.ImageFont:
-    return ImageFont.load_default(size=FONT_PIXELS)
+def _font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """DejaVu Sans, which matplotlib ships (it has ν, ° and ∗), as in the figures."""
+    path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    try:
+        return ImageFont.truetype(str(path), FONT_PIXELS)
+    except OSError:  # Pillow without FreeType: its own font (Greek letters may not show)
+        return ImageFont.load_default()
 
 
 def _text_band(text: str, width: int) -> np.ndarray:
