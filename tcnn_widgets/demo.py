@@ -82,7 +82,16 @@ def run_demo(
             [types[i] for i in chosen], restarts=restarts, seed=seed, progress=progress
         )
         sections.append(
-            write_section(out, slug, title, results, featured=featured, note=note, hessians=False)
+            write_section(
+                out,
+                slug,
+                title,
+                results,
+                featured=featured,
+                note=note,
+                hessians=False,  # shown nowhere; the report stays small (tw.analyze recomputes)
+                precision="float32",
+            )
         )
         everything += named(results, f"{slug}: ")
     explorer = out / "explorer" / "index.html"

@@ -312,7 +312,7 @@ def invariance_strips(
         path = geodesic(inv, row.index, count=frames)
         pictures = [display_bytes(frame, path.limit) for frame in path.frames]
         labels = [
-            f"{np.degrees(t):+.0f}°\ng = {g:.3g}"
+            f"{_degrees(t):+d}°\ng = {g:.3g}"
             for t, g in zip(path.angles, path.activations, strict=True)
         ]
         show_row(ax, pictures, labels)
@@ -469,11 +469,16 @@ def activation_curve(
     ax.set_ylabel("activation", fontsize=FONT_SIZE)
     ax.tick_params(labelsize=FONT_SIZE - 1)
     ax.set_title(
-        f"{inv.name or 'unit'}: {order} invariant #{rank + 1}, {_label(inv, index)} (ν = {nu:.3g})",
+        f"{inv.name or 'unit'}\n{order} invariant #{rank + 1}, {_label(inv, index)} (ν = {nu:.3g})",
         fontsize=FONT_SIZE + 1,
     )
     ax.legend(fontsize=FONT_SIZE - 1, loc="best")
     return _root(ax)
+
+
+def _degrees(angle: float) -> int:
+    """An angle in radians as whole degrees (never "-0")."""
+    return int(round(float(np.degrees(angle))))
 
 
 def _label(inv: Invariances, index: int) -> str:

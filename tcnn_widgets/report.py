@@ -28,9 +28,9 @@ from .results import Invariances, save_results
 from .video import write_gif
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
-FIGURE_DPI = 150  # PNG pixels per inch; pages show figures at 100 CSS px per inch (sharp on HiDPI)
-GIF_FRAMES = 20  # frames of a report GIF, played forward then back (38 in all)
-GIF_SCALE = 12  # a 10 x 10 stimulus becomes 120 x 120 pixels (nearest neighbour)
+FIGURE_DPI = 100  # PNG pixels per inch; pages show figures at 100 CSS px per inch, 1:1
+GIF_FRAMES = 16  # frames of a report GIF, played forward then back (30 in all)
+GIF_SIZE = 100  # the longer side of a stimulus in a report GIF, in pixels (nearest neighbour)
 
 
 @dataclass
@@ -81,6 +81,7 @@ def write_section(
     fmt: str = "png",
     note: str = "",
     hessians: bool = True,
+    precision: str = "float64",
 ) -> Section:
     """Write one network's results and figures into ``out/slug/``.
 
@@ -105,6 +106,9 @@ def write_section(
         Keep each result's dense Hessian in ``results.npz``. Without them the file is
         far smaller (the Hessian is n x n per unit and is shown nowhere in the report;
         ``tw.analyze(unit, seed=result.seed)`` computes it again exactly).
+    precision : {"float64", "float32"}
+        Of the stored display arrays (see :func:`tcnn_widgets.results.save_results`);
+        ``"float32"`` about halves the file, and loads exactly what was stored.
 
     Returns
     -------
@@ -118,7 +122,7 @@ def write_section(
     folder = Path(out) / slug
     folder.mkdir(parents=True, exist_ok=True)
     stored = results if hessians else [dataclasses.replace(r, hessian=None) for r in results]
-    save_results(folder / "results.npz", stored)
+    save_results(folder / "results.npz", stored, precision=precision)
     grid = _save(figures.stimulus_grid(results), folder / f"stimuli.{fmt}")
     section = Section(
         title=title,
@@ -172,7 +176,7 @@ def _write_unit(folder: Path, slug: str, stem: str, inv: Invariances, fmt: str) 
             folder / gif,
             order=order,
             count=GIF_FRAMES,
-            scale=max(1, GIF_SCALE * 10 // max(inv.shape[-2:])),
+            scale=max(1, GIF_SIZE // max(inv.shape[-2:])),
             with_stimulus=True,
             with_difference=True,
             with_trace=True,
@@ -189,7 +193,10 @@ def _write_unit(folder: Path, slug: str, stem: str, inv: Invariances, fmt: str) 
 
 
 def _save(fig: Figure, path: Path) -> int | None:
-    """Save a figure atomically; return the CSS width to show a PNG at (its size in inches x 100)."""
+    """Save a figure atomically; return the CSS width to show a PNG at (its size in inches x 100).
+
+    At ``FIGURE_DPI`` = 100 that is one PNG pixel per CSS pixel, and 9-point text is 12.5 px.
+    """
     buffer = io.BytesIO()
     fig.savefig(buffer, format=path.suffix[1:], dpi=FIGURE_DPI)
     write_bytes_atomic(path, buffer.getvalue())

@@ -252,7 +252,13 @@ def _trace_panel(inv: Invariances, path: Geodesic, k: int, width: int, height: i
         ((x, _),) = to_xy(np.array([angle]), np.array([low]))
         draw.line([(x, y0), (x, y0 + 3)], fill=INK)
         anchor = "la" if angle == a else ("ra" if angle == b else "ma")
-        draw.text((x, y0 + 4), f"{np.degrees(angle):+.0f}°", fill=INK, font=font, anchor=anchor)
+        draw.text(
+            (x, y0 + 4),
+            f"{int(round(float(np.degrees(angle)))):+d}°",
+            fill=INK,
+            font=font,
+            anchor=anchor,
+        )
     draw.line(to_xy(t, g), fill=INK, width=1)
     radius = max(2, height // 40)
     draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius], fill=INK)
