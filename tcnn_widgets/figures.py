@@ -418,7 +418,7 @@ def activation_curve(
     ``x'(t) = -sin(t) x* + cos(t) rho w`` and ``x''(t) = -x(t)``, so
     ``d2/dt2 g(x(t)) = x'^T H x' + grad g . x''``. At ``t = 0``, ``x'(0) = rho w`` and
     ``x''(0) = -x*``, hence ``d2g/dt2(0) = rho^2 w^T H w - x*^T grad g(x*)
-    = rho^2 (w^T H w - mu) = rho^2 nu`` (METHOD section 6: ``mu = x*^T grad g / rho^2``).
+    = rho^2 (w^T H w - mu) = rho^2 nu`` (``docs/method.md`` §6: ``mu = x*^T grad g / rho^2``).
     The first derivative ``grad g . rho w = mu rho x*^T w`` vanishes at the optimum, so
 
         g(x(t)) ~ g* + (1/2) rho^2 nu t^2
