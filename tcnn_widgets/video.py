@@ -80,7 +80,7 @@ def render_video(
     with_stimulus: bool = False,
     with_difference: bool = False,
     with_trace: bool = False,
-    caption: str = "",
+    caption: str | None = None,
 ) -> Video:
     """Draw the pictures of a direction's invariance video.
 
@@ -104,8 +104,9 @@ def render_video(
         Put the activation along the path on the right, with axes: the real curve
         over the video range (angle in degrees), a dashed line at
         ``inv.video_level``, and a dot at the current frame.
-    caption : str
-        A line of text above the panels (e.g. which end of the spectrum is shown).
+    caption : str, optional
+        A line of text above the panels. None (the default) writes which direction it
+        is, :func:`direction_caption`, when the video has a side panel; ``""`` writes none.
 
     Returns
     -------
@@ -122,8 +123,8 @@ def render_video(
     with_stimulus = _validate.flag(with_stimulus, "with_stimulus")
     with_difference = _validate.flag(with_difference, "with_difference")
     with_trace = _validate.flag(with_trace, "with_trace")
-    if not isinstance(caption, str):
-        raise TypeError(f"caption must be a str, got {caption!r}")
+    if caption is not None and not isinstance(caption, str):
+        raise TypeError(f"caption must be a str or None, got {caption!r}")
     path = geodesic(inv, rank, order=order, count=count)
     moving = [enlarge(display_bytes(frame, path.limit), scale) for frame in path.frames]
     gap = max(4, scale)
@@ -150,6 +151,8 @@ def render_video(
     rows = [join([panel[k] for panel in panels], gap) for k in range(len(moving))]
     left = (width + gap) if with_stimulus else 0
     top = 0
+    if caption is None and len(panels) > 1:
+        caption = direction_caption(inv, rank, order)
     if caption:
         band = _text_band(caption, rows[0].shape[1])
         rows = [_stack(band, row) for row in rows]
@@ -165,6 +168,22 @@ def render_video(
         scale=int(scale),
         difference_limit=difference_limit,
     )
+
+
+def direction_caption(inv: Invariances, rank: int, order: str = "most") -> str:
+    """Which direction a video shows, in plain words, ties included.
+
+    E.g. ``"least invariant #1, ν = -27.5: 1 of 91 tied, the tie has no single image"``;
+    ``"≥"`` marks a tie that may extend beyond the kept directions (``ends_tied``).
+    """
+    index = inv.index(rank, order)
+    members = inv.group_members(index)
+    text = f"{order} invariant #{rank + 1}, ν = {inv.curvatures[index]:.3g}"
+    last = inv.n_directions - 1
+    open_end = (0 in members and inv.ends_tied[0]) or (last in members and inv.ends_tied[1])
+    if len(members) > 1 or open_end:
+        text += f": 1 of {'≥' if open_end else ''}{len(members)} tied, the tie has no single image"
+    return text
 
 
 def _pad_to(picture: np.ndarray, height: int) -> np.ndarray:
@@ -195,9 +214,20 @@ def _font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 
 def _text_band(text: str, width: int) -> np.ndarray:
-    """A white band holding one line of text, cut to ``width``."""
-    band = Image.new("L", (width, FONT_PIXELS + 8), BACKGROUND)
-    ImageDraw.Draw(band).text((2, 3), text, fill=INK, font=_font())
+    """A white band holding ``text``, wrapped at spaces to fit ``width`` pixels."""
+    font = _font()
+    lines = [""]
+    for word in text.split(" "):
+        trial = f"{lines[-1]} {word}".strip()
+        if lines[-1] and font.getlength(trial) > width - 4:
+            lines.append(word)
+        else:
+            lines[-1] = trial
+    step = FONT_PIXELS + 3
+    band = Image.new("L", (width, step * len(lines) + 5), BACKGROUND)
+    draw = ImageDraw.Draw(band)
+    for i, line in enumerate(lines):
+        draw.text((2, 3 + i * step), line, fill=INK, font=font)
     return np.asarray(band)
 
 
@@ -317,7 +347,7 @@ def write_gif(
     with_stimulus: bool = False,
     with_difference: bool = False,
     with_trace: bool = False,
-    caption: str = "",
+    caption: str | None = None,
     bounce: bool = True,
 ) -> Path:
     """Write the GIF of a direction's invariance video (atomic).
@@ -368,7 +398,7 @@ def write_mp4(
     with_stimulus: bool = False,
     with_difference: bool = False,
     with_trace: bool = False,
-    caption: str = "",
+    caption: str | None = None,
     bounce: bool = True,
 ) -> Path:
     """Write a direction's invariance video as H.264 MP4 with the ``ffmpeg`` on PATH.

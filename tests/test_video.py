@@ -229,3 +229,20 @@ def test_mp4_frames_decode_back(inv, tmp_path):
     error = np.abs(frames.astype(int) - clip.images.astype(int))
     assert error.mean() < 2.0  # lossy H.264, but the same pictures
     assert [p.name for p in tmp_path.iterdir()] == ["v.mp4"]
+
+
+def test_videos_with_panels_say_which_direction_and_tie_they_show():
+    result = pooling_result()
+    tie = len(result.group_members(result.n_directions - 1))
+    text = video.direction_caption(result, 0, "least")
+    assert text.startswith("least invariant #1") and f"1 of {tie} tied" in text
+    assert "no single image" in text
+    assert "tied" not in video.direction_caption(result, 0, "most")
+    assert "1 of ≥3 tied" in video.direction_caption(ends_only(result, 3), 0, "least")
+    plain = video.render_video(result, 0, order="least", count=2, scale=2)
+    assert plain.frame_box == (0, 0)  # a bare video carries no text
+    captioned = video.render_video(result, 0, order="least", count=2, scale=2, with_stimulus=True)
+    top, left = captioned.frame_box
+    assert top > 0 and captioned.images[:, :top].min() == 0  # text above the panels
+    bare = video.render_video(result, 0, count=2, scale=2, with_stimulus=True, caption="")
+    assert bare.frame_box[0] == 0
