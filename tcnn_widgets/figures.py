@@ -250,14 +250,14 @@ def stimulus_grid(
         raise ValueError(f"got {len(labels)} labels for {len(results)} results")
     if columns is None:
         columns = min(8, math.ceil(math.sqrt(len(results))))
-    if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
-        raise ValueError(f"columns must be an int >= 1, got {columns!r}")
+    columns = _validate.integer(columns, "columns", minimum=1)
     rows = math.ceil(len(results) / columns)
-    fig = fig if fig is not None else _new_figure(1.2 * columns, 1.5 * rows)
-    axes = fig.subplots(rows, 1, squeeze=False)[:, 0]
     pictures = [display_bytes(r.stimulus, abs_limit(r.stimulus)) for r in results]
     if len({p.shape for p in pictures}) > 1:
         raise ValueError("stimulus_grid needs results of one stimulus shape")
+    size = _panel_inches(pictures[0])
+    fig = fig if fig is not None else _new_figure(1.2 * size * columns, (size + 0.5) * rows)
+    axes = fig.subplots(rows, 1, squeeze=False)[:, 0]
     blank = np.full_like(pictures[0], WHITE)
     for row, ax in enumerate(axes):
         part = slice(row * columns, (row + 1) * columns)
@@ -306,7 +306,10 @@ def invariance_strips(
     """
     rows = shown_directions(inv, top)
     frames = _validate.integer(frames, "frames", minimum=2)
-    fig = fig if fig is not None else _new_figure(1.0 * frames + 2.2, 1.3 * len(rows) + 0.8)
+    size = _panel_inches(display_bytes(inv.stimulus, 1.0))
+    fig = (
+        fig if fig is not None else _new_figure(size * frames + 2.2, (size + 0.3) * len(rows) + 0.8)
+    )
     axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
     for ax, row in zip(axes, rows, strict=True):
         path = geodesic(inv, row.index, count=frames)
@@ -489,6 +492,11 @@ def _label(inv: Invariances, index: int) -> str:
 def short_name(name: str) -> str:
     """``"map 3, row 0, col 1"`` -> ``"m3 r0 c1"``: fits under a 10-pixel stimulus."""
     return name.replace("map ", "m").replace("row ", "r").replace("col ", "c").replace(",", "")
+
+
+def _panel_inches(picture: np.ndarray) -> float:
+    """Inches per image panel: 1, or more for a large picture so that it is not shrunk at 150 dpi."""
+    return max(1.0, picture.shape[1] / 150)
 
 
 def _new_figure(width: float, height: float) -> Figure:
