@@ -17,6 +17,7 @@ is exactly the widget's byte. (Drawing the float frame with ``cmap="gray"`` and
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -329,7 +330,7 @@ def invariance_strips(
     note = tie_note(inv)
     if note:
         title += "\n" + note
-    fig.suptitle(title, fontsize=FONT_SIZE, wrap=True)
+    fig.suptitle(_wrap(title, 12 * frames + 20), fontsize=FONT_SIZE)
     return _root(fig)
 
 
@@ -393,7 +394,7 @@ def curvature_spectrum(inv: Invariances, *, ax: Axes | None = None) -> Figure:
     title = f"{inv.name or 'unit'}: curvature spectrum ({end_note(inv)})"
     if not inv.is_maximum:
         title += "\n(some ν > 0: not a local maximum)"
-    ax.set_title(title, fontsize=FONT_SIZE, wrap=True)
+    ax.set_title(_wrap(title, 70), fontsize=FONT_SIZE)
     ax.legend(fontsize=FONT_SIZE - 1, loc="best")
     return _root(ax)
 
@@ -477,6 +478,11 @@ def activation_curve(
     )
     ax.legend(fontsize=FONT_SIZE - 1, loc="best")
     return _root(ax)
+
+
+def _wrap(text: str, width: int) -> str:
+    """Each line of ``text`` wrapped at ``width`` characters."""
+    return "\n".join(textwrap.fill(line, width) for line in text.split("\n"))
 
 
 def _degrees(angle: float) -> int:
