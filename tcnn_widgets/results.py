@@ -286,8 +286,8 @@ class Invariances:
             ``"most"``: most invariant first (the stored order); ``"least"``: least
             invariant first.
         """
-        if order not in ("most", "least"):
-            raise ValueError(f"order must be 'most' or 'least', got {order!r}")
+        _validate.choice(order, "order", ("most", "least"))
+        rank = _validate.integer(rank, "rank")
         if not 0 <= rank < self.n_directions:
             raise IndexError(f"rank {rank} is outside 0..{self.n_directions - 1}")
         return rank if order == "most" else self.n_directions - 1 - rank
@@ -295,6 +295,7 @@ class Invariances:
     def frame(self, rank: int, angle: float) -> np.ndarray:
         """The stimulus ``cos(angle) x* + sin(angle) radius w_rank`` (METHOD section 6)."""
         index = self.index(rank)
+        angle = _validate.real(angle, "angle")
         return np.cos(angle) * self.stimulus + np.sin(angle) * self.radius * self.directions[index]
 
     def frames(self, rank: int, count: int = 32) -> tuple[np.ndarray, np.ndarray]:
@@ -303,10 +304,10 @@ class Invariances:
         Returns
         -------
         angles : ndarray, shape (count,)
-        frames : ndarray, shape (count, h, w)
+        frames : ndarray, shape (count, *stimulus.shape)
         """
         a, b = self.video_ranges[self.index(rank)]
-        angles = np.linspace(a, b, count)
+        angles = np.linspace(a, b, _validate.integer(count, "count", minimum=2))
         return angles, np.stack([self.frame(rank, t) for t in angles])
 
     def gray_limit(self, rank: int) -> float:
