@@ -277,3 +277,22 @@ def test_titles_name_the_invariance():
     assert "rotation" in strips.axes[0].get_ylabel()
     least = figures.shown_directions(result, 1)[1].index
     assert result.labels[least] in strips.axes[1].get_ylabel()
+
+
+def test_a_colour_unit_analyzed_end_to_end_is_drawn_in_rgb():
+    rng = np.random.default_rng(3)
+    filters = rng.normal(size=(2, 3, 4, 4))  # an energy unit on (3, 4, 4) colour stimuli
+
+    def f(x):
+        return float(np.sqrt(np.sum(np.tensordot(filters, x, axes=3) ** 2)))
+
+    def grad(x):
+        return np.tensordot(np.tensordot(filters, x, axes=3), filters, axes=1) / f(x)
+
+    result = analyze(f, grad, shape=(3, 4, 4), seed=0, restarts=2)
+    fig = figures.invariance_strips(result, top=1, frames=2)
+    data = fig.axes[0].get_images()[0].get_array()
+    limit = result.gray_limit(0)
+    first = result.frame(0, result.video_ranges[0, 0])
+    expected = np.stack([to_gray_bytes(first[ch], limit) for ch in range(3)], axis=-1)
+    np.testing.assert_array_equal(data[:, :4], expected)
