@@ -44,9 +44,14 @@ class ShownDirection:
     index : int
         Index into the result's arrays (most invariant first).
     rank : int
-        Its rank counted from its end of the spectrum (0 = first).
+        Its rank among the kept directions counted from its end (0 = first), as
+        ``inv.index(rank, order)``, :func:`tcnn_widgets.selection.geodesic` and
+        :func:`tcnn_widgets.video.write_gif` take it.
     order : {"most", "least"}
         The end it is counted from.
+    spectrum_rank : int
+        Its rank counted from its end in the whole spectrum of n - 1 directions (the
+        number its caption shows; differs from ``rank`` only for 2k kept directions).
     group_size : int
         How many kept directions share its curvature (1: a distinct direction).
     tie_skipped : int
@@ -60,6 +65,7 @@ class ShownDirection:
     index: int
     rank: int
     order: str
+    spectrum_rank: int
     group_size: int
     tie_skipped: int = 0
     tie_open: bool = False
@@ -67,7 +73,7 @@ class ShownDirection:
     @property
     def caption(self) -> str:
         """E.g. ``"least invariant #92 (first outside the tie of 91)"``."""
-        text = f"{self.order} invariant #{self.rank + 1}"
+        text = f"{self.order} invariant #{self.spectrum_rank + 1}"
         if self.tie_skipped:
             bound = "≥" if self.tie_open else ""
             text += f" (first outside the tie of {bound}{self.tie_skipped})"
@@ -116,12 +122,13 @@ def shown_directions(inv: Invariances, top: int) -> list[ShownDirection]:
     least = [i for i in range(m - 1, -1, -1) if i not in skipped and i not in most][:top]
     ranks = spectrum_ranks(inv)  # rank in the whole spectrum, also for 2k kept directions
     total = int(ranks[-1]) + 1
-    shown = [ShownDirection(i, int(ranks[i]), "most", sizes[int(inv.groups[i])]) for i in most]
+    shown = [ShownDirection(i, i, "most", int(ranks[i]), sizes[int(inv.groups[i])]) for i in most]
     shown += [
         ShownDirection(
             i,
-            total - 1 - int(ranks[i]),
+            m - 1 - i,
             "least",
+            total - 1 - int(ranks[i]),
             sizes[int(inv.groups[i])],
             len(skipped),
             tie_open and bool(skipped),

@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 from PIL import Image
-from result_helpers import pooling_result
+from result_helpers import ends_only, pooling_result
 
 from tcnn_widgets import figures, load_results
 from tcnn_widgets.report import GIF_FRAMES, write_index, write_section
@@ -56,3 +56,15 @@ def test_compact_results_load_exactly_what_was_stored(tmp_path):
     full = write_section(tmp_path, "full", "Units", [result], featured=0)
     (exact,) = load_results(tmp_path / full.results_file)
     np.testing.assert_array_equal(exact.hessian, result.hessian)
+
+
+def test_report_of_a_matrix_free_result(tmp_path):
+    ends = ends_only(pooling_result(), 3)  # the least end's kept directions are all tied
+    section = write_section(tmp_path, "units", "Units", [ends], featured=1, precision="float32")
+    (unit,) = section.units
+    most, least = unit.gifs
+    assert least.caption.startswith("least invariant #33 (first outside the tie of ≥3)")
+    assert "at least 3 least invariant directions tie" in unit.note
+    assert all((tmp_path / p.path).is_file() for p in [*unit.gifs, *unit.curves])
+    (loaded,) = load_results(tmp_path / section.results_file)
+    assert not loaded.complete and loaded.hessian is None
