@@ -60,3 +60,23 @@ def test_invariances_display_themselves_with_png_and_text():
     bundle = result._repr_mimebundle_()
     assert bundle["image/png"].startswith(b"\x89PNG\r\n\x1a\n")
     assert "text/html" not in bundle
+
+
+def test_a_result_shows_as_its_png_in_an_nbconvert_html_export(inv, tmp_path):
+    """`jupyter nbconvert --to html` of an executed notebook keeps the PNG summary."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+    inv.save(tmp_path / "unit.npz")
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells.append(
+        nbformat.v4.new_code_cell(
+            f"import tcnn_widgets as tw\ntw.Invariances.load({str(tmp_path / 'unit.npz')!r})"
+        )
+    )
+    NotebookClient(notebook, timeout=300, kernel_name="python3").execute()
+    (output,) = notebook.cells[0].outputs
+    assert sorted(output["data"]) == ["image/png", "text/plain"]
+    page, _ = HTMLExporter().from_notebook_node(notebook)
+    assert f'src="data:image/png;base64,{output["data"]["image/png"]}' in page.replace("\n", "")
