@@ -5,10 +5,14 @@ Every function returns a :class:`matplotlib.figure.Figure`. Pass ``fig`` (a
 figure is made (without pyplot, so nothing global is touched). ``savefig`` to PNG,
 SVG and PDF works on all of them.
 
-Images are drawn with the one gray rule shared with the GIFs and the widget
-(:func:`tcnn_widgets.pixels.to_gray_bytes`): each frame is turned into gray bytes
-first and shown as an RGB image with ``interpolation="nearest"``, so a figure's pixel
-is exactly the widget's byte. (Drawing the float frame with ``cmap="gray"`` and
+Images are drawn with the one display rule shared with the GIFs and the widget
+(``docs/method.md`` §11: gray for ``(h, w)``, RGB with one limit for ``(3, h, w)``,
+channel by channel otherwise; :func:`tcnn_widgets.pixels.to_gray_bytes` per channel):
+each frame is turned into bytes first and shown as an RGB image with
+``interpolation="nearest"`` (nearest-neighbour enlargement, no blur), so a figure's
+pixel is exactly the widget's byte. Angles are labelled in degrees. Which directions
+are shown, and how a tie at the least invariant end is said, is
+:func:`shown_directions`' job. (Drawing the float frame with ``cmap="gray"`` and
 ``vmin=-limit, vmax=limit`` would not do: matplotlib's colormap picks level
 ``floor(256 u)`` for ``u = (v / limit + 1) / 2``, which is one level off the rule's
 ``round(255 u)`` for about a third of all values.)
