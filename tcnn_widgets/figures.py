@@ -149,9 +149,9 @@ def tie_note(inv: Invariances) -> str:
     tie_open = bool(np.asarray(inv.ends_tied)[1])
     if len(tie) < 2 and not tie_open:
         return ""
-    size = f"at least {len(tie)}" if tie_open else f"{len(tie)}"
+    size = f"At least {len(tie)}" if tie_open else f"The {len(tie)}"
     return (
-        f"The {size} least invariant directions tie (equal curvature ν = "
+        f"{size} least invariant directions tie (equal curvature ν = "
         f"{inv.curvatures[m - 1]:.3g}): only their span is meaningful, so the tie has no "
         "single image. The least invariant directions shown are those outside the tie."
     )

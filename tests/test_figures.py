@@ -160,7 +160,7 @@ def test_results_with_2k_directions_say_which_end_they_show():
     strips = figures.invariance_strips(ends, top=2, frames=3)
     title = strips._suptitle.get_text().replace("\n", " ")
     assert "3 most and 3 least" in title
-    assert "at least 3 least invariant directions tie" in title
+    assert "At least 3 least invariant directions tie" in title
     assert [a.get_ylabel().split("\n")[0] for a in strips.axes] == [
         "most invariant #1",
         "most invariant #2",
@@ -296,3 +296,19 @@ def test_a_colour_unit_analyzed_end_to_end_is_drawn_in_rgb():
     first = result.frame(0, result.video_ranges[0, 0])
     expected = np.stack([to_gray_bytes(first[ch], limit) for ch in range(3)], axis=-1)
     np.testing.assert_array_equal(data[:, :4], expected)
+
+
+def test_a_matrix_free_analysis_is_drawn_with_its_ends_and_its_open_tie():
+    network = TiledCNN.random(maps=4, tile=2, field=5, pool=2, seed=0, image_size=12)
+    result = analyze(network.unit(0, 0, 1), restarts=2, seed=0, directions=3, method="matrix-free")
+    assert not result.complete and result.ends_tied[1]
+    n = result.stimulus.size
+    ax = figures.curvature_spectrum(result).axes[0]
+    np.testing.assert_array_equal(ax.lines[1].get_xdata(), [0, 1, 2, n - 4, n - 3, n - 2])
+    strips = figures.invariance_strips(result, top=2, frames=2)
+    labels = [a.get_ylabel().replace("\n", " ") for a in strips.axes]
+    assert len(labels) == 3  # 2 most invariant, then the one distinct direction left
+    assert labels[-1].startswith(f"least invariant #{n - 3} (first outside the tie of ≥3)")
+    assert "At least 3 least invariant directions tie" in strips._suptitle.get_text().replace(
+        "\n", " "
+    )

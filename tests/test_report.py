@@ -64,7 +64,7 @@ def test_report_of_a_matrix_free_result(tmp_path):
     (unit,) = section.units
     most, least = unit.gifs
     assert least.caption.startswith("least invariant #33 (first outside the tie of ≥3)")
-    assert "at least 3 least invariant directions tie" in unit.note
+    assert "At least 3 least invariant directions tie" in unit.note
     assert all((tmp_path / p.path).is_file() for p in [*unit.gifs, *unit.curves])
     (loaded,) = load_results(tmp_path / section.results_file)
     assert not loaded.complete and loaded.hessian is None
