@@ -3,9 +3,14 @@
 :func:`write_section` writes what one network's analysis gives (results ``.npz``,
 the grid of optimal stimuli, and for a few featured units their invariance strips,
 curvature spectrum, activation curves and GIFs); :func:`write_index` writes the
-page; :func:`run_demo` does the ``tcnn-widgets demo`` job from start to end.
+page (:func:`tcnn_widgets.demo.run_demo` does the ``tcnn-widgets demo`` job).
 Every file is written atomically, and ``index.html`` last, so a report with an
 index is complete. The pages load nothing from the network.
+
+What a featured unit shows follows :func:`tcnn_widgets.figures.shown_directions`: its
+most invariant direction, and the least invariant direction that is a single image
+(outside a tie at that end, which the page then describes in plain words). Figures are
+shown at 100 CSS pixels per inch of figure, one PNG pixel per CSS pixel.
 """
 
 from __future__ import annotations
