@@ -136,6 +136,10 @@ def test_colour_videos_are_rgb_with_one_limit(tmp_path):
     path = video.write_gif(result, 1, tmp_path / "c.gif", count=3, scale=2)
     image = Image.open(path)
     assert image.n_frames == 4 and image.convert("RGB").size == (2 * w, 2 * h)
+    for k in range(3):  # at most 256 colours per frame here, so the GIF holds them exactly
+        assert len(np.unique(clip.images[k].reshape(-1, 3), axis=0)) <= 256
+        image.seek(k)
+        np.testing.assert_array_equal(np.asarray(image.convert("RGB")), clip.images[k])
 
 
 def test_other_channel_counts_are_shown_channel_by_channel():
