@@ -29,7 +29,7 @@ reported as failing:
   image is one arbitrary member of a large tied group.
 - **The named example (new row, issue #11, criterion fixed before its first run)**: in at
   least one pretrained unit, a distinct least invariant direction (one of the first
-  ``EDGE_DIRECTIONS`` beyond the tie, :func:`tcnn_widgets.selection.choose_directions`)
+  ``EDGE_DIRECTIONS`` beyond the tie, :func:`tcnn_widgets.figures.shown_directions`)
   rotates the stimulus' two main edges in opposite directions (:func:`edge_turns`).
 
 Run from the repository root::
@@ -56,7 +56,6 @@ from tcnn_widgets._storage import write_bytes_atomic
 from tcnn_widgets.naming import FAMILIES, mirror_derivative
 from tcnn_widgets.pixels import to_gray_bytes
 from tcnn_widgets.pretrained import load_pretrained
-from tcnn_widgets.selection import choose_directions
 from tcnn_widgets.training.gabor import fit_gabor
 
 GABOR_R2 = 0.85
@@ -184,7 +183,8 @@ def unit_claims(inv: tw.Invariances, top: int = TOP, gabor_phases: int | None = 
     faster and can only lower R^2: they are a subset of the default ones.
     """
     fit_options = {} if gabor_phases is None else {"phases": gabor_phases}
-    least_rows = [row for row in choose_directions(inv, EDGE_DIRECTIONS) if row.order == "least"]
+    shown = figures.shown_directions(inv, EDGE_DIRECTIONS)
+    least_rows = [row for row in shown if row.order == "least"]
     top_tied = any(len(inv.group_members(rank)) > 1 for rank in range(top))
     least = inv.index(0, "least")
     tied = inv.group_members(least)
