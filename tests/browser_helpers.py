@@ -7,7 +7,6 @@ and fail when the environment variable CI is "true".
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -141,31 +140,66 @@ def jupyter_lab(root: Path, timeout: float = 60.0, app: str = "lab"):
         *settings,
         f"--ServerApp.root_dir={root}",
     ]
-    log = open(root / "jupyter.log", "w")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=root)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/status", timeout=2) as answer:
-                    json.load(answer)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"JupyterLab did not start: {(root / 'jupyter.log').read_text()}"
-                    ) from None
-                time.sleep(0.3)
-        yield url
-    finally:
-        server.terminate()
+    with open(root / "jupyter.log", "w") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+        url = f"http://127.0.0.1:{port}"
         try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+            _wait_for(f"{url}/api/status", server, root / "jupyter.log", timeout)
+            yield url
+        finally:
+            _stop(server)
+
+
+@contextmanager
+def marimo_app(app: Path, timeout: float = 60.0):
+    """Run ``marimo run app.py --headless`` on a free port of 127.0.0.1; yields its URL."""
+    need("marimo", _has_module("marimo"))
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "marimo",
+        "run",
+        str(app),
+        "--headless",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-token",
+    ]
+    log_path = app.parent / "marimo.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=app.parent)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_for(url + "/", server, log_path, timeout)
+            yield url
+        finally:
+            _stop(server)
+
+
+def _wait_for(url: str, server: subprocess.Popen, log_path: Path, timeout: float) -> None:
+    """Wait until ``url`` answers, or raise with the server's log."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start: {log_path.read_text()}") from None
+            time.sleep(0.3)
+
+
+def _stop(server: subprocess.Popen) -> None:
+    """Terminate a server process (kill it when it does not stop within 15 s)."""
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def _has_module(name: str) -> bool:

@@ -5,6 +5,7 @@
  */
 import { directionOf, geodesicOf, groupSize, labelOf, memoizedDecoder } from "./buffers.js";
 import { clampAngle } from "./clamp.js";
+import { setAll } from "./model.js";
 import { frameInto, interpolate } from "./frame.js";
 import { absMax, grayRGBA } from "./grayscale.js";
 import { formatNumber, geodesicLayout, spectrumLayout } from "./plots.js";
@@ -119,9 +120,7 @@ export function renderExplorer({ model, el }) {
       if (resolved.rank !== model.get("rank")) changes.rank = resolved.rank;
       if (resolved.angle !== model.get("angle")) changes.angle = resolved.angle;
     }
-    if (Object.keys(changes).length === 0) return;
-    model.set(changes);
-    model.save_changes();
+    setAll(model, changes);
   }
 
   function drawFrame() {
@@ -337,8 +336,7 @@ export function renderExplorer({ model, el }) {
 
   /** Apply a change made in this view and send it to Python. */
   function choose(changes) {
-    model.set(changes);
-    model.save_changes();
+    setAll(model, changes);
   }
 
   // JupyterLab checks its shortcuts after a key event has reached the control: keep the

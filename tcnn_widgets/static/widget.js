@@ -192,6 +192,14 @@ function resolveSelection(units, values, decode = decodeUnit) {
   return { status: "ready", unit, order, data, rank, index, start, stop, angle };
 }
 
+// src/model.js
+function setAll(model, changes) {
+  const keys = Object.keys(changes);
+  if (keys.length === 0) return;
+  for (const key of keys) model.set(key, changes[key]);
+  model.save_changes();
+}
+
 // src/grayscale.js
 function grayByte(value, limit) {
   const level = Math.floor((value / limit + 1) * 127.5 + 0.5);
@@ -368,9 +376,7 @@ function renderExplorer({ model, el }) {
       if (resolved.rank !== model.get("rank")) changes.rank = resolved.rank;
       if (resolved.angle !== model.get("angle")) changes.angle = resolved.angle;
     }
-    if (Object.keys(changes).length === 0) return;
-    model.set(changes);
-    model.save_changes();
+    setAll(model, changes);
   }
   function drawFrame() {
     const { data, index, angle } = selection;
@@ -574,8 +580,7 @@ function renderExplorer({ model, el }) {
     showReadouts(drawMarker());
   }
   function choose(changes) {
-    model.set(changes);
-    model.save_changes();
+    setAll(model, changes);
   }
   root.addEventListener("keydown", (event) => event.stopPropagation());
   unitSlider.input.addEventListener("input", () => choose({ unit: Number(unitSlider.input.value) }));
