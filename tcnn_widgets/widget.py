@@ -14,6 +14,7 @@ import html
 import inspect
 import io
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,28 +25,128 @@ import traitlets
 from ipywidgets.embed import dependency_state, embed_snippet
 from PIL import Image
 
-from ._storage import check_folder, write_bytes_atomic
+from ._storage import write_bytes_atomic
+from ._validate import input_path, output_path
 from .analysis import analyze
 from .pixels import to_gray_bytes
 from .results import Invariances
 
 STATIC = Path(__file__).parent / "static"
-OFFLINE_FILES = ("embed-amd.js", "require.js", "anywidget.js")
-"""Files that a page written by :meth:`InvarianceExplorer.to_html` loads from its folder."""
+OFFLINE_FILES = ("require.js", "anywidget.js", "embed-amd.js")
+"""The scripts a static widget page needs, in load order: require.js, anywidget's AMD
+build and the widget HTML manager (``@jupyter-widgets/html-manager``)."""
 
 PAGE_TEMPLATE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
 <meta name="color-scheme" content="light dark">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
-<script src="require.js"></script>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 74em; margin: 1.5em auto; padding: 0 1em;
+  color: CanvasText; background: Canvas; line-height: 1.4; }}
+header p {{ max-width: 48em; }}
+</style>
+{scripts}
 </head>
 <body>
+<header>
+<h1>{title}</h1>
+{back}<p>Each unit's <b>optimal stimulus</b> x* is the input of fixed norm that drives it most.
+Along a tangent direction w the stimulus moves on the geodesic
+x(&theta;) = cos &theta; x* + sin &theta; &rho; w. The <b>most invariant</b> directions change
+the input a lot while the activation barely drops; the <b>least invariant</b> ones are what the
+unit codes for. Pick a unit in the gallery, a direction with the rank slider or the spectrum,
+and play its video (angles in degrees; the video runs while the activation stays above
+c&middot;g*). Method: <i>docs/method.md</i> of tcnn_widgets, after Le et al., "Tiled
+convolutional neural networks", NIPS 2010.</p>
+</header>
+<hr>
 {snippet}
 </body>
 </html>
 """
+
+
+def offline_scripts() -> str:
+    """The three scripts a static widget page needs, as inline ``<script>`` elements.
+
+    anywidget's AMD build is anonymous (``define([...], ...)``); inline it is defined
+    under the module name ``"anywidget"``, which the widget HTML manager then finds
+    without fetching anything.
+
+    Returns
+    -------
+    str
+        HTML with require.js, anywidget and the HTML manager inlined (about 3.7 MB).
+    """
+    parts = []
+    for name in OFFLINE_FILES:
+        text = (STATIC / name).read_text(encoding="utf-8")
+        if name == "anywidget.js":
+            anonymous = 'define(["@jupyter-widgets/base"]'
+            if text.count(anonymous) != 1:
+                raise RuntimeError(f"static/{name} is not anywidget's AMD build: rebuild js/")
+            text = text.replace(anonymous, 'define("anywidget", ["@jupyter-widgets/base"]')
+        if "</script" in text.lower():
+            raise RuntimeError(f"static/{name} contains '</script' and cannot be inlined")
+        parts.append(f"<script>/* {name} */\n{text}\n</script>")
+    return "\n".join(parts)
+
+
+def inline_offline_scripts(path: str | os.PathLike) -> Path:
+    """Make a page exported by ``jupyter nbconvert --to html`` work offline, as one file.
+
+    Export with ``--HTMLExporter.require_js_url=require.js
+    --HTMLExporter.widget_renderer_url=embed-amd.js``; this function then replaces
+    require.js's ``<script src=...>`` element and nbconvert's loader of ``embed-amd.js``
+    by the scripts themselves (anywidget's included), atomically, so that the page alone, copied anywhere, shows its widgets with no
+    network and no files beside it.
+
+    Parameters
+    ----------
+    path : path-like
+        The exported ``.html`` page.
+
+    Returns
+    -------
+    Path
+        The page, rewritten in place.
+
+    Raises
+    ------
+    ValueError
+        When the page does not load ``require.js`` and ``embed-amd.js`` as above.
+
+    Example
+    -------
+    >>> # jupyter nbconvert --to html --HTMLExporter.require_js_url=require.js \\
+    >>> #     --HTMLExporter.widget_renderer_url=embed-amd.js explore.ipynb
+    >>> inline_offline_scripts("explore.html")  # doctest: +SKIP
+    """
+    path = input_path(path, "path")
+    page = path.read_text(encoding="utf-8")
+    require = re.search(r'<script src="require\.js"></script>', page)
+    loader = re.search(  # nbconvert's script that appends <script src="embed-amd.js">
+        r"<script>\s*\(function\(\) \{\s*function addWidgetsRenderer\(\).*?</script>",
+        page,
+        flags=re.DOTALL,
+    )
+    if not (require and loader and "'embed-amd.js'" in loader.group()):
+        raise ValueError(
+            f"{path} does not load require.js and embed-amd.js from its folder: export it with "
+            "jupyter nbconvert --to html --HTMLExporter.require_js_url=require.js "
+            "--HTMLExporter.widget_renderer_url=embed-amd.js"
+        )
+    page = (
+        page[: require.start()]
+        + offline_scripts()
+        + page[require.end() : loader.start()]
+        + page[loader.end() :]
+    )
+    write_bytes_atomic(path, page.encode("utf-8"))
+    return path
 
 
 def _float32_bytes(values: Any) -> bytes:
@@ -106,22 +207,6 @@ def encode_unit(result: Invariances) -> dict[str, Any]:
         "labels": [str(label) for label in result.labels],
         "label_fractions": _float32_bytes(result.label_fractions),
     }
-
-
-def write_offline_scripts(folder: str | os.PathLike) -> None:
-    """Copy the scripts that static widget pages load from their own folder.
-
-    A page written by :meth:`InvarianceExplorer.to_html`, or a notebook exported with
-    ``jupyter nbconvert --to html --HTMLExporter.require_js_url=require.js
-    --HTMLExporter.widget_renderer_url=embed-amd.js``, then works with no network.
-
-    Parameters
-    ----------
-    folder : path-like
-        The folder of the HTML page.
-    """
-    for name in OFFLINE_FILES:
-        write_bytes_atomic(Path(folder) / name, (STATIC / name).read_bytes())
 
 
 class InvarianceExplorer(anywidget.AnyWidget):
@@ -323,26 +408,42 @@ class InvarianceExplorer(anywidget.AnyWidget):
         return data, metadata
 
     # ---- static page ------------------------------------------------------------------
-    def to_html(self, path: str | os.PathLike, *, title: str = "Invariance explorer") -> Path:
-        """Write a standalone page whose rank, angle and play controls work without a kernel.
+    def to_html(
+        self,
+        path: str | os.PathLike,
+        *,
+        title: str = "Invariance explorer",
+        report: str | None = None,
+    ) -> Path:
+        """Write ONE self-contained page whose controls all work without a kernel or network.
 
-        All units are analyzed first and embedded. The page loads three scripts from its
-        own folder (the widget HTML manager, require.js and anywidget), which are copied
-        beside it, so it needs no network. Every file is written atomically.
+        All units are analyzed first and embedded, with the three scripts the page needs
+        (require.js, anywidget and the widget HTML manager) inlined: the file alone,
+        copied to another folder or machine, works offline. It is written atomically.
 
         Parameters
         ----------
         path : path-like
             The ``.html`` file to write; its folder must exist.
         title : str
-            The page title.
+            The page title and heading.
+        report : str, optional
+            The address of a report to link back to (e.g. ``"index.html"``).
 
         Returns
         -------
         Path
             The page written.
+
+        Example
+        -------
+        >>> explorer.to_html("explorer.html", report="index.html")  # doctest: +SKIP
         """
-        path = check_folder(path)  # before the analysis, which may take a while
+        path = output_path(path, "path", suffixes=(".html", ".htm"))  # before the analysis
+        if not isinstance(title, str):
+            raise TypeError(f"title must be a str, got {title!r}")
+        if report is not None and not isinstance(report, str):
+            raise TypeError(f"report must be a str (an address) or None, got {report!r}")
         self.analyze_all()
         snippet = embed_snippet(
             [self],
@@ -352,8 +453,15 @@ class InvarianceExplorer(anywidget.AnyWidget):
             requirejs=False,
             cors=False,
         )
-        page = PAGE_TEMPLATE.format(title=html.escape(title), snippet=snippet)
-        write_offline_scripts(path.parent)
+        snippet = re.sub(r'<script src="embed-amd.js"></script>\s*', "", snippet)
+        back = (
+            ""
+            if report is None
+            else f'<p><a href="{html.escape(report)}">Back to the report</a></p>\n'
+        )
+        page = PAGE_TEMPLATE.format(
+            title=html.escape(title), back=back, scripts=offline_scripts(), snippet=snippet
+        )
         write_bytes_atomic(path, page.encode("utf-8"))
         return path
 

@@ -10,6 +10,7 @@ import base64
 import io
 import json
 import re
+import shutil
 import subprocess
 import sys
 
@@ -30,7 +31,7 @@ from PIL import Image
 from tcnn_widgets.analysis import analyze
 from tcnn_widgets.network import TiledCNN
 from tcnn_widgets.pixels import to_gray_bytes
-from tcnn_widgets.widget import InvarianceExplorer, write_offline_scripts
+from tcnn_widgets.widget import InvarianceExplorer, inline_offline_scripts
 
 pytestmark = pytest.mark.browser
 
@@ -61,8 +62,15 @@ def explorer():
 
 @pytest.fixture(scope="module")
 def page_path(explorer, tmp_path_factory):
-    """The explorer's standalone page (all units analyzed and embedded)."""
-    return explorer.to_html(tmp_path_factory.mktemp("page") / "explorer.html")
+    """The explorer's one-file page (all units analyzed and embedded), moved alone to
+    another folder after writing: nothing beside it is needed."""
+    written = explorer.to_html(
+        tmp_path_factory.mktemp("page") / "explorer.html", report="../index.html"
+    )
+    assert [p.name for p in written.parent.iterdir()] == ["explorer.html"], "nothing beside it"
+    moved = tmp_path_factory.mktemp("elsewhere") / "copy.html"
+    shutil.move(written, moved)
+    return moved
 
 
 def open_page(browser, path, **options):
@@ -112,6 +120,15 @@ def test_first_view_is_the_optimal_stimulus_enlarged_without_smoothing(page, exp
         f"{result.labels[0]} (translation {round(100 * fractions[0])}%, "
         f"rotation {round(100 * fractions[1])}%, scale {round(100 * fractions[2])}%)"
     ) in readouts
+
+
+def test_page_has_a_heading_an_explanation_and_a_link_back(page):
+    assert page.get_by_role("heading", level=1).inner_text() == "Invariance explorer"
+    assert "optimal stimulus" in page.locator("header").inner_text()
+    assert page.get_by_role("link", name="Back to the report").get_attribute("href") == (
+        "../index.html"
+    )
+    assert page.locator("script[src]").count() == 0, "every script is inlined"
 
 
 def test_rank_slider_moves_by_keyboard(page, explorer):
@@ -300,7 +317,10 @@ def test_exported_notebook_works_without_a_kernel(browser, tmp_path):
         check=True,
         capture_output=True,
     )
-    write_offline_scripts(tmp_path)
+    exported = inline_offline_scripts(tmp_path / "executed.html")
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.move(exported, alone / "executed.html")
 
     executed = json.loads((tmp_path / "executed.ipynb").read_text())
     (output,) = executed["cells"][0]["outputs"]
@@ -314,7 +334,7 @@ def test_exported_notebook_works_without_a_kernel(browser, tmp_path):
         def result(self, unit):
             return result
 
-    page = open_page(browser, tmp_path / "executed.html")
+    page = open_page(browser, alone / "executed.html")
     check(page, Results(), unit=4, index=0, angle=0.0)
     page.get_by_role("slider", name="Rank").focus()
     page.keyboard.press("ArrowRight")

@@ -102,6 +102,7 @@ export function renderExplorer({ model, el }) {
   el.append(root);
 
   let selection = null;
+  let writing = false;
   let frame = new Float64Array(0);
   let galleryRecords = [];
   const geodesicParts = {};
@@ -120,7 +121,12 @@ export function renderExplorer({ model, el }) {
       if (resolved.rank !== model.get("rank")) changes.rank = resolved.rank;
       if (resolved.angle !== model.get("angle")) changes.angle = resolved.angle;
     }
-    setAll(model, changes);
+    writing = true; // the selection already shows these values: ignore their change events
+    try {
+      setAll(model, changes);
+    } finally {
+      writing = false;
+    }
   }
 
   function drawFrame() {
@@ -307,7 +313,6 @@ export function renderExplorer({ model, el }) {
   /** Redraw everything that depends on unit, rank or order. */
   function refresh() {
     selection = resolveSelection(model.get("units"), values(), decode);
-    writeBack(selection);
     const ready = selection.status === "ready";
     root.classList.toggle("tcnn-not-ready", !ready);
     message.classList.toggle("tcnn-error", selection.status === "error");
@@ -316,11 +321,13 @@ export function renderExplorer({ model, el }) {
     showControls();
     showPlaying();
     showGallery();
-    if (!ready) return;
-    drawFrame();
-    drawSpectrum();
-    drawGeodesic();
-    showReadouts(drawMarker());
+    if (ready) {
+      drawFrame();
+      drawSpectrum();
+      drawGeodesic();
+      showReadouts(drawMarker());
+    }
+    writeBack(selection);
   }
 
   /** Redraw only what depends on the angle (the common case while dragging or playing). */
@@ -363,10 +370,11 @@ export function renderExplorer({ model, el }) {
     ["change:angle", refreshAngle],
     ["change:playing", showPlaying],
   ];
-  for (const [name, callback] of listeners) model.on(name, callback);
+  const guarded = listeners.map(([name, callback]) => [name, () => (writing ? undefined : callback())]);
+  for (const [name, callback] of guarded) model.on(name, callback);
   refresh();
   return () => {
-    for (const [name, callback] of listeners) model.off(name, callback);
+    for (const [name, callback] of guarded) model.off(name, callback);
     root.remove();
   };
 }

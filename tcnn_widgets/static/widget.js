@@ -362,6 +362,7 @@ function renderExplorer({ model, el }) {
   );
   el.append(root);
   let selection = null;
+  let writing = false;
   let frame = new Float64Array(0);
   let galleryRecords = [];
   const geodesicParts = {};
@@ -376,7 +377,12 @@ function renderExplorer({ model, el }) {
       if (resolved.rank !== model.get("rank")) changes.rank = resolved.rank;
       if (resolved.angle !== model.get("angle")) changes.angle = resolved.angle;
     }
-    setAll(model, changes);
+    writing = true;
+    try {
+      setAll(model, changes);
+    } finally {
+      writing = false;
+    }
   }
   function drawFrame() {
     const { data, index, angle } = selection;
@@ -555,7 +561,6 @@ function renderExplorer({ model, el }) {
   }
   function refresh() {
     selection = resolveSelection(model.get("units"), values(), decode);
-    writeBack(selection);
     const ready = selection.status === "ready";
     root.classList.toggle("tcnn-not-ready", !ready);
     message.classList.toggle("tcnn-error", selection.status === "error");
@@ -564,11 +569,13 @@ function renderExplorer({ model, el }) {
     showControls();
     showPlaying();
     showGallery();
-    if (!ready) return;
-    drawFrame();
-    drawSpectrum();
-    drawGeodesic();
-    showReadouts(drawMarker());
+    if (ready) {
+      drawFrame();
+      drawSpectrum();
+      drawGeodesic();
+      showReadouts(drawMarker());
+    }
+    writeBack(selection);
   }
   function refreshAngle() {
     if (selection?.status !== "ready") return refresh();
@@ -603,10 +610,11 @@ function renderExplorer({ model, el }) {
     ["change:angle", refreshAngle],
     ["change:playing", showPlaying]
   ];
-  for (const [name, callback] of listeners) model.on(name, callback);
+  const guarded = listeners.map(([name, callback]) => [name, () => writing ? void 0 : callback()]);
+  for (const [name, callback] of guarded) model.on(name, callback);
   refresh();
   return () => {
-    for (const [name, callback] of listeners) model.off(name, callback);
+    for (const [name, callback] of guarded) model.off(name, callback);
     root.remove();
   };
 }
