@@ -7,6 +7,7 @@ in the front end, and a recorder on ``comm.send`` shows what Python sends back.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import json
 import os
@@ -24,7 +25,7 @@ from PIL import Image
 import tcnn_widgets.widget as widget_module
 from tcnn_widgets.analysis import analyze
 from tcnn_widgets.network import TiledCNN
-from tcnn_widgets.pixels import to_gray_bytes
+from tcnn_widgets.pixels import to_display_bytes, to_gray_bytes
 from tcnn_widgets.results import Invariances
 from tcnn_widgets.widget import InvarianceExplorer, encode_unit
 
@@ -64,6 +65,50 @@ def analyze_calls(monkeypatch):
 
     monkeypatch.setattr(widget_module, "analyze", counting)
     return calls
+
+
+@pytest.fixture(scope="module")
+def colour() -> Invariances:
+    """A (3, 4, 4) colour unit: energy of 3 tanh filters, analyzed densely."""
+    return analyze(*colour_unit(), shape=(3, 4, 4), seed=0, progress=False)
+
+
+def colour_unit():
+    """f and grad of a small colour unit with an analytic gradient."""
+    weights = np.random.default_rng(3).normal(size=(3, 48))
+
+    def f(x):
+        return float(np.sum(np.tanh(weights @ x.ravel()) ** 2))
+
+    def grad(x):
+        t = np.tanh(weights @ x.ravel())
+        return (weights.T @ (2 * t * (1 - t**2))).reshape(x.shape)
+
+    return f, grad
+
+
+def partial(result: Invariances, k: int, tied_least: bool = True) -> Invariances:
+    """The k most and k least invariant directions of a result, as matrix-free keeps them."""
+    keep = np.r_[0:k, result.n_directions - k : result.n_directions]
+    return dataclasses.replace(
+        result,
+        **{
+            name: getattr(result, name)[keep]
+            for name in (
+                "curvatures",
+                "directions",
+                "groups",
+                "video_ranges",
+                "geodesic_activations",
+                "labels",
+                "label_fractions",
+            )
+        },
+        hessian=None,
+        complete=False,
+        method="matrix-free",
+        ends_tied=np.array([False, tied_least]),
+    )
 
 
 def floats(data: bytes) -> np.ndarray:
@@ -124,10 +169,22 @@ def test_rank_angle_order_and_play_changes_send_no_data_and_analyze_nothing(
     assert all("units" not in data["state"] for data, _ in sent)
 
 
+def test_colour_and_partial_records(colour, results):
+    record = encode_unit(colour)
+    assert (record["channels"], record["height"], record["width"]) == (3, 4, 4)
+    assert len(floats(record["directions"])) == 47 * 48
+    assert record["complete"] is True and record["ends_tied"] == [False, False]
+    kept = encode_unit(partial(results[2], 3))
+    assert kept["complete"] is False and kept["ends_tied"] == [False, True]
+    assert len(floats(kept["curvatures"])) == 6
+    assert len(floats(kept["directions"])) == 6 * 25
+    assert kept["channels"] == 1
+
+
 # ---- on-demand analysis and caching ----------------------------------------------------
 def test_network_units_are_analyzed_on_demand_and_cached(sent, analyze_calls):
     network = small_network()
-    explorer = InvarianceExplorer(network, analysis_options={"seed": 0})
+    explorer = InvarianceExplorer(network, analysis_options={"seed": 0}, background=False)
     assert len(analyze_calls) == 1
     assert explorer.units[0] is not None
     assert explorer.units[1:] == [None] * 15
@@ -150,11 +207,30 @@ def test_network_units_are_analyzed_on_demand_and_cached(sent, analyze_calls):
 
 
 def test_analyze_all_fills_every_unit_in_one_update(sent):
-    explorer = InvarianceExplorer(small_network(), analysis_options={"seed": 0})
+    explorer = InvarianceExplorer(small_network(), analysis_options={"seed": 0}, background=False)
     sent.clear()
     explorer.analyze_all()
     assert all(record is not None for record in explorer.units)
     assert sum("units" in data["state"] for data, _ in sent) == 1
+
+
+def test_background_analysis_fills_the_gallery_in_a_few_messages(sent, analyze_calls):
+    explorer = InvarianceExplorer(small_network(), analysis_options={"seed": 0})
+    explorer._thread.join(timeout=120)
+    assert not explorer._thread.is_alive()
+    assert all(record is not None and not record["error"] for record in explorer.units)
+    assert len(analyze_calls) == 16, "each unit is analyzed once"
+    updates = sum("units" in data["state"] for data, _ in sent)
+    assert 1 <= updates <= 4, f"{updates} messages: records are sent in batches"
+    direct = analyze(small_network().unit_types()[11], seed=0, progress=False)
+    np.testing.assert_array_equal(explorer.result(11).stimulus, direct.stimulus)
+
+
+def test_closing_stops_the_background_analysis(analyze_calls):
+    explorer = InvarianceExplorer(small_network(), analysis_options={"seed": 0})
+    explorer.close()
+    explorer._thread.join(timeout=60)
+    assert len(analyze_calls) < 16
 
 
 def test_precomputed_results_are_never_analyzed(results, analyze_calls):
@@ -169,7 +245,7 @@ def test_failed_analysis_shows_its_error_and_is_not_retried(analyze_calls):
         def unit_types(self):
             return [small_network().unit_types()[0], "not a unit"]
 
-    explorer = InvarianceExplorer(Network(), analysis_options={"seed": 0})
+    explorer = InvarianceExplorer(Network(), analysis_options={"seed": 0}, background=False)
     explorer.unit = 1
     record = explorer.units[1]
     with pytest.raises(TypeError) as expected:
@@ -295,12 +371,48 @@ def test_unit_out_of_range_is_an_index_error(results):
     assert explorer.unit == 0
 
 
-def test_results_of_mismatched_shapes_are_refused(results):
-    other = analyze(
-        TiledCNN.random(maps=2, tile=1, field=3, pool=2, seed=1).unit_types()[0], seed=0
+def test_named_groups_of_networks_and_results_with_different_shapes(results, analyze_calls):
+    other = TiledCNN.random(maps=2, tile=1, field=3, pool=2, seed=1)
+    explorer = InvarianceExplorer(
+        {"precomputed": results[:3], "other": other},
+        analysis_options={"seed": 0},
+        background=False,
     )
-    with pytest.raises(ValueError, match=r"same stimulus shape, got \[\(4, 4\), \(5, 5\)\]"):
-        InvarianceExplorer([results[0], other])
+    assert explorer.groups == [
+        {"name": "precomputed", "start": 0, "stop": 3},
+        {"name": "other", "start": 3, "stop": 3 + len(other.unit_types())},
+    ]
+    assert analyze_calls == []
+    explorer.unit = 4
+    assert explorer.result(4).shape == (4, 4) != results[0].shape
+    assert explorer.units[4]["height"] == 4 and explorer.units[0]["height"] == 5
+    with pytest.raises(ValueError, match="empty dict"):
+        InvarianceExplorer({})
+    with pytest.raises(TypeError, match=r"network_or_results\['x'\] must be a network"):
+        InvarianceExplorer({"x": 3})
+
+
+def test_layers_of_a_network_become_groups(results):
+    class TwoLayers:
+        layers = 2
+
+        def unit_types(self, layer=1):
+            return {1: results[:2], 2: results[2:5]}[layer]
+
+    cached, units, groups = widget_module._sources(TwoLayers())
+    assert groups == [
+        {"name": "layer 1", "start": 0, "stop": 2},
+        {"name": "layer 2", "start": 2, "stop": 5},
+    ]
+    assert cached == [*results[:5]] and units == [None] * 5
+
+    class OneLayer(TwoLayers):
+        layers = 1
+
+    assert widget_module._sources(OneLayer())[2] == []
+
+
+def test_a_result_that_does_not_fit_its_shape_is_refused(results):
     broken = Invariances(**{**results[0].__dict__})
     broken.directions = broken.directions[:-1]
     with pytest.raises(ValueError, match=r"network_or_results\[1\]\.directions has shape"):
@@ -368,13 +480,58 @@ def test_js_gray_rule_is_the_python_rule_byte_for_byte():
         ]
     )
     script = """
-    import { grayByte } from "./src/grayscale.js";
+    import { grayByte } from "./src/pixels.js";
     let text = ""; for await (const chunk of process.stdin) text += chunk;
     const { values, limit } = JSON.parse(text);
     console.log(JSON.stringify(values.map((v) => grayByte(v, limit))));
     """
     js = run_node(script, {"values": values.tolist(), "limit": limit})
     np.testing.assert_array_equal(js, to_gray_bytes(values, limit))
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+def test_js_display_rule_is_pixels_to_display_bytes_byte_for_byte(channels):
+    rng = np.random.default_rng(channels)
+    frame = rng.normal(size=(channels, 3, 5))
+    limit = float(np.max(np.abs(frame))) * 0.9  # some values clip
+    script = """
+    import { displayRGBA, displaySize } from "./src/pixels.js";
+    let text = ""; for await (const chunk of process.stdin) text += chunk;
+    const { frame, limit, channels, height, width } = JSON.parse(text);
+    const size = displaySize(channels, height, width);
+    const rgba = displayRGBA(frame, limit, channels, height, width,
+      new Uint8ClampedArray(4 * size.width * size.height));
+    console.log(JSON.stringify({ rgba: Array.from(rgba), ...size }));
+    """
+    js = run_node(
+        script,
+        {
+            "frame": frame.ravel().tolist(),
+            "limit": limit,
+            "channels": channels,
+            "height": 3,
+            "width": 5,
+        },
+    )
+    rgba = np.array(js["rgba"], dtype=np.uint8).reshape(js["height"], js["width"], 4)
+    expected = to_display_bytes(frame, limit)
+    assert np.all(rgba[..., 3] == 255)
+    if channels == 3:
+        np.testing.assert_array_equal(rgba[..., :3], expected)
+    else:
+        assert expected.shape == (3, channels * 5 + channels - 1)
+        for c in range(3):
+            np.testing.assert_array_equal(rgba[..., c], expected)
+
+
+def test_png_fallback_of_a_colour_unit_is_rgb(colour):
+    explorer = InvarianceExplorer(colour, rank=2, angle=0.1)
+    data, _ = explorer._repr_mimebundle_()
+    image = np.asarray(Image.open(io.BytesIO(base64.b64decode(data["image/png"]))))
+    result, index, angle = explorer.selection()
+    rgb = to_display_bytes(result.frame(index, angle), result.gray_limit(index))
+    assert rgb.shape == (4, 4, 3)
+    np.testing.assert_array_equal(image, np.kron(rgb, np.ones((64, 64, 1), np.uint8)))
 
 
 def test_js_frames_match_invariances_frame(results):

@@ -53,32 +53,41 @@ export function decodeInt32(value) {
 /**
  * Decode one analyzed unit.
  *
- * @param {object} record the wire record: name, height, width, activation, threshold,
- *   video_level (the activation where a video ends, c g* for g* > 0),
- *   radius and the binary fields stimulus (h*w), directions ((n-1)*h*w), curvatures (n-1),
- *   groups (int32, n-1), video_ranges ((n-1)*2), gray_limits (n-1), geodesic_angles (G),
- *   geodesic_activations ((n-1)*G), label_fractions ((n-1)*3), and labels (a list of n-1
- *   names: "translation", "rotation", "scale" or "other")
- * @returns {object} typed arrays plus `size` (h*w), `count` (n-1) and `samples` (G)
+ * @param {object} record the wire record: name, channels (1 for a gray stimulus), height,
+ *   width, activation, threshold, video_level (the activation where a video ends, c g*
+ *   for g* > 0), radius, complete (false when only the 2k end directions are kept),
+ *   ends_tied ([most end, least end] is one tie that may extend beyond the kept
+ *   directions), and the binary fields stimulus (c*h*w), directions (m*c*h*w),
+ *   curvatures (m), groups (int32, m), video_ranges (m*2), gray_limits (m),
+ *   geodesic_angles (G), geodesic_activations (m*G), label_fractions (m*3 or empty), and
+ *   labels (m names, or none for an unnamed result)
+ * @returns {object} typed arrays plus `size` (c*h*w entries), `count` (m kept directions),
+ *   `total` (n-1 tangent directions) and `samples` (G)
  * @throws {RangeError} when an array length does not fit the stimulus shape
  */
 export function decodeUnit(record) {
+  const channels = record.channels ?? 1;
   const height = record.height;
   const width = record.width;
-  const size = height * width;
+  const size = channels * height * width;
+  const curvatures = decodeFloat32(record.curvatures);
   const unit = {
     name: String(record.name ?? ""),
+    channels,
     height,
     width,
     size,
-    count: size - 1,
+    count: curvatures.length,
+    total: size - 1,
+    complete: record.complete ?? true,
+    endsTied: Array.from(record.ends_tied ?? [false, false], Boolean),
     activation: record.activation,
     threshold: record.threshold,
     videoLevel: record.video_level,
     radius: record.radius,
     stimulus: decodeFloat32(record.stimulus),
     directions: decodeFloat32(record.directions),
-    curvatures: decodeFloat32(record.curvatures),
+    curvatures,
     groups: decodeInt32(record.groups),
     videoRanges: decodeFloat32(record.video_ranges),
     grayLimits: decodeFloat32(record.gray_limits),
@@ -88,23 +97,26 @@ export function decodeUnit(record) {
     labelFractions: decodeFloat32(record.label_fractions),
   };
   unit.samples = unit.geodesicAngles.length;
+  if (!(size >= 2)) throw new RangeError(`stimulus shape ${channels} x ${height} x ${width} has fewer than 2 entries`);
+  if (!(unit.count >= 1 && unit.count <= unit.total)) {
+    throw new RangeError(`${unit.count} directions kept, expected 1 to ${unit.total}`);
+  }
+  const named = unit.labels.length > 0;
   const expected = {
     stimulus: size,
     directions: unit.count * size,
-    curvatures: unit.count,
     groups: unit.count,
     videoRanges: 2 * unit.count,
     grayLimits: unit.count,
     geodesicActivations: unit.count * unit.samples,
-    labels: unit.count,
-    labelFractions: 3 * unit.count,
+    labels: named ? unit.count : 0,
+    labelFractions: named ? 3 * unit.count : 0,
   };
   for (const [field, length] of Object.entries(expected)) {
     if (unit[field].length !== length) {
-      throw new RangeError(`${field} has ${unit[field].length} values, expected ${length} for a ${height} x ${width} stimulus`);
+      throw new RangeError(`${field} has ${unit[field].length} values, expected ${length} for a ${channels} x ${height} x ${width} stimulus with ${unit.count} directions`);
     }
   }
-  if (!(size >= 2)) throw new RangeError(`stimulus shape ${height} x ${width} has fewer than 2 pixels`);
   return unit;
 }
 
@@ -158,6 +170,7 @@ export function groupSize(unit, index) {
  * @returns {string}
  */
 export function labelOf(unit, index) {
+  if (unit.labels.length === 0) return "not named";
   const [t, r, s] = unit.labelFractions.subarray(3 * index, 3 * index + 3);
   const percent = (f) => `${Math.round(100 * f)}%`;
   return `${unit.labels[index]} (translation ${percent(t)}, rotation ${percent(r)}, scale ${percent(s)})`;

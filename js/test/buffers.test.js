@@ -43,7 +43,9 @@ test("a unit record decodes into views with the right shapes", () => {
 
 test("a record whose arrays do not fit its shape is refused with the field named", () => {
   const bad = { ...record(), curvatures: floatView([1, 2]) };
-  assert.throws(() => decodeUnit(bad), /curvatures has 2 values, expected 3/);
+  assert.throws(() => decodeUnit(bad), /directions has 12 values, expected 8 .* with 2 directions/);
+  const tooMany = { ...record(), curvatures: floatView([1, 2, 3, 4]) };
+  assert.throws(() => decodeUnit(tooMany), /4 directions kept, expected 1 to 3/);
   const wrongShape = { ...record(), width: 3 };
   assert.throws(() => decodeUnit(wrongShape), /stimulus has 4 values, expected 6/);
   assert.throws(() => decodeUnit({ ...record(), labels: ["other"] }), /labels has 1 values, expected 3/);
@@ -54,4 +56,29 @@ test("the memoized decoder decodes a record once and a new record again", () => 
   const first = record();
   assert.equal(decode(first), decode(first));
   assert.notEqual(decode(record()), decode(first));
+});
+
+test("a colour record has channels; a partial one keeps fewer directions than n - 1", () => {
+  const colour = {
+    ...record(),
+    channels: 3,
+    height: 1,
+    width: 2,
+    complete: false,
+    ends_tied: [false, true],
+    stimulus: floatView([1, 0, 0, 0, 0, 0]),
+    directions: floatView([0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+  };
+  const unit = decodeUnit(colour);
+  assert.equal(unit.size, 6);
+  assert.equal(unit.count, 3);
+  assert.equal(unit.total, 5);
+  assert.equal(unit.complete, false);
+  assert.deepEqual(unit.endsTied, [false, true]);
+  assert.deepEqual([...directionOf(unit, 2)], [0, 0, 0, 0, 0, 1]);
+});
+
+test("an unnamed record decodes and says so", () => {
+  const unit = decodeUnit({ ...record(), labels: [], label_fractions: floatView([]) });
+  assert.equal(labelOf(unit, 0), "not named");
 });
