@@ -7,6 +7,7 @@ and fail when the environment variable CI is "true".
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import subprocess
@@ -24,6 +25,45 @@ from tcnn_widgets.results import Invariances
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def colour_unit(channels: int = 3, size: int = 4):
+    """f and grad of a small unit on (channels, size, size) stimuli: the energy of three
+    tanh filters, with an analytic gradient."""
+    weights = np.random.default_rng(3).normal(size=(3, channels * size * size))
+
+    def f(x):
+        return float(np.sum(np.tanh(weights @ x.ravel()) ** 2))
+
+    def grad(x):
+        t = np.tanh(weights @ x.ravel())
+        return (weights.T @ (2 * t * (1 - t**2))).reshape(x.shape)
+
+    return f, grad
+
+
+def partial(result: Invariances, k: int, tied_least: bool = True) -> Invariances:
+    """The k most and k least invariant directions of a result, as matrix-free keeps them."""
+    keep = np.r_[0:k, result.n_directions - k : result.n_directions]
+    return dataclasses.replace(
+        result,
+        **{
+            name: getattr(result, name)[keep]
+            for name in (
+                "curvatures",
+                "directions",
+                "groups",
+                "video_ranges",
+                "geodesic_activations",
+                "labels",
+                "label_fractions",
+            )
+        },
+        hessian=None,
+        complete=False,
+        method="matrix-free",
+        ends_tied=np.array([False, tied_least]),
+    )
 
 
 def need(what: str, available: bool) -> None:
@@ -89,6 +129,19 @@ def shown_frame(canvas) -> dict:
         "index": int(shown["index"]),
         "angle": float(shown["angle"]),
     }
+
+
+def shown_rgb(canvas) -> np.ndarray:
+    """The RGB pixels of a canvas, read back with getImageData: (height, width, 3) uint8."""
+    shown = canvas.evaluate(
+        """(canvas) => {
+            const image = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+            return { data: Array.from(image.data), width: canvas.width, height: canvas.height };
+        }"""
+    )
+    rgba = np.array(shown["data"], dtype=np.uint8).reshape(shown["height"], shown["width"], 4)
+    assert np.all(rgba[..., 3] == 255), "the canvas must be opaque"
+    return rgba[..., :3]
 
 
 def expected_gray(result: Invariances, index: int, angle: float) -> np.ndarray:

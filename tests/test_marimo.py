@@ -99,7 +99,15 @@ def test_marimo_app_sliders_gallery_and_play_repaint(browser, tmp_path):
         page.keyboard.press("PageDown")
         check(0, 1, angle=float(angle.input_value()))
 
-        page.locator('.tcnn-tile[data-unit="5"]').click()  # not analyzed yet: Python analyzes it
+        # the gallery fills from the start: Python analyzes every unit in the background
+        last_tile = page.locator('.tcnn-tile[data-unit="15"]')
+        page.wait_for_function(
+            "t => !t.getAttribute('aria-label').includes('not analyzed')",
+            arg=last_tile.element_handle(),
+            timeout=60_000,
+        )
+        assert last_tile.get_attribute("aria-label").startswith("Unit 15: map")
+        page.locator('.tcnn-tile[data-unit="5"]').click()
         page.locator('.tcnn-frame[data-unit="5"]').wait_for(timeout=60_000)
         check(5, 1)
         page.get_by_text("python-state unit=5 rank=1").wait_for(timeout=30_000)

@@ -7,7 +7,6 @@ in the front end, and a recorder on ``comm.send`` shows what Python sends back.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import io
 import json
 import os
@@ -19,6 +18,7 @@ from pathlib import Path
 import anywidget
 import numpy as np
 import pytest
+from browser_helpers import colour_unit, partial
 from ipywidgets.widgets.widget import _remove_buffers
 from PIL import Image
 
@@ -71,44 +71,6 @@ def analyze_calls(monkeypatch):
 def colour() -> Invariances:
     """A (3, 4, 4) colour unit: energy of 3 tanh filters, analyzed densely."""
     return analyze(*colour_unit(), shape=(3, 4, 4), seed=0, progress=False)
-
-
-def colour_unit():
-    """f and grad of a small colour unit with an analytic gradient."""
-    weights = np.random.default_rng(3).normal(size=(3, 48))
-
-    def f(x):
-        return float(np.sum(np.tanh(weights @ x.ravel()) ** 2))
-
-    def grad(x):
-        t = np.tanh(weights @ x.ravel())
-        return (weights.T @ (2 * t * (1 - t**2))).reshape(x.shape)
-
-    return f, grad
-
-
-def partial(result: Invariances, k: int, tied_least: bool = True) -> Invariances:
-    """The k most and k least invariant directions of a result, as matrix-free keeps them."""
-    keep = np.r_[0:k, result.n_directions - k : result.n_directions]
-    return dataclasses.replace(
-        result,
-        **{
-            name: getattr(result, name)[keep]
-            for name in (
-                "curvatures",
-                "directions",
-                "groups",
-                "video_ranges",
-                "geodesic_activations",
-                "labels",
-                "label_fractions",
-            )
-        },
-        hessian=None,
-        complete=False,
-        method="matrix-free",
-        ends_tied=np.array([False, tied_least]),
-    )
 
 
 def floats(data: bytes) -> np.ndarray:
