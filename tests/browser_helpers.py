@@ -66,6 +66,46 @@ def partial(result: Invariances, k: int, tied_least: bool = True) -> Invariances
     )
 
 
+def large_result(shape: tuple[int, ...] = (3, 224, 224), k: int = 3) -> Invariances:
+    """A synthetic matrix-free-like result on large stimuli (2k directions), for drawing.
+
+    x* is a smooth colour pattern; the directions are random, orthonormal and tangent to
+    it; the activation along each geodesic is ``g* cos t`` on a 33-angle grid. Only the
+    display is tested with it: it is not the analysis of a unit.
+    """
+    rng = np.random.default_rng(0)
+    grids = np.meshgrid(*[np.linspace(-1, 1, size) for size in shape], indexing="ij")
+    stimulus = np.sin(3 * grids[-1] + sum(grids[:-1])) * np.exp(-(grids[-1] ** 2 + grids[-2] ** 2))
+    stimulus /= np.linalg.norm(stimulus)
+    flat = rng.normal(size=(2 * k, stimulus.size))
+    flat -= np.outer(flat @ stimulus.ravel(), stimulus.ravel())
+    basis = np.linalg.qr(flat.T)[0].T
+    angles = np.linspace(-np.pi / 2, np.pi / 2, 33)
+    return Invariances(
+        stimulus=stimulus,
+        activation=2.0,
+        mu=2.0,
+        radius=1.0,
+        curvatures=-np.linspace(0.1, 2.0, 2 * k),
+        directions=basis.reshape(2 * k, *shape),
+        groups=np.arange(2 * k),
+        video_ranges=np.tile([-0.6, 0.8], (2 * k, 1)),
+        threshold=0.7,
+        geodesic_angles=angles,
+        geodesic_activations=np.tile(2.0 * np.cos(angles), (2 * k, 1)),
+        hessian=None,
+        residual=0.0,
+        start_activations=np.array([2.0]),
+        hessian_asymmetry=0.0,
+        hessian_method="fd",
+        seed=0,
+        is_maximum=True,
+        name="synthetic large",
+        method="matrix-free",
+        complete=False,
+    )
+
+
 def need(what: str, available: bool) -> None:
     """Skip (developer machine) or fail (CI=true) when a browser-test requirement is missing."""
     if available:

@@ -20,6 +20,7 @@ from browser_helpers import (
     assert_frame_matches,
     colour_unit,
     jupyter_lab,
+    large_result,
     launch,
     local_only,
     need,
@@ -398,6 +399,25 @@ def test_groups_have_dividers_and_a_selector(browser, mixed):
     page.get_by_role("combobox", name="Group of units").select_option(label="gray")
     check(page, explorer, unit=3, index=0, angle=0.0)
     assert "gray" in page.locator(".tcnn-readouts").inner_text()
+    page.close()
+
+
+def test_a_224_x_224_colour_stimulus_is_drawn_crisp_at_its_own_resolution(browser, tmp_path):
+    result = large_result((3, 224, 224), k=3)
+    page = open_page(browser, InvarianceExplorer(result).to_html(tmp_path / "large.html"))
+    frame = page.locator(".tcnn-frame")
+    assert frame.evaluate("c => [c.width, c.height]") == [224, 224]
+    box = frame.bounding_box()
+    assert (round(box["width"]), round(box["height"])) == (224 + 2, 224 + 2)  # 1 px border
+    assert frame.evaluate("c => getComputedStyle(c).imageRendering") == "pixelated"
+    page.get_by_role("slider", name="Rank").fill("4")
+    page.get_by_role("slider", name="Angle θ").fill("0.5")
+    drawn = frame.evaluate("c => ({...c.dataset})")
+    index, angle = int(drawn["index"]), float(drawn["angle"])
+    assert index == 4 and angle == pytest.approx(0.5)
+    expected = to_display_bytes(result.frame(index, angle), result.gray_limit(index))
+    assert np.abs(shown_rgb(frame).astype(int) - expected.astype(int)).max() <= 1
+    assert page.errors == [] and page.blocked == []
     page.close()
 
 

@@ -22,3 +22,14 @@ export function paint(canvas, values, limit, shape) {
   displayRGBA(values, limit, shape.channels, shape.height, shape.width, image.data);
   context.putImageData(image, 0, 0);
 }
+
+/**
+ * CSS height of the stimulus canvas: the largest whole multiple of the stimulus height
+ * up to 256 px (never below its own height), so that nearest-neighbour enlargement
+ * keeps every pixel the same size and a 224 x 224 stimulus is never shrunk.
+ * @param {number} height stimulus height in pixels
+ * @returns {number}
+ */
+export function frameHeight(height) {
+  return height * Math.max(1, Math.floor(256 / height));
+}

@@ -10,7 +10,7 @@ import { frameInto } from "./frame.js";
 import { groupOf, makeGallery, unitGroups } from "./galleryView.js";
 import { drawGeodesic } from "./geodesicView.js";
 import { setAll } from "./model.js";
-import { paint } from "./paint.js";
+import { frameHeight, paint } from "./paint.js";
 import { formatDegrees, formatNumber } from "./plots.js";
 import { readoutRows } from "./readouts.js";
 import { drawSpectrum } from "./spectrumView.js";
@@ -109,6 +109,7 @@ export function renderExplorer({ model, el }) {
     if (frame.length !== data.size) frame = new Float64Array(data.size);
     frameInto(frame, data.stimulus, directionOf(data, index), data.radius, angle);
     paint(frameCanvas, frame, data.grayLimits[index], data);
+    frameCanvas.style.height = `${frameHeight(data.height)}px`;
     Object.assign(frameCanvas.dataset, { unit: selection.unit, index, angle: String(angle) });
     frameCanvas.setAttribute("aria-label", `Stimulus of unit ${selection.unit}, rank ${selection.rank}, angle ${formatDegrees(angle)}`);
   }
