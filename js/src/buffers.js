@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Decoding of the per-unit records that Python sends (tcnn_widgets/widget.py, `encode_unit`).
  *
@@ -17,19 +18,18 @@ function bytesOf(value) {
 }
 
 /**
- * View binary data as 4-byte elements of the given typed-array type.
- * @template T
+ * The 4-byte-aligned buffer, offset and length (in 4-byte values) of binary data,
+ * copying the bytes when they are not aligned.
  * @param {DataView|ArrayBufferView|ArrayBuffer} value
- * @param {Float32ArrayConstructor|Int32ArrayConstructor} Type
- * @returns {T}
+ * @returns {[ArrayBuffer, number, number]}
  */
-function viewAs(value, Type) {
+function aligned(value) {
   const bytes = bytesOf(value);
   if (bytes.byteLength % 4 !== 0) {
     throw new RangeError(`binary data of ${bytes.byteLength} bytes is not a whole number of 4-byte values`);
   }
-  if (bytes.byteOffset % 4 === 0) return new Type(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  return new Type(bytes.slice().buffer);
+  if (bytes.byteOffset % 4 === 0) return [/** @type {ArrayBuffer} */ (bytes.buffer), bytes.byteOffset, bytes.byteLength / 4];
+  return [bytes.slice().buffer, 0, bytes.byteLength / 4];
 }
 
 /**
@@ -38,7 +38,7 @@ function viewAs(value, Type) {
  * @returns {Float32Array}
  */
 export function decodeFloat32(value) {
-  return viewAs(value, Float32Array);
+  return new Float32Array(...aligned(value));
 }
 
 /**
@@ -47,7 +47,7 @@ export function decodeFloat32(value) {
  * @returns {Int32Array}
  */
 export function decodeInt32(value) {
-  return viewAs(value, Int32Array);
+  return new Int32Array(...aligned(value));
 }
 
 /**

@@ -1,3 +1,4 @@
+// @ts-check
 /** Small DOM helpers shared by the panels of the explorer. */
 
 const SVG = "http://www.w3.org/2000/svg";

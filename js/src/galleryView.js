@@ -1,3 +1,4 @@
+// @ts-check
 /** The gallery: every unit's optimal stimulus, grouped (networks, layers) with dividers. */
 import { element, ownKeys } from "./dom.js";
 import { paint } from "./paint.js";

@@ -1,3 +1,4 @@
+// @ts-check
 /** The panel of the activation along the chosen direction's geodesic. */
 import { geodesicOf } from "./buffers.js";
 import { svgElement, svgText } from "./dom.js";

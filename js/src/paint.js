@@ -1,3 +1,4 @@
+// @ts-check
 /** Drawing a stimulus into a canvas at its own resolution (CSS enlarges it, pixelated). */
 import { displayRGBA, displaySize } from "./pixels.js";
 

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The one display rule shared with Python (tcnn_widgets/pixels.py, docs/method.md §11).
  *

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Playback of an invariance video: the angle sweeps the direction's [a, b] range forward
  * then backward, at constant speed, so the loop has no jump (as the GIFs written with
@@ -54,7 +55,7 @@ export function advance(phase, elapsed, sweep = SWEEP_SECONDS) {
  * locally on every frame (all views redraw) and sent to Python once, when playback stops.
  * An angle changed elsewhere (a slider, another direction) is picked up where it is.
  *
- * @param {object} model anywidget model
+ * @param {import("./model.js").Model} model anywidget model
  * @param {() => object} resolve resolves the model values into a selection (see
  *   state.js), giving the current `start`, `stop` and `angle`
  * @returns {() => void} stops the loop and removes the listener

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Layout of the two plots (curvature spectrum, activation along the geodesic) as plain
  * numbers; view.js turns them into SVG.
@@ -50,6 +51,7 @@ export function spectrumLayout(unit, order, box) {
   const pad = 0.08 * (high - low || Math.abs(high) || 1);
   const y = linearScale(low - pad, high + pad, box.top + box.height, box.top);
   const half = unit.count / 2;
+  /** @type {Array<{first: number, last: number, members: number, index: number, value: number, gap: boolean, x0?: number, x1?: number, y?: number}>} */
   const slots = [];
   for (let rank = 0; rank < unit.count; rank++) {
     const index = directionIndex(rank, order, unit.count);
@@ -67,7 +69,7 @@ export function spectrumLayout(unit, order, box) {
   slots.forEach((slot, i) => {
     Object.assign(slot, { x0: box.left + i * width, x1: box.left + (i + 1) * width, y: y(slot.value) });
   });
-  return { slots, low, high, y };
+  return { slots: /** @type {any} */ (slots), low, high, y };
 }
 
 /**
@@ -102,6 +104,7 @@ export function geodesicLayout(unit, activations, box) {
   const angles = extent(unit.geodesicAngles);
   const thresholdValue = unit.videoLevel;
   const [lowest, highest] = extent(activations);
+  /** @type {[number, number]} */
   const values = [Math.min(lowest, thresholdValue), Math.max(highest, unit.activation)];
   const x = linearScale(angles[0], angles[1], box.left, box.left + box.width);
   const y = linearScale(values[0], values[1], box.top + box.height, box.top);

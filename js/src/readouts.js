@@ -1,3 +1,4 @@
+// @ts-check
 /** The text of the readouts beside the stimulus, as pure functions of the selection. */
 import { groupSize, labelOf } from "./buffers.js";
 import { formatDegrees, formatNumber } from "./plots.js";

@@ -1,3 +1,4 @@
+// @ts-check
 /** The curvature spectrum panel: one slot per degenerate group, signed-log scale. */
 import { svgElement, svgText } from "./dom.js";
 import { formatNumber, slotOfRank, spectrumLayout } from "./plots.js";

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Honesty about a tied least invariant end: when the least invariant directions form one
  * degenerate group, no member of it is "the" least invariant direction (only their span

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * One InvarianceExplorer view: stimulus canvas, controls, readouts, the two plots and the
  * unit gallery, each panel drawn by its own module. All drawing reads the model; rank,
@@ -24,7 +25,7 @@ const PLOT_BOX = { left: 52, top: 10, width: 280, height: 110 };
 
 /**
  * Render the explorer into `el`.
- * @param {{model: any, el: HTMLElement}} context anywidget render context
+ * @param {{model: import("./model.js").Model, el: HTMLElement}} context anywidget render context
  * @returns {() => void} cleanup
  */
 export function renderExplorer({ model, el }) {
@@ -125,7 +126,7 @@ export function renderExplorer({ model, el }) {
     const units = model.get("units");
     const all = groups();
     groupRow.hidden = all.length < 2;
-    if (groupSelect.options.length !== all.length || [...groupSelect.options].some((o, i) => o.text !== all[i].name)) {
+    if (groupSelect.options.length !== all.length || Array.from(groupSelect.options).some((o, i) => o.text !== all[i].name)) {
       groupSelect.replaceChildren(...all.map((g, i) => element("option", { value: String(i) }, [g.name])));
     }
     groupSelect.value = String(Math.max(0, all.findIndex((g) => g.start <= selection.unit && selection.unit < g.stop)));
@@ -211,6 +212,7 @@ export function renderExplorer({ model, el }) {
     if (slot) choose({ rank: slot.first });
   });
 
+  /** @type {Array<[string, () => void]>} */
   const listeners = [
     ["change:units", refresh],
     ["change:groups", refresh],
@@ -220,6 +222,7 @@ export function renderExplorer({ model, el }) {
     ["change:angle", refreshAngle],
     ["change:playing", showPlaying],
   ];
+  /** @type {Array<[string, () => void]>} */
   const guarded = listeners.map(([name, callback]) => [name, () => (writing ? undefined : callback())]);
   for (const [name, callback] of guarded) model.on(name, callback);
   refresh();

@@ -4,19 +4,24 @@ function bytesOf(value) {
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   throw new TypeError(`expected binary data, got ${value === null ? "null" : typeof value}`);
 }
-function viewAs(value, Type) {
+function aligned(value) {
   const bytes = bytesOf(value);
   if (bytes.byteLength % 4 !== 0) {
     throw new RangeError(`binary data of ${bytes.byteLength} bytes is not a whole number of 4-byte values`);
   }
-  if (bytes.byteOffset % 4 === 0) return new Type(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  return new Type(bytes.slice().buffer);
+  if (bytes.byteOffset % 4 === 0) return [
+    /** @type {ArrayBuffer} */
+    bytes.buffer,
+    bytes.byteOffset,
+    bytes.byteLength / 4
+  ];
+  return [bytes.slice().buffer, 0, bytes.byteLength / 4];
 }
 function decodeFloat32(value) {
-  return viewAs(value, Float32Array);
+  return new Float32Array(...aligned(value));
 }
 function decodeInt32(value) {
-  return viewAs(value, Int32Array);
+  return new Int32Array(...aligned(value));
 }
 function decodeUnit(record) {
   const channels = record.channels ?? 1;
@@ -430,7 +435,10 @@ function spectrumLayout(unit, order, box) {
   slots.forEach((slot, i) => {
     Object.assign(slot, { x0: box.left + i * width, x1: box.left + (i + 1) * width, y: y(slot.value) });
   });
-  return { slots, low, high, y };
+  return { slots: (
+    /** @type {any} */
+    slots
+  ), low, high, y };
 }
 function slotOfRank(slots, rank) {
   return slots.findIndex((slot) => !slot.gap && slot.first <= rank && rank <= slot.last);
@@ -503,7 +511,11 @@ function drawGeodesic(svg, selection, box) {
 function setAll(model, changes) {
   const keys = Object.keys(changes);
   if (keys.length === 0) return;
-  for (const key of keys) model.set(key, changes[key]);
+  for (
+    const key of
+    /** @type {Array<keyof ExplorerState>} */
+    keys
+  ) model.set(key, changes[key]);
   model.save_changes();
 }
 
@@ -719,7 +731,7 @@ function renderExplorer({ model, el }) {
     const units = model.get("units");
     const all = groups();
     groupRow.hidden = all.length < 2;
-    if (groupSelect.options.length !== all.length || [...groupSelect.options].some((o, i) => o.text !== all[i].name)) {
+    if (groupSelect.options.length !== all.length || Array.from(groupSelect.options).some((o, i) => o.text !== all[i].name)) {
       groupSelect.replaceChildren(...all.map((g, i) => element("option", { value: String(i) }, [g.name])));
     }
     groupSelect.value = String(Math.max(0, all.findIndex((g) => g.start <= selection.unit && selection.unit < g.stop)));
