@@ -392,6 +392,7 @@ class Invariances:
                 )
             if value is not None:
                 values[field] = value
+        values.setdefault("hessian", None)  # none was formed (matrix-free)
         for field, value in values.items():  # single precision loads exactly as float64
             if isinstance(value, np.ndarray) and value.dtype.kind == "f":
                 values[field] = value.astype(np.float64)
