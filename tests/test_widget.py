@@ -249,6 +249,29 @@ def test_png_fallback_is_the_current_frame_on_its_video_gray_scale(results):
     np.testing.assert_array_equal(image, np.kron(gray, np.ones((scale, scale), np.uint8)))
 
 
+def test_nbconvert_html_export_without_widget_state_shows_the_png_fallback(tmp_path):
+    nbformat = pytest.importorskip("nbformat")  # in the [test] extras
+    nbclient = pytest.importorskip("nbclient")
+    from nbconvert import HTMLExporter
+
+    cell = (
+        "from tcnn_widgets.network import TiledCNN\n"
+        "from tcnn_widgets.widget import InvarianceExplorer\n"
+        "InvarianceExplorer(TiledCNN.random(maps=4, tile=2, field=4, pool=2, seed=0),\n"
+        "                   unit=3, analysis_options={'seed': 0}, background=False)"
+    )
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+    nbclient.NotebookClient(notebook, timeout=300, store_widget_state=False).execute()
+    page, _ = HTMLExporter().from_notebook_node(notebook)
+    (png,) = re.findall(r'<img[^>]*src="data:image/png;base64,([^"]+)"', page)
+    shown = np.asarray(Image.open(io.BytesIO(base64.b64decode(png)))).astype(int)
+    alone = analyze(small_network().unit_types()[3], seed=0, progress=False)
+    here = InvarianceExplorer(alone).frame_png()
+    expected = np.asarray(Image.open(io.BytesIO(here))).astype(int)
+    assert shown.shape == expected.shape == (255, 255)  # 5 x 5 enlarged 51 times
+    assert np.abs(shown - expected).max() <= 1  # the kernel's analysis, to 8-bit rounding
+
+
 # ---- static page ----------------------------------------------------------------------------
 def test_to_html_writes_one_file_with_every_unit_and_the_scripts_inlined(tmp_path, analyze_calls):
     explorer = InvarianceExplorer(small_network(), analysis_options={"seed": 0})
