@@ -7,7 +7,6 @@ and fail when the environment variable CI is "true".
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import socket
 import subprocess
@@ -40,30 +39,6 @@ def colour_unit(channels: int = 3, size: int = 4):
         return (weights.T @ (2 * t * (1 - t**2))).reshape(x.shape)
 
     return f, grad
-
-
-def partial(result: Invariances, k: int, tied_least: bool = True) -> Invariances:
-    """The k most and k least invariant directions of a result, as matrix-free keeps them."""
-    keep = np.r_[0:k, result.n_directions - k : result.n_directions]
-    return dataclasses.replace(
-        result,
-        **{
-            name: getattr(result, name)[keep]
-            for name in (
-                "curvatures",
-                "directions",
-                "groups",
-                "video_ranges",
-                "geodesic_activations",
-                "labels",
-                "label_fractions",
-            )
-        },
-        hessian=None,
-        complete=False,
-        method="matrix-free",
-        ends_tied=np.array([False, tied_least]),
-    )
 
 
 def large_result(shape: tuple[int, ...] = (3, 224, 224), k: int = 3) -> Invariances:

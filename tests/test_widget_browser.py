@@ -25,7 +25,6 @@ from browser_helpers import (
     local_only,
     need,
     open_notebook_and_run,
-    partial,
     shown_frame,
     shown_rgb,
     write_explorer_notebook,
@@ -308,7 +307,10 @@ def mixed(tmp_path_factory):
     colour = analyze(*colour_unit(), shape=(3, 4, 4), seed=0, progress=False)
     four = analyze(*colour_unit(channels=4, size=3), shape=(4, 3, 3), seed=0, progress=False)
     gray = analyze(small_network().unit_types()[:3], seed=0, progress=False)
-    groups = {"colour": [colour, four], "partial": [partial(gray[2], 4)], "gray": gray}
+    matrix_free = analyze(
+        small_network().unit_types()[2], seed=0, directions=4, method="matrix-free", progress=False
+    )
+    groups = {"colour": [colour, four], "partial": [matrix_free], "gray": gray}
     explorer = InvarianceExplorer(groups)
     path = explorer.to_html(tmp_path_factory.mktemp("mixed") / "mixed.html")
     return explorer, path
