@@ -442,7 +442,7 @@ class InvarianceExplorer(anywidget.AnyWidget):
         return result, index, float(min(max(self.angle, start), stop))
 
     def current_frame(self) -> np.ndarray:
-        """The stimulus shown now, ``cos θ x* + sin θ ρ w`` (float64, shape (h, w))."""
+        """The stimulus shown now, ``cos θ x* + sin θ ρ w`` (float64, the stimulus shape)."""
         result, index, angle = self.selection()
         return result.frame(index, angle)
 

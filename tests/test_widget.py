@@ -512,6 +512,21 @@ def test_js_display_rule_is_pixels_to_display_bytes_byte_for_byte(channels):
             np.testing.assert_array_equal(rgba[..., c], expected)
 
 
+def test_to_display_bytes_shapes_and_bad_input():
+    gray = np.array([[-1.0, 0.0], [0.5, 2.0]])
+    np.testing.assert_array_equal(to_display_bytes(gray, 1.0), to_gray_bytes(gray, 1.0))
+    np.testing.assert_array_equal(to_display_bytes(gray[None], 1.0), to_gray_bytes(gray, 1.0))
+    rgb = to_display_bytes(np.stack([gray, -gray, 0 * gray]), 2.0)
+    assert rgb.shape == (2, 2, 3)
+    np.testing.assert_array_equal(rgb[..., 1], to_gray_bytes(-gray, 2.0))
+    tiles = to_display_bytes(np.stack([gray, gray]), 1.0)
+    np.testing.assert_array_equal(tiles[:, 2], [255, 255])  # the gap column
+    with pytest.raises(ValueError, match=r"shape \(h, w\) or \(c, h, w\)"):
+        to_display_bytes(np.zeros((1, 2, 2, 2)), 1.0)
+    with pytest.raises(ValueError, match="limit must be a positive finite number"):
+        to_display_bytes(gray, 0.0)
+
+
 def test_png_fallback_of_a_colour_unit_is_rgb(colour):
     explorer = InvarianceExplorer(colour, rank=2, angle=0.1)
     data, _ = explorer._repr_mimebundle_()
