@@ -156,6 +156,11 @@ def _float32_bytes(values: Any) -> bytes:
     return np.ascontiguousarray(values, dtype="<f4").tobytes()
 
 
+def _wire_bytes(values: Any, compact: bool) -> bytes:
+    """Little-endian float16 (compact) or float32 bytes of an array, C order."""
+    return np.ascontiguousarray(values, dtype="<f2" if compact else "<f4").tobytes()
+
+
 def check_result(result: Invariances, where: str) -> None:
     """Check that ``result`` is an `Invariances` whose arrays fit its stimulus shape.
 
@@ -171,7 +176,7 @@ def check_result(result: Invariances, where: str) -> None:
     result.check_shapes(where)
 
 
-def encode_unit(result: Invariances) -> dict[str, Any]:
+def encode_unit(result: Invariances, compact: bool = False) -> dict[str, Any]:
     """The record that the front end receives for one analyzed unit.
 
     Numbers are plain JSON; arrays are little-endian float32 bytes (``groups``:
@@ -180,7 +185,9 @@ def encode_unit(result: Invariances) -> dict[str, Any]:
     all channels). A gray ``(h, w)`` stimulus has ``channels`` 1. ``complete`` is False
     when only the 2k end directions are kept; ``ends_tied`` says, for [most, least]
     invariant end, whether that end is one tie that may extend beyond what was kept.
-    Unnamed results send empty ``labels``.
+    Unnamed results send empty ``labels``. With ``compact``, ``directions`` and
+    ``geodesic_activations`` are float16 (half the bytes; a frame then differs from
+    Python's by at most one gray level where float32 rounding moves none).
 
     Parameters
     ----------
@@ -207,13 +214,14 @@ def encode_unit(result: Invariances) -> dict[str, Any]:
         "complete": bool(result.complete),
         "ends_tied": [bool(tied) for tied in result.ends_tied],
         "stimulus": _float32_bytes(result.stimulus),
-        "directions": _float32_bytes(result.directions),
+        "compact": bool(compact),
+        "directions": _wire_bytes(result.directions, compact),
         "curvatures": _float32_bytes(result.curvatures),
         "groups": np.ascontiguousarray(result.groups, dtype="<i4").tobytes(),
         "video_ranges": _float32_bytes(result.video_ranges),
         "gray_limits": _float32_bytes(result.gray_limits()),
         "geodesic_angles": _float32_bytes(result.geodesic_angles),
-        "geodesic_activations": _float32_bytes(result.geodesic_activations),
+        "geodesic_activations": _wire_bytes(result.geodesic_activations, compact),
         "labels": [str(label) for label in result.labels] if named else [],
         "label_fractions": _float32_bytes(result.label_fractions if named else np.zeros(0)),
     }
@@ -247,6 +255,10 @@ class InvarianceExplorer(anywidget.AnyWidget):
         Analyze the units of networks in a background thread from the start, so that
         the gallery fills with every unit's optimal stimulus (sent in a few batches).
         With False, a unit is analyzed when first shown (or by :meth:`analyze_all`).
+    compact : bool
+        Send the directions and the activations along the geodesics as float16: about
+        half the data, for pages of many units (:meth:`to_html`). Frames then match
+        Python's to within one gray level.
 
     Example
     -------
@@ -286,6 +298,7 @@ class InvarianceExplorer(anywidget.AnyWidget):
         order: str = "most",
         analysis_options: dict[str, Any] | None = None,
         background: bool = True,
+        compact: bool = False,
     ) -> None:
         results, units, groups = _sources(network_or_results)
         if all(source is None for source in units) and analysis_options:
@@ -302,7 +315,8 @@ class InvarianceExplorer(anywidget.AnyWidget):
         self._errors: dict[int, str] = {}
         self._lock = threading.RLock()
         self._stop = threading.Event()
-        records = [None if r is None else encode_unit(r) for r in self._cache]
+        self._compact = flag(compact, "compact")
+        records = [None if r is None else encode_unit(r, self._compact) for r in self._cache]
         super().__init__(
             units=records, groups=groups, unit=unit, rank=rank, angle=angle, order=order
         )
@@ -372,7 +386,7 @@ class InvarianceExplorer(anywidget.AnyWidget):
             records = list(self.units)
             for unit, result in enumerate(self._cache):
                 if result is not None and records[unit] is None:
-                    records[unit] = encode_unit(result)
+                    records[unit] = encode_unit(result, self._compact)
                 elif unit in self._errors and records[unit] is None:
                     name = str(getattr(self._network_units[unit], "name", ""))
                     records[unit] = {"name": name, "error": self._errors[unit]}

@@ -537,6 +537,29 @@ def test_png_fallback_of_a_colour_unit_is_rgb(colour):
     np.testing.assert_array_equal(image, np.kron(rgb, np.ones((64, 64, 1), np.uint8)))
 
 
+def test_js_float16_decoding_is_numpy_float16(results):
+    values = np.concatenate([results[0].directions.ravel(), [0.0, -0.0, 6.1e-5, 1e-7, 65504.0]])
+    half = values.astype("<f2")
+    script = """
+    import { decodeFloat16 } from "./src/buffers.js";
+    let text = ""; for await (const chunk of process.stdin) text += chunk;
+    const bytes = Uint8Array.from(JSON.parse(text).bytes);
+    console.log(JSON.stringify(Array.from(decodeFloat16(bytes))));
+    """
+    js = run_node(script, {"bytes": list(half.tobytes())})
+    np.testing.assert_array_equal(np.array(js, dtype=np.float32), half.astype(np.float32))
+
+
+def test_compact_records_halve_the_directions(results):
+    full, compact = encode_unit(results[1]), encode_unit(results[1], compact=True)
+    assert compact["compact"] is True and full["compact"] is False
+    assert len(compact["directions"]) * 2 == len(full["directions"])
+    decoded = np.frombuffer(compact["directions"], "<f2").reshape(results[1].directions.shape)
+    np.testing.assert_allclose(decoded, results[1].directions, rtol=2.0**-11, atol=2.0**-25)
+    explorer = InvarianceExplorer(results, compact=True)
+    assert all(record["compact"] for record in explorer.units)
+
+
 def test_js_frames_match_invariances_frame(results):
     result = results[6]
     index, angle = 4, 0.37

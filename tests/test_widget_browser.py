@@ -31,6 +31,7 @@ from browser_helpers import (
 )
 from PIL import Image
 
+import tcnn_widgets.widget as widget_module
 from tcnn_widgets.analysis import analyze
 from tcnn_widgets.network import TiledCNN
 from tcnn_widgets.pixels import to_display_bytes, to_gray_bytes
@@ -420,6 +421,29 @@ def test_a_224_x_224_colour_stimulus_is_drawn_crisp_at_its_own_resolution(browse
     expected = to_display_bytes(result.frame(index, angle), result.gray_limit(index))
     assert np.abs(shown_rgb(frame).astype(int) - expected.astype(int)).max() <= 1
     assert page.errors == [] and page.blocked == []
+    page.close()
+
+
+def test_a_compact_page_is_smaller_and_frames_stay_within_one_level(browser, tmp_path):
+    results = analyze(small_network().unit_types()[:4], seed=0, progress=False)
+    full = InvarianceExplorer(results).to_html(tmp_path / "full.html")
+    compact = InvarianceExplorer(results, compact=True).to_html(tmp_path / "compact.html")
+    scripts = sum(
+        (widget_module.STATIC / name).stat().st_size for name in widget_module.OFFLINE_FILES
+    )
+    data_full, data_compact = full.stat().st_size - scripts, compact.stat().st_size - scripts
+    # 5 x 5 units: the float16 arrays are 3/4 of the data (for 10 x 10 units, 95 %)
+    assert data_compact < 0.85 * data_full, (data_compact, data_full)
+
+    class Results:
+        def result(self, unit):
+            return results[unit]
+
+    page = open_page(browser, compact)
+    for rank in (1, 7):
+        page.get_by_role("slider", name="Rank").fill(str(rank))
+        page.get_by_role("slider", name="Angle θ").fill(str(results[0].video_ranges[rank][1] * 0.7))
+        check(page, Results(), unit=0, index=rank)
     page.close()
 
 

@@ -42,6 +42,30 @@ export function decodeFloat32(value) {
 }
 
 /**
+ * Float16 values of a binary trait (IEEE 754 half precision, little-endian), widened to
+ * float32 exactly.
+ * @param {DataView|ArrayBufferView|ArrayBuffer} value
+ * @returns {Float32Array}
+ */
+export function decodeFloat16(value) {
+  const bytes = bytesOf(value);
+  if (bytes.byteLength % 2 !== 0) {
+    throw new RangeError(`binary data of ${bytes.byteLength} bytes is not a whole number of 2-byte values`);
+  }
+  const out = new Float32Array(bytes.byteLength / 2);
+  for (let i = 0; i < out.length; i++) {
+    const half = bytes[2 * i] | (bytes[2 * i + 1] << 8);
+    const sign = half & 0x8000 ? -1 : 1;
+    const exponent = (half >> 10) & 0x1f;
+    const fraction = half & 0x3ff;
+    if (exponent === 0) out[i] = sign * fraction * 2 ** -24;
+    else if (exponent === 31) out[i] = fraction ? Number.NaN : sign * Infinity;
+    else out[i] = sign * (1024 + fraction) * 2 ** (exponent - 25);
+  }
+  return out;
+}
+
+/**
  * Int32 values of a binary trait.
  * @param {DataView|ArrayBufferView|ArrayBuffer} value
  * @returns {Int32Array}
@@ -60,7 +84,8 @@ export function decodeInt32(value) {
  *   directions), and the binary fields stimulus (c*h*w), directions (m*c*h*w),
  *   curvatures (m), groups (int32, m), video_ranges (m*2), gray_limits (m),
  *   geodesic_angles (G), geodesic_activations (m*G), label_fractions (m*3 or empty), and
- *   labels (m names, or none for an unnamed result)
+ *   labels (m names, or none for an unnamed result); with `compact` true, directions and
+ *   geodesic_activations are float16
  * @returns {object} typed arrays plus `size` (c*h*w entries), `count` (m kept directions),
  *   `total` (n-1 tangent directions) and `samples` (G)
  * @throws {RangeError} when an array length does not fit the stimulus shape
@@ -86,13 +111,13 @@ export function decodeUnit(record) {
     videoLevel: record.video_level,
     radius: record.radius,
     stimulus: decodeFloat32(record.stimulus),
-    directions: decodeFloat32(record.directions),
+    directions: (record.compact ? decodeFloat16 : decodeFloat32)(record.directions),
     curvatures,
     groups: decodeInt32(record.groups),
     videoRanges: decodeFloat32(record.video_ranges),
     grayLimits: decodeFloat32(record.gray_limits),
     geodesicAngles: decodeFloat32(record.geodesic_angles),
-    geodesicActivations: decodeFloat32(record.geodesic_activations),
+    geodesicActivations: (record.compact ? decodeFloat16 : decodeFloat32)(record.geodesic_activations),
     labels: Array.from(record.labels ?? [], String),
     labelFractions: decodeFloat32(record.label_fractions),
   };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { decodeFloat32, decodeInt32, decodeUnit, directionOf, geodesicOf, groupSize, labelOf, memoizedDecoder, videoRangeOf } from "../src/buffers.js";
+import { decodeFloat16, decodeFloat32, decodeInt32, decodeUnit, directionOf, geodesicOf, groupSize, labelOf, memoizedDecoder, videoRangeOf } from "../src/buffers.js";
 import { floatView, intView, record } from "./fixture.js";
 
 test("a DataView at an offset decodes its own bytes, not the whole buffer", () => {
@@ -81,4 +81,13 @@ test("a colour record has channels; a partial one keeps fewer directions than n 
 test("an unnamed record decodes and says so", () => {
   const unit = decodeUnit({ ...record(), labels: [], label_fractions: floatView([]) });
   assert.equal(labelOf(unit, 0), "not named");
+});
+
+test("float16 decodes exactly: normal, subnormal, zero, infinity, NaN", () => {
+  const halves = new Uint16Array([0x3c00, 0xc000, 0x3555, 0x0001, 0x0000, 0x8000, 0x7c00, 0xfc00, 0x7e00, 0x7bff]);
+  const out = decodeFloat16(new DataView(halves.buffer));
+  assert.deepEqual([...out.slice(0, 6)], [1, -2, 0.333251953125, 2 ** -24, 0, -0]);
+  assert.deepEqual([out[6], out[7], out[9]], [Infinity, -Infinity, 65504]);
+  assert.ok(Number.isNaN(out[8]));
+  assert.throws(() => decodeFloat16(new DataView(new ArrayBuffer(3))), RangeError);
 });

@@ -20,6 +20,23 @@ function aligned(value) {
 function decodeFloat32(value) {
   return new Float32Array(...aligned(value));
 }
+function decodeFloat16(value) {
+  const bytes = bytesOf(value);
+  if (bytes.byteLength % 2 !== 0) {
+    throw new RangeError(`binary data of ${bytes.byteLength} bytes is not a whole number of 2-byte values`);
+  }
+  const out = new Float32Array(bytes.byteLength / 2);
+  for (let i = 0; i < out.length; i++) {
+    const half = bytes[2 * i] | bytes[2 * i + 1] << 8;
+    const sign = half & 32768 ? -1 : 1;
+    const exponent = half >> 10 & 31;
+    const fraction = half & 1023;
+    if (exponent === 0) out[i] = sign * fraction * 2 ** -24;
+    else if (exponent === 31) out[i] = fraction ? Number.NaN : sign * Infinity;
+    else out[i] = sign * (1024 + fraction) * 2 ** (exponent - 25);
+  }
+  return out;
+}
 function decodeInt32(value) {
   return new Int32Array(...aligned(value));
 }
@@ -44,13 +61,13 @@ function decodeUnit(record) {
     videoLevel: record.video_level,
     radius: record.radius,
     stimulus: decodeFloat32(record.stimulus),
-    directions: decodeFloat32(record.directions),
+    directions: (record.compact ? decodeFloat16 : decodeFloat32)(record.directions),
     curvatures,
     groups: decodeInt32(record.groups),
     videoRanges: decodeFloat32(record.video_ranges),
     grayLimits: decodeFloat32(record.gray_limits),
     geodesicAngles: decodeFloat32(record.geodesic_angles),
-    geodesicActivations: decodeFloat32(record.geodesic_activations),
+    geodesicActivations: (record.compact ? decodeFloat16 : decodeFloat32)(record.geodesic_activations),
     labels: Array.from(record.labels ?? [], String),
     labelFractions: decodeFloat32(record.label_fractions)
   };
