@@ -7,6 +7,7 @@ in the front end, and a recorder on ``comm.send`` shows what Python sends back.
 from __future__ import annotations
 
 import base64
+import gzip
 import io
 import json
 import os
@@ -301,8 +302,13 @@ def test_to_html_writes_one_file_with_every_unit_and_the_scripts_inlined(tmp_pat
         floats(base64.b64decode(stimulus["data"])),
         explorer.result(9).stimulus.astype(np.float32).ravel(),
     )
-    for name in widget_module.OFFLINE_FILES:
+    for name in ("require.js", "anywidget.js"):
         assert f"<script>/* {name} */" in text
+    packed = re.search(
+        r'<script type="application/gzip;base64" id="tcnn-embed-amd">(.*?)</script>', text, re.S
+    )
+    embed = (widget_module.STATIC / "embed-amd.js").read_bytes()
+    assert gzip.decompress(base64.b64decode(packed.group(1))) == embed
     assert 'define("anywidget", ["@jupyter-widgets/base"]' in text
     assert [p.name for p in tmp_path.iterdir()] == ["explorer.html"]
 
