@@ -35,10 +35,6 @@ from .pixels import to_display_bytes
 from .results import Invariances
 
 STATIC = Path(__file__).parent / "static"
-OFFLINE_FILES = ("require.js", "anywidget.js", "embed-amd.js")
-"""The scripts a static widget page needs, in load order: require.js, anywidget's AMD
-build and the widget HTML manager (``@jupyter-widgets/html-manager``)."""
-
 PAGE_TEMPLATE = """<!DOCTYPE html>
 <html lang="en">
 <head>
