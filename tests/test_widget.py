@@ -193,10 +193,12 @@ def test_background_analysis_fills_the_gallery_in_a_few_messages(sent, analyze_c
 
 
 def test_closing_stops_the_background_analysis(analyze_calls):
-    explorer = InvarianceExplorer(small_network(), analysis_options={"seed": 0})
+    network = TiledCNN.random(maps=16, tile=2, field=8, pool=3, seed=0)  # 64 units
+    explorer = InvarianceExplorer(network, analysis_options={"seed": 0})
     explorer.close()
     explorer._thread.join(timeout=60)
-    assert len(analyze_calls) < 16
+    assert not explorer._thread.is_alive()
+    assert len(analyze_calls) < 64
 
 
 def test_precomputed_results_are_never_analyzed(results, analyze_calls):
