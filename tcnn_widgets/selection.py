@@ -53,38 +53,6 @@ class Geodesic:
         return to_gray_bytes(self.frames, self.limit)
 
 
-def least_tie(inv: Invariances) -> int:
-    """How many directions of the least invariant end's tie the widget's
-    least-invariant-first order passes over (0 when that end is not tied, or when every
-    kept direction is in the tie). Same tie as :func:`tcnn_widgets.figures.shown_directions`
-    passes over: the degenerate group of the least invariant direction, when it has more
-    than one member or ``inv.ends_tied[1]`` says it may extend beyond the kept ones."""
-    tie = len(inv.group_members(inv.n_directions - 1))
-    tied = tie > 1 or bool(np.asarray(inv.ends_tied)[1])
-    return tie if tied and tie < inv.n_directions else 0
-
-
-def ordered_index(inv: Invariances, rank: int, order: str, tie: int | None = None) -> int:
-    """Array index of the ``rank``-th direction in the widget's order: most invariant first
-    (the stored order), or least invariant first starting beyond the least invariant end's
-    tie (which has no single image) with the tie's members last.
-
-    Parameters
-    ----------
-    inv : Invariances
-    rank : int
-        0 to ``inv.n_directions - 1``.
-    order : {"most", "least"}
-    tie : int, optional
-        :func:`least_tie` of ``inv``, when already known.
-    """
-    index = inv.index(rank, order)  # checks rank and order
-    if order == "most":
-        return index
-    tie = least_tie(inv) if tie is None else tie
-    return inv.n_directions - 1 - (rank + tie) % inv.n_directions
-
-
 def geodesic(inv: Invariances, rank: int, *, order: str = "most", count: int = 32) -> Geodesic:
     """The invariance video of the ``rank``-th most (or least) invariant direction.
 

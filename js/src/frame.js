@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Frame maths of an invariance video (METHOD section 6): points on the geodesic
  * x(t) = cos t x* + sin t rho w of the sphere ||x|| = rho.
@@ -22,17 +23,13 @@ export function frameInto(out, stimulus, direction, radius, angle) {
 
 /**
  * Index into the stored arrays (most invariant first) of the rank-th direction in an order.
- * Least invariant first starts beyond the least invariant end's tie, which has no single
- * image (`leastTie` directions, from Python's selection.least_tie), and puts the tie last;
- * same as tcnn_widgets.selection.ordered_index.
  * @param {number} rank 0-based rank in the chosen order
  * @param {"most"|"least"} order most or least invariant first
  * @param {number} count number of directions
- * @param {number} [leastTie] size of the tie at the least invariant end passed over (0: none)
  * @returns {number}
  */
-export function directionIndex(rank, order, count, leastTie = 0) {
-  return order === "least" ? count - 1 - ((rank + leastTie) % count) : rank;
+export function directionIndex(rank, order, count) {
+  return order === "least" ? count - 1 - rank : rank;
 }
 
 /**

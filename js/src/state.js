@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * What the widget should show, worked out from the model's values: picks the unit,
  * clamps unit, rank, order and angle into range, and reports a pending or failed unit.
@@ -36,7 +37,7 @@ export function resolveSelection(units, values, decode = decodeUnit) {
     return { status: "error", unit, order, message: `The data of ${label} cannot be read: ${error.message}` };
   }
   const rank = clampIndex(values.rank, 0, data.count - 1);
-  const index = directionIndex(rank, order, data.count, data.leastTie);
+  const index = directionIndex(rank, order, data.count);
   const [start, stop] = videoRangeOf(data, index);
   const angle = clampAngle(values.angle, start, stop);
   return { status: "ready", unit, order, data, rank, index, start, stop, angle };

@@ -35,13 +35,6 @@ test("direction index follows the order", () => {
   assert.equal(directionIndex(3, "least", 5), 1);
 });
 
-test("least invariant first starts beyond the tie and shows the tie last", () => {
-  // 6 directions, the last 3 (indices 3, 4, 5) tied at the least invariant end
-  const order = [0, 1, 2, 3, 4, 5].map((rank) => directionIndex(rank, "least", 6, 3));
-  assert.deepEqual(order, [2, 1, 0, 5, 4, 3]);
-  assert.equal(directionIndex(2, "most", 6, 3), 2); // the other order is unchanged
-});
-
 test("interpolate is linear between samples and clamped outside", () => {
   const xs = [0, 1, 3];
   const ys = [10, 20, 0];
