@@ -440,7 +440,7 @@ def test_colour_energy_unit_names_like_its_gray_version():
     # a colour unit pooling rotated copies of a tinted Gabor off centre: closed form
     # (A's top eigenvectors), named with the same rule as gray
     tint = np.array([0.9, -0.4, 0.2])[:, None, None]
-    shape, centre = (16, 18), (5.0, 11.0)
+    shape, centre = (12, 15), (4.0, 9.0)
     look = KINDS["rotation"][1]
     copies = [
         tint * sampled_gabor(shape, centre, turn=t, **look) for t in KINDS["rotation"][0]["turn"]
