@@ -169,7 +169,7 @@ def main() -> None:
         "dense": lambda rows: dense_against_matrix_free(rows, [48] if quick else [48, 64]),
         "auto": lambda rows: auto_threshold(rows, [16, 24, 32, 40]),
         "targets": targets,
-        "growth": lambda rows: growth(rows, [16, 24, 32, 48], [32, 64, 96, 128]),
+        "growth": lambda rows: growth(rows, [16, 24, 32, 40], [32, 64, 96, 128]),
     }
     print(f"{'measurement':<44}  {'value':>10}  notes", flush=True)
     for section in chosen:
