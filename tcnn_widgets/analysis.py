@@ -1,4 +1,10 @@
-"""`analyze`: optimal stimulus, Hessian, invariances and geodesics of units (METHOD 4-7)."""
+"""`analyze`: optimal stimulus, Hessian, invariances and geodesics of units.
+
+docs/method.md §4-7 (dense: the n x n Hessian, all n - 1 directions) and §10
+(matrix-free: Hessian-vector products, the k most and k least invariant directions).
+The optimum is polished by Newton steps solved with products in both cases, so the
+curvature information is computed once, at the final point.
+"""
 
 from __future__ import annotations
 
