@@ -122,8 +122,8 @@ def ascent_accept(X, values, G, R, step, trial, trial_values, trial_G, active, r
 
 def evaluate(unit: Unit, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Activations (N,) and flat gradients (N, n) at flat points X (N, n)."""
-    values, grads = unit.values_and_grads(X.reshape(len(X), *unit.shape))
-    return np.asarray(values, dtype=np.float64), grads.reshape(len(X), -1)
+    values, grads = unit.checked_values_and_grads(X.reshape(len(X), *unit.shape))
+    return values, grads.reshape(len(X), -1)
 
 
 def norms(A: np.ndarray) -> np.ndarray:

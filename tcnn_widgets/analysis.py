@@ -9,7 +9,6 @@ curvature information is computed once, at the final point.
 from __future__ import annotations
 
 import functools
-import numbers
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -60,34 +59,23 @@ class Settings:
         if self.directions is not None:
             _validate.integer(self.directions, "directions", minimum=1)
         _validate.choice(self.method, "method", ("auto", "dense", "matrix-free"))
-        for name in ("radius", "fd_step", "threshold", "max_angle", "degeneracy_tol"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise TypeError(f"{name} must be a real number, got {value!r}")
-        for name in ("restarts", "angles", "max_iter"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-                raise TypeError(f"{name} must be an int, got {value!r}")
-        if not np.isfinite(self.radius) or self.radius <= 0:
-            raise ValueError(f"radius must be a positive number, got {self.radius!r}")
-        if self.restarts < 1:
-            raise ValueError(f"restarts must be an int >= 1, got {self.restarts!r}")
+        # Bounds that keep answers meaningful: radius**2 must not overflow, x + h must
+        # differ from x in float64, and the angle grid must hold the angle 0 itself.
+        _validate.real(self.radius, "radius", above=0, maximum=1e100)
+        _validate.integer(self.restarts, "restarts", minimum=1)
         if not (callable(self.hessian) or self.hessian in ("fd", "exact")):
             raise ValueError(f"hessian must be 'fd', 'exact' or a callable, got {self.hessian!r}")
-        if not 0 < self.fd_step < 1:
+        _validate.real(self.fd_step, "fd_step", minimum=1e-10, below=1)
+        _validate.real(self.threshold, "threshold", above=0, below=1)
+        _validate.real(self.max_angle, "max_angle", above=0, maximum=np.pi)
+        _validate.integer(self.angles, "angles", minimum=3)
+        if self.angles % 2 == 0:
             raise ValueError(
-                f"fd_step must be in (0, 1) (relative to radius), got {self.fd_step!r}"
+                f"angles must be odd, so that the grid holds the angle 0 itself; got "
+                f"{self.angles}, use {self.angles + 1}"
             )
-        if not 0 < self.threshold < 1:
-            raise ValueError(f"threshold must be in (0, 1), got {self.threshold!r}")
-        if not 0 < self.max_angle <= np.pi:
-            raise ValueError(f"max_angle must be in (0, pi], got {self.max_angle!r}")
-        if self.angles < 3:
-            raise ValueError(f"angles must be an int >= 3, got {self.angles!r}")
-        if self.max_iter < 1:
-            raise ValueError(f"max_iter must be an int >= 1, got {self.max_iter!r}")
-        if not 0 <= self.degeneracy_tol < 1:
-            raise ValueError(f"degeneracy_tol must be in [0, 1), got {self.degeneracy_tol!r}")
+        _validate.integer(self.max_iter, "max_iter", minimum=1)
+        _validate.real(self.degeneracy_tol, "degeneracy_tol", minimum=0, below=1)
 
 
 def analyze(
@@ -278,7 +266,7 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
     if settings.hessian == "exact" and unit.has_exact_hvp:
         check_products_match_gradient(unit, x.ravel(), products, step, rng)
     x = newton_polish(unit, x, rho, products)
-    value, gradient = unit.values_and_grads(x[None])
+    value, gradient = unit.checked_values_and_grads(x[None])
     activation, gradient = float(value[0]), gradient[0].ravel()
     mu = float(x.ravel() @ gradient) / rho**2
     residual = float(np.linalg.norm(gradient - mu * x.ravel()))
@@ -453,6 +441,11 @@ def hessian_at(unit: Unit, x: np.ndarray, settings: Settings) -> tuple[np.ndarra
         raise ValueError(f"the {source} Hessian has NaN or infinite entries at the optimum")
     size = np.linalg.norm(raw)
     asymmetry = float(np.linalg.norm(raw - raw.T) / size) if size > 0 else 0.0
+    if source != "fd" and asymmetry > 1e-6:  # only differences may be a little asymmetric
+        raise ValueError(
+            f"the {source} Hessian is not symmetric (||H - H^T|| / ||H|| = {asymmetry:.2g}); "
+            "a Hessian is symmetric: check the code that computes it"
+        )
     raw += raw.T
     raw *= 0.5
     return raw, asymmetry, source

@@ -47,12 +47,51 @@ class Unit:
     # ---- to implement ---------------------------------------------------------------
     def values_and_grads(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Activations (N,) and gradients (N, *shape) for a stack ``X`` (N, *shape)."""
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement values_and_grads(X): for a stack X of "
+            f"shape (N, {', '.join(map(str, self.shape))}) return the activations (N,) and the "
+            "gradients of X's shape"
+        )
 
     # ---- derived --------------------------------------------------------------------
+    def checked_values_and_grads(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`values_and_grads` with its outputs checked; the analysis calls only this.
+
+        Returns
+        -------
+        values : ndarray (N,), float64
+        grads : ndarray (N, *shape), float64
+
+        Raises
+        ------
+        TypeError
+            For complex or non-numeric outputs.
+        ValueError
+            For outputs of the wrong shape, or NaN or infinite values (named with the
+            norm of the inputs, which shows a radius too large for the unit).
+        """
+        values, grads = self.values_and_grads(X)
+        who = f"{type(self).__name__}.values_and_grads"
+        for name, output, shape in (
+            ("activations", values, (len(X),)),
+            ("gradients", grads, X.shape),
+        ):
+            output = np.asarray(output)
+            if output.dtype.kind not in "fiu":
+                raise TypeError(f"{who} returned {name} of dtype {output.dtype}; they must be real")
+            if output.shape != shape:
+                raise ValueError(f"{who} returned {name} of shape {output.shape}, expected {shape}")
+            if not np.all(np.isfinite(output)):
+                largest = float(np.max(np.abs(X))) if X.size else 0.0
+                raise ValueError(
+                    f"{who} returned NaN or infinite {name} at inputs with entries up to "
+                    f"{largest:.3g}; check the unit there (a smaller radius helps if it overflows)"
+                )
+        return np.asarray(values, dtype=np.float64), np.asarray(grads, dtype=np.float64)
+
     def values(self, X: np.ndarray) -> np.ndarray:
         """Activations (N,) for a stack ``X`` (N, *shape)."""
-        return self.values_and_grads(X)[0]
+        return self.checked_values_and_grads(X)[0]
 
     def value(self, x: np.ndarray) -> float:
         """The activation g(x) of one image."""
@@ -60,7 +99,7 @@ class Unit:
 
     def grad(self, x: np.ndarray) -> np.ndarray:
         """The gradient of g at one stimulus, of the unit's shape."""
-        return self.values_and_grads(self.check_input(x)[None])[1][0]
+        return self.checked_values_and_grads(self.check_input(x)[None])[1][0]
 
     def geodesic_values(
         self, x: np.ndarray, directions: np.ndarray, rho: float, angles: np.ndarray
@@ -110,7 +149,7 @@ class Unit:
             points = np.repeat(x.reshape(1, n), 2 * len(columns), axis=0)
             points[2 * np.arange(len(columns)), columns] += step
             points[2 * np.arange(len(columns)) + 1, columns] -= step
-            grads = self.values_and_grads(points.reshape(len(points), *self.shape))[1]
+            grads = self.checked_values_and_grads(points.reshape(len(points), *self.shape))[1]
             grads = grads.reshape(len(columns), 2, n)
             H[:, columns] = ((grads[:, 0] - grads[:, 1]) / (2 * step)).T
         return H
@@ -166,7 +205,7 @@ class Unit:
             points = np.empty((2 * len(offsets), n))
             points[0::2] = x.reshape(1, n) + offsets
             points[1::2] = x.reshape(1, n) - offsets
-            grads = self.values_and_grads(points.reshape(len(points), *self.shape))[1]
+            grads = self.checked_values_and_grads(points.reshape(len(points), *self.shape))[1]
             grads = grads.reshape(len(offsets), 2, n)
             out[rows] = (grads[:, 0] - grads[:, 1]) / (2 * h[rows, None])
         out[sizes == 0] = 0.0
