@@ -328,7 +328,7 @@ class Invariances:
     # ---- notebook display ----------------------------------------------------------
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         """Notebook display: a PNG summary (also in static exports and on GitHub) and
-        an animated HTML player of the invariance videos, which needs no kernel."""
+        plain text; the live view is ``tw.InvarianceExplorer(result)``."""
         from .display import invariances_mimebundle  # display reads results: import on use
 
         return invariances_mimebundle(self)
