@@ -160,6 +160,15 @@ def growth(rows: list, dense_sides: list[int], free_sides: list[int]) -> None:
 SECTIONS = ("dense", "auto", "targets", "growth")
 
 
+class PrintedRows(list):
+    """Table rows, each printed as soon as it is added."""
+
+    def append(self, row: tuple[str, str, str]) -> None:
+        name, value, note = row
+        print(f"{name:<44}  {value:>10}  {note}", flush=True)
+        super().append(row)
+
+
 def main() -> None:
     """Run the sections named on the command line (all by default), printing each row
     as soon as it is measured."""
@@ -173,10 +182,7 @@ def main() -> None:
     }
     print(f"{'measurement':<44}  {'value':>10}  notes", flush=True)
     for section in chosen:
-        rows: list[tuple[str, str, str]] = []
-        runs[section](rows)
-        for name, value, note in rows:
-            print(f"{name:<44}  {value:>10}  {note}", flush=True)
+        runs[section](PrintedRows())
     print(f"(load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
 
