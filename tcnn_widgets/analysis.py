@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
 from ._sphere import evaluate, optimal_stimulus, retract, tangent_basis
+from .batch import StoredResults, analyze_batch
 from .naming import name_directions
 from .results import Invariances, video_level
 from .units import CallableUnit, Unit, checked_hessian
@@ -78,7 +79,10 @@ def analyze(
     max_iter: int = 1000,
     degeneracy_tol: float = 1e-6,
     progress: bool = True,
-) -> Invariances | list[Invariances]:
+    workers: int | None = None,
+    executor=None,
+    out: str | os.PathLike | None = None,
+) -> Invariances | list[Invariances] | StoredResults:
     """Find a unit's optimal stimulus and its invariances.
 
     Call as ``analyze(unit, ...)`` with a :class:`~tcnn_widgets.units.Unit` (for
@@ -122,10 +126,28 @@ def analyze(
         more than the tolerance.
     progress : bool
         Show a progress bar when analyzing a list of units.
+    workers : int, optional
+        For a list: worker processes; None uses every core this process may run on
+        (``os.sched_getaffinity``), 1 analyzes in this process. Units must then be
+        picklable (a lambda is refused at once, before any work).
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        For a list: run there instead of on our own processes, e.g. a Dask client
+        or ``client.get_executor()`` (the units then go to each Dask worker once).
+    out : path-like, optional
+        For a list: a `.npz` file that finished units are written to as they
+        finish; it survives a crash or Ctrl-C, and the same call again resumes it
+        (skipping stored units; the units, seed and settings must match). The
+        call then returns a :class:`~tcnn_widgets.batch.StoredResults`.
 
     Returns
     -------
-    Invariances or list of Invariances
+    Invariances, list of Invariances (input order), or StoredResults with ``out``
+
+    Raises
+    ------
+    tcnn_widgets.batch.BatchError
+        For a list, after all other units finished, when some units failed; it
+        holds each failure's traceback and the finished results.
     """
     settings = Settings(
         radius=radius,
@@ -142,6 +164,15 @@ def analyze(
         isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
     ):
         raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
+    if isinstance(unit, Sequence) and not isinstance(unit, (str, bytes)):
+        if grad is not None or shape is not None or vectorized:
+            raise TypeError("grad, shape and vectorized go with analyze(f, grad, shape=...)")
+        seed = None if seed is None else int(seed)
+        return analyze_batch(
+            unit, settings, seed, workers=workers, executor=executor, out=out, progress=progress
+        )
+    if workers is not None or executor is not None or out is not None:
+        raise TypeError("workers, executor and out go with a list of units")
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> 1)
     # The matrices are small: threaded BLAS is slower on them, and much slower when
@@ -152,7 +183,7 @@ def analyze(
 
 def _dispatch(unit, grad, shape, vectorized, settings, seed, progress):
     """Route the call forms of :func:`analyze` to :func:`analyze_unit`."""
-    if isinstance(unit, Unit) or isinstance(unit, Sequence):
+    if isinstance(unit, Unit):
         if grad is not None or shape is not None or vectorized:
             raise TypeError(
                 "grad, shape and vectorized go with analyze(f, grad, shape=...) for plain "
@@ -160,16 +191,6 @@ def _dispatch(unit, grad, shape, vectorized, settings, seed, progress):
             )
     if isinstance(unit, Unit):
         return analyze_unit(unit, settings, seed)
-    if isinstance(unit, Sequence) and not isinstance(unit, (str, bytes)):
-        for i, item in enumerate(unit):
-            if not isinstance(item, Unit):
-                raise TypeError(f"units[{i}] is a {type(item).__name__}, not a Unit")
-        seeds = unit_seeds(seed, len(unit))
-        items = zip(unit, seeds, strict=True)
-        return [
-            analyze_unit(u, settings, s)
-            for u, s in tqdm(items, total=len(unit), desc="units", disable=not progress)
-        ]
     if callable(unit):
         if grad is None or shape is None:
             raise TypeError("analyze(f, grad, shape=(h, w)) needs both grad and shape")
