@@ -18,9 +18,12 @@ traceback, never raise: a failing unit does not sink the batch.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
 import pickle
 import signal
+import sys
 import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -39,6 +42,7 @@ Deliver = Callable[[int, Outcome, int], None]
 # Only ever set inside worker processes of our own pool.
 _worker_units: list | None = None
 
+PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 DIED = "WorkerDied: its worker process died (killed, or out of memory)"
 
 
@@ -78,13 +82,19 @@ def analyze_one(unit, settings, seed: int) -> Outcome:
         return None, f"{type(error).__name__}: {error}", traceback.format_exc()
 
 
-def install_units(payload: bytes) -> None:
+def install_units(payload: bytes, parent: int) -> None:
     """Initializer of our worker processes: the unit list, once; one kernel thread.
 
     Ctrl-C is left to the parent, which stops the pool and saves what is finished.
+    On Linux a worker is killed when its parent dies (even by SIGKILL), instead of
+    computing on for nobody.
     """
     global _worker_units
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before prctl
+            os._exit(1)
     numba.set_num_threads(1)
     _worker_units = pickle.loads(payload)
 
@@ -94,10 +104,31 @@ def analyze_installed(index: int, settings, seed: int) -> Outcome:
     return analyze_one(_worker_units[index], settings, seed)
 
 
-def analyze_scattered(units: list, index: int, settings, seed: int) -> Outcome:
-    """Task on a Dask worker: ``units`` is the list scattered once to that worker."""
+class PackedUnits:
+    """The pickled unit list, unpickled once where it lands (on each Dask worker).
+
+    Dask serializes a list element by element, which would copy an object the units
+    share (a network) once per unit; one bytes payload keeps it shared.
+    """
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
+        self._units: list | None = None
+
+    def __getstate__(self) -> dict:
+        return {"payload": self.payload, "_units": None}
+
+    @property
+    def units(self) -> list:
+        if self._units is None:
+            self._units = pickle.loads(self.payload)
+        return self._units
+
+
+def analyze_scattered(packed: PackedUnits, index: int, settings, seed: int) -> Outcome:
+    """Task on a Dask worker: ``packed`` was scattered once to that worker."""
     numba.set_num_threads(1)  # per thread; Dask workers of several threads share cores
-    return analyze_one(units[index], settings, seed)
+    return analyze_one(packed.units[index], settings, seed)
 
 
 def drain(
@@ -193,7 +224,7 @@ def run_pool(
     while queue or isolate:
         before = set(multiprocessing.active_children())
         pool = ProcessPoolExecutor(
-            workers, mp_context=context, initializer=install_units, initargs=(payload,)
+            workers, mp_context=context, initializer=install_units, initargs=(payload, os.getpid())
         )
         try:
             alone = bool(isolate)

@@ -19,6 +19,7 @@ at a time, so the parent's memory does not grow with the number of units.
 
 from __future__ import annotations
 
+import json
 import shutil
 import zipfile
 from pathlib import Path
@@ -56,20 +57,36 @@ def read_header(path: Path) -> dict[str, np.ndarray] | None:
 
 def check_header(path: Path, stored: dict[str, np.ndarray], wanted: dict[str, np.ndarray]) -> None:
     """Raise a ValueError naming what differs between a file's batch and this one."""
-    what = {
-        "batch.total": "the number of units",
-        "batch.seed": "the seed",
-        "batch.settings": "the settings",
-        "batch.units": "the units (their pickled content)",
+    old_settings = json.loads(stored["batch.settings"].item())
+    new_settings = json.loads(wanted["batch.settings"].item())
+    changed = {
+        key: (old_settings.get(key), new_settings.get(key))
+        for key in sorted(set(old_settings) | set(new_settings))
+        if old_settings.get(key) != new_settings.get(key)
     }
-    for key, meaning in what.items():
-        if stored[key].item() != wanted[key].item():
-            raise ValueError(
-                f"out={str(path)!r} holds a batch with other {meaning.split(' (')[0]}: "
-                f"stored {stored[key].item()!r}, now {wanted[key].item()!r}. Resuming needs "
-                f"the same units, seed and settings; give another out= or delete the file "
-                f"(and its {parts_folder(path).name} folder)"
-            )
+    differences = {
+        "number of units": (int(stored["batch.total"]), int(wanted["batch.total"])),
+        "seed": (int(stored["batch.seed"]), int(wanted["batch.seed"])),
+        "settings": changed or None,
+        "units (their pickled content differs)": (
+            stored["batch.units"].item()[:12],
+            wanted["batch.units"].item()[:12],
+        ),
+    }
+    for what, values in differences.items():
+        if what == "settings":
+            if not changed:
+                continue
+            detail = ", ".join(f"{k} stored {a!r}, now {b!r}" for k, (a, b) in changed.items())
+        elif values[0] == values[1]:
+            continue
+        else:
+            detail = f"stored {values[0]!r}, now {values[1]!r}"
+        raise ValueError(
+            f"out={str(path)!r} holds a batch with other {what}: {detail}. Resuming needs "
+            "the same units, seed and settings; give another out= or delete the file (and "
+            f"its {parts_folder(path).name} folder)"
+        )
 
 
 class BatchFile:

@@ -22,7 +22,14 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import _validate
-from ._batch import analyze_one, analyze_scattered, pickle_units, run_executor, run_pool
+from ._batch import (
+    PackedUnits,
+    analyze_one,
+    analyze_scattered,
+    pickle_units,
+    run_executor,
+    run_pool,
+)
 from ._batchfile import BatchFile, read_header
 from .results import Invariances
 from .units import Unit
@@ -111,9 +118,9 @@ class StoredResults(Sequence):
     def __getitem__(self, position):
         if isinstance(position, slice):
             return [self[i] for i in range(*position.indices(len(self)))]
-        position = _validate.integer(
-            position, "position", minimum=-len(self), maximum=len(self) - 1
-        )
+        position = _validate.integer(position, "position")
+        if not -len(self) <= position < len(self):
+            raise IndexError(f"position {position} is outside 0..{len(self) - 1}")
         with np.load(self.path, allow_pickle=False) as data:
             return Invariances.from_arrays(data, prefix=f"unit{position % len(self)}.")
 
@@ -216,7 +223,7 @@ def analyze_batch(
             pass
         elif client is not None:
             cf = executor if executor is not client else client.get_executor(pure=False)
-            [scattered] = client.scatter([units], broadcast=True, hash=False)
+            [scattered] = client.scatter([PackedUnits(payload)], broadcast=True, hash=False)
 
             def submit(i):
                 return cf.submit(analyze_scattered, scattered, i, settings, seeds[i])
