@@ -22,6 +22,8 @@ from batch_units import DyingUnit, FailingUnit, FlakyUnit, Shared, SharedUnit, l
 
 import tcnn_widgets as tw
 from tcnn_widgets.batch import BatchError, StoredResults
+from tcnn_widgets.cli import main
+from tcnn_widgets.network import TiledCNN
 from tcnn_widgets.units import CallableUnit
 
 HERE = Path(__file__).parent
@@ -88,6 +90,30 @@ def test_dask_local_cluster_equals_serial_and_retries_a_killed_worker(
         assert_same(tw.analyze(many, seed=3, executor=client, progress=False), serial)
         pids = log.read_text().split()
         assert 1 <= len(pids) <= 2 and len(set(pids)) == len(pids)  # once per worker
+
+
+def test_cli_workers_and_scheduler(tmp_path, capsys):
+    distributed = pytest.importorskip("distributed")
+    net = TiledCNN.random(maps=2, tile=2, field=4, pool=2, image_size=8, seed=5)
+    weights = tmp_path / "net.npz"
+    net.save(weights)
+    reference = tw.analyze(net.unit_types()[:3], seed=0, workers=1, progress=False)
+    common = ["analyze", str(weights), "--units", "0", "1", "2", "--featured", "0", "--quiet"]
+    assert main([*common, "--out", str(tmp_path / "w"), "--workers", "2"]) == 0
+    assert_same(tw.load_results(tmp_path / "w" / "units" / "results.npz"), reference)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+    ):
+        address = cluster.scheduler_address
+        assert main([*common, "--out", str(tmp_path / "d"), "--scheduler", address]) == 0
+    assert_same(tw.load_results(tmp_path / "d" / "units" / "results.npz"), reference)
+    capsys.readouterr()
+    assert main([*common, "--out", str(tmp_path / "x"), "--scheduler", "tcp://127.0.0.1:9"]) == 1
+    assert "cannot reach a Dask scheduler" in capsys.readouterr().err
+    assert main([*common, "--scheduler", address, "--workers", "2"]) == 1
+    assert "not both" in capsys.readouterr().err
 
 
 def test_killed_worker_is_retried_elsewhere(units, serial, tmp_path):
