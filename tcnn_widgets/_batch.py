@@ -71,13 +71,14 @@ def pickle_units(units: Sequence) -> bytes:
     raise TypeError("the unit list cannot be pickled; pass workers=1")  # pragma: no cover
 
 
-def analyze_one(unit, settings, seed: int) -> Outcome:
-    """Analyze one unit; the result as arrays, or the error and its traceback."""
+def analyze_one(unit, settings, seed: int, precision: str) -> Outcome:
+    """Analyze one unit; the result as arrays at ``precision``, or the error and traceback."""
     from .analysis import analyze_unit  # analysis imports this module's users
 
     try:
         with threadpool_limits(limits=1, user_api="blas"):
-            return analyze_unit(unit, settings, seed).to_arrays(), None, None
+            result = analyze_unit(unit, settings, seed)
+            return result.to_arrays(precision=precision), None, None
     except Exception as error:  # noqa: BLE001 - reported per unit, the batch goes on
         return None, f"{type(error).__name__}: {error}", traceback.format_exc()
 
@@ -99,9 +100,9 @@ def install_units(payload: bytes, parent: int) -> None:
     _worker_units = pickle.loads(payload)
 
 
-def analyze_installed(index: int, settings, seed: int) -> Outcome:
+def analyze_installed(index: int, settings, seed: int, precision: str) -> Outcome:
     """Task of our own pool: the unit at ``index`` of the installed list."""
-    return analyze_one(_worker_units[index], settings, seed)
+    return analyze_one(_worker_units[index], settings, seed, precision)
 
 
 class PackedUnits:
@@ -125,10 +126,12 @@ class PackedUnits:
         return self._units
 
 
-def analyze_scattered(packed: PackedUnits, index: int, settings, seed: int) -> Outcome:
+def analyze_scattered(
+    packed: PackedUnits, index: int, settings, seed: int, precision: str
+) -> Outcome:
     """Task on a Dask worker: ``packed`` was scattered once to that worker."""
     numba.set_num_threads(1)  # per thread; Dask workers of several threads share cores
-    return analyze_one(packed.units[index], settings, seed)
+    return analyze_one(packed.units[index], settings, seed, precision)
 
 
 def drain(
@@ -207,6 +210,7 @@ def run_pool(
     todo: Sequence[int],
     seeds: Sequence[int],
     settings,
+    precision: str,
     workers: int,
     deliver: Deliver,
 ) -> None:
@@ -229,7 +233,9 @@ def run_pool(
         try:
             alone = bool(isolate)
             suspects = drain(
-                lambda i, pool=pool: pool.submit(analyze_installed, i, settings, seeds[i]),
+                lambda i, pool=pool: pool.submit(
+                    analyze_installed, i, settings, seeds[i], precision
+                ),
                 queue,
                 2 * workers,
                 deliver,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import zipfile
 from pathlib import Path
 
@@ -98,6 +99,9 @@ class BatchFile:
         The `.npz` file; its folder exists.
     header : dict of str to ndarray
         ``batch.total``, ``batch.seed``, ``batch.settings``, ``batch.units``.
+    fold_every : float
+        Seconds between folds by :meth:`fold_if_due` (at least 10 times the
+        duration of the last fold).
 
     Raises
     ------
@@ -105,7 +109,9 @@ class BatchFile:
         When ``path`` holds a batch with other units, seed or settings.
     """
 
-    def __init__(self, path: Path, header: dict[str, np.ndarray]) -> None:
+    def __init__(self, path: Path, header: dict[str, np.ndarray], fold_every: float = 60.0) -> None:
+        self.fold_every = fold_every
+        self._next_fold = time.monotonic() + fold_every
         self.path = Path(path)
         self.parts = parts_folder(self.path)
         self.header = header
@@ -170,6 +176,15 @@ class BatchFile:
         shutil.rmtree(self.parts)
         self.parts.mkdir()
         save_npz_atomic(self.parts / "header.npz", self.header)
+
+    def fold_if_due(self) -> None:
+        """:meth:`fold` when ``fold_every`` seconds (or 10 folds' time) have passed."""
+        if time.monotonic() < self._next_fold:
+            return
+        start = time.monotonic()
+        self.fold()
+        took = time.monotonic() - start
+        self._next_fold = time.monotonic() + max(self.fold_every, 10 * took)
 
     def close(self) -> None:
         """Remove the parts folder once everything is folded into ``path``."""

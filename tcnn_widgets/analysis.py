@@ -82,6 +82,7 @@ def analyze(
     workers: int | None = None,
     executor=None,
     out: str | os.PathLike | None = None,
+    precision: str = "float64",
 ) -> Invariances | list[Invariances] | StoredResults:
     """Find a unit's optimal stimulus and its invariances.
 
@@ -140,6 +141,10 @@ def analyze(
         finish; it survives a crash or Ctrl-C, and the same call again resumes it
         (skipping stored units; the units, seed and settings must match). The
         call then returns a :class:`~tcnn_widgets.batch.StoredResults`.
+    precision : {"float64", "float32"}
+        For a list: ``"float32"`` sends results back from the workers and stores
+        them with the bulky display arrays in single precision (about half the
+        bytes; see :meth:`Invariances.to_arrays`), serial runs alike.
 
     Returns
     -------
@@ -171,10 +176,17 @@ def analyze(
             raise TypeError("grad, shape and vectorized go with analyze(f, grad, shape=...)")
         seed = None if seed is None else int(seed)
         return analyze_batch(
-            unit, settings, seed, workers=workers, executor=executor, out=out, progress=progress
+            unit,
+            settings,
+            seed,
+            workers=workers,
+            executor=executor,
+            out=out,
+            precision=precision,
+            progress=progress,
         )
-    if workers is not None or executor is not None or out is not None:
-        raise TypeError("workers, executor and out go with a list of units")
+    if workers is not None or executor is not None or out is not None or precision != "float64":
+        raise TypeError("workers, executor, out and precision go with a list of units")
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> 1)
     # The matrices are small: threaded BLAS is slower on them, and much slower when

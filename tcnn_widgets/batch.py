@@ -31,6 +31,7 @@ from ._batch import (
     run_pool,
 )
 from ._batchfile import BatchFile, read_header
+from ._interrupt import deferred_interrupt
 from .results import Invariances
 from .units import Unit
 
@@ -136,7 +137,9 @@ def analyze_batch(
     workers: int | None = None,
     executor=None,
     out: str | os.PathLike | None = None,
+    precision: str = "float64",
     progress: bool = True,
+    fold_every: float = 60.0,
 ) -> list[Invariances] | StoredResults:
     """Analyze many units, in parallel, optionally streaming them to a file.
 
@@ -154,8 +157,15 @@ def analyze_batch(
         Run there instead (``workers`` must then be None).
     out : path-like, optional
         A `.npz` file to stream finished units to; resumes when it exists.
+    precision : {"float64", "float32"}
+        Precision of the display arrays as results travel and are stored.
     progress : bool
         A progress bar (tqdm.auto) fed by completions.
+    fold_every : float
+        With ``out``: seconds between rewrites of the file with the units finished
+        so far (each unit is on disk at once in the parts folder anyway); a rewrite
+        is also put off to at least 10 times its own duration, so that rewriting a
+        large file never takes more than a tenth of the time.
 
     Returns
     -------
@@ -182,13 +192,18 @@ def analyze_batch(
     if workers is None:
         workers = len(os.sched_getaffinity(0))
     workers = _validate.integer(workers, "workers", minimum=1)
-    client = _dask_client(executor)
-    if executor is not None and client is None and not isinstance(executor, Executor):
+    if (
+        executor is not None
+        and _dask_client(executor) is None
+        and not isinstance(executor, Executor)
+    ):
         raise TypeError(
             "executor must be a concurrent.futures.Executor or a dask.distributed.Client, "
             f"got {type(executor).__name__}"
         )
     path = None if out is None else _validate.output_path(out, "out", suffixes=(".npz",))
+    precision = _validate.choice(precision, "precision", ("float64", "float32"))
+    fold_every = _validate.real(fold_every, "fold_every", minimum=0)
     shipped = executor is None and workers > 1 and len(units) > 1
     threads = isinstance(executor, ThreadPoolExecutor)
     payload = None
@@ -200,7 +215,8 @@ def analyze_batch(
     seeds = unit_seeds(seed, len(units))
     file = None
     if path is not None:
-        file = BatchFile(path, _header(len(units), seed, settings, payload))
+        header = _header(len(units), seed, settings, precision, payload)
+        file = BatchFile(path, header, fold_every=fold_every)
     done = file.done() if file is not None else set()
     todo = [i for i in range(len(units)) if i not in done]
     results: list[Invariances | None] = [None] * len(units)
@@ -214,33 +230,14 @@ def analyze_batch(
             failures.append(UnitFailure(index, name, error, trace, attempts))
         elif file is not None:
             file.add(index, arrays)
+            file.fold_if_due()
         else:
             results[index] = Invariances.from_arrays(arrays)
         bar.update(1)
 
     try:
-        if not todo:
-            pass
-        elif client is not None:
-            cf = executor if executor is not client else client.get_executor(pure=False)
-            [scattered] = client.scatter([PackedUnits(payload)], broadcast=True, hash=False)
-
-            def submit(i):
-                return cf.submit(analyze_scattered, scattered, i, settings, seeds[i])
-
-            run_executor(cf, submit, todo, deliver)
-        elif executor is not None:
-            run_executor(
-                executor,
-                lambda i: executor.submit(analyze_one, units[i], settings, seeds[i]),
-                todo,
-                deliver,
-            )
-        elif shipped:
-            run_pool(payload, todo, seeds, settings, min(workers, len(todo)), deliver)
-        else:
-            for i in todo:
-                deliver(i, analyze_one(units[i], settings, seeds[i]), 1)
+        if todo:
+            _run(units, todo, seeds, settings, precision, workers, executor, payload, deliver)
     except KeyboardInterrupt:
         if file is not None:
             print(
@@ -261,13 +258,44 @@ def analyze_batch(
     return final
 
 
+def _run(units, todo, seeds, settings, precision, workers, executor, payload, deliver) -> None:
+    """Analyze ``units[i]`` for i in ``todo`` where asked, handing each to ``deliver``."""
+    client = _dask_client(executor)
+    if client is not None:
+        cf = executor if executor is not client else client.get_executor(pure=False)
+        [scattered] = client.scatter([PackedUnits(payload)], broadcast=True, hash=False)
+        run_executor(
+            cf,
+            lambda i: cf.submit(analyze_scattered, scattered, i, settings, seeds[i], precision),
+            todo,
+            deliver,
+        )
+    elif executor is not None:
+        run_executor(
+            executor,
+            lambda i: executor.submit(analyze_one, units[i], settings, seeds[i], precision),
+            todo,
+            deliver,
+        )
+    elif workers > 1 and len(todo) > 1:
+        run_pool(payload, todo, seeds, settings, precision, min(workers, len(todo)), deliver)
+    else:  # here, in this process: Ctrl-C waits for the unit in hand (never inside Numba)
+        with deferred_interrupt() as requested:
+            for i in todo:
+                deliver(i, analyze_one(units[i], settings, seeds[i], precision), 1)
+                if requested():
+                    raise KeyboardInterrupt
+
+
 def _random_seed() -> int:
     return int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> 1)
 
 
-def _header(total: int, seed: int, settings, payload: bytes) -> dict[str, np.ndarray]:
+def _header(
+    total: int, seed: int, settings, precision: str, payload: bytes
+) -> dict[str, np.ndarray]:
     """What a resumed batch must share with the file it continues."""
-    values = {}
+    values = {"precision": precision}
     for field in dataclasses.fields(settings):
         value = getattr(settings, field.name)
         if callable(value):

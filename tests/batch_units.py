@@ -108,7 +108,18 @@ def logging_units(count: int) -> list[LoggingUnit]:
     return [like(LoggingUnit, u, index=i) for i, u in enumerate(small_units(count))]
 
 
-if __name__ == "__main__":  # python batch_units.py OUT COUNT: the batch that tests interrupt
-    import tcnn_widgets as tw
+if __name__ == "__main__":  # python batch_units.py OUT COUNT WORKERS FOLD_EVERY: tests interrupt it
+    from tcnn_widgets.analysis import Settings
+    from tcnn_widgets.batch import analyze_batch
 
-    tw.analyze(logging_units(int(sys.argv[2])), seed=7, workers=2, out=sys.argv[1], progress=False)
+    out, count, workers, fold_every = sys.argv[1:5]
+    units = logging_units(int(count))
+    analyze_batch(
+        units,
+        Settings(),
+        7,
+        workers=int(workers),
+        out=out,
+        progress=False,
+        fold_every=float(fold_every),
+    )

@@ -195,6 +195,20 @@ def test_out_file_streams_resumes_and_checks_settings(units, serial, tmp_path):
     assert_same(list(tw.analyze(units, out=out, progress=False)), serial)
 
 
+def test_float32_results_travel_and_store_compactly(units, serial, tmp_path):
+    compact = [tw.Invariances.from_arrays(r.to_arrays(precision="float32")) for r in serial]
+    assert_same(tw.analyze(units, seed=3, workers=1, precision="float32", progress=False), compact)
+    assert_same(tw.analyze(units, seed=3, workers=2, precision="float32", progress=False), compact)
+    small, large = tmp_path / "small.npz", tmp_path / "large.npz"
+    assert_same(tw.analyze(units, seed=3, out=small, precision="float32", progress=False), compact)
+    tw.analyze(units, seed=3, out=large, progress=False)
+    assert small.stat().st_size < 0.75 * large.stat().st_size
+    with pytest.raises(ValueError, match="precision"):
+        tw.analyze(units, seed=3, out=large, precision="float32", progress=False)
+    with pytest.raises(TypeError, match="list of units"):
+        tw.analyze(units[0], precision="float32")
+
+
 def test_failed_units_are_retried_when_resuming(units, serial, tmp_path):
     out = tmp_path / "layer.npz"
     flaky = [units[0], like(FlakyUnit, units[1], marker=str(tmp_path / "m")), units[2]]
@@ -215,8 +229,10 @@ def test_shared_objects_go_to_each_worker_once(units, tmp_path, monkeypatch):
     assert 1 <= len(pids) <= 2 and len(set(pids)) == len(pids)  # once per worker process
 
 
-def run_batch(out: Path, count: int, log: Path, delay: float) -> subprocess.Popen:
-    """The batch of ``batch_units.py`` in its own process (2 workers, out=)."""
+def run_batch(
+    out: Path, count: int, log: Path, delay: float, workers: int = 2, fold_every: float = 60
+) -> subprocess.Popen:
+    """The batch of ``batch_units.py`` in its own process (out=)."""
     env = {
         **os.environ,
         "TCNN_BATCH_LOG": str(log),
@@ -224,7 +240,8 @@ def run_batch(out: Path, count: int, log: Path, delay: float) -> subprocess.Pope
         "PYTHONPATH": os.pathsep.join([str(HERE.parent), str(HERE)]),
     }
     return subprocess.Popen(
-        [sys.executable, str(HERE / "batch_units.py"), str(out), str(count)],
+        [sys.executable, str(HERE / "batch_units.py"), str(out), str(count), str(workers)]
+        + [str(fold_every)],
         env=env,
         stderr=subprocess.PIPE,
         text=True,
@@ -243,11 +260,19 @@ def stored(out: Path) -> set[int]:
     return found
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGKILL])
-def test_interrupted_parent_resumes_without_loss_or_repeats(tmp_path, signum):
+@pytest.mark.parametrize(
+    ("signum", "workers", "fold_every"),
+    [
+        (signal.SIGINT, 2, 60),
+        (signal.SIGKILL, 2, 60),
+        (signal.SIGKILL, 2, 0.3),
+        (signal.SIGINT, 1, 60),
+    ],
+)
+def test_interrupted_parent_resumes_without_loss_or_repeats(tmp_path, signum, workers, fold_every):
     count = 24
     out, log = tmp_path / "layer.npz", tmp_path / "log"
-    process = run_batch(out, count, log, delay=0.25)
+    process = run_batch(out, count, log, delay=0.25, workers=workers, fold_every=fold_every)
     parts = tmp_path / "layer.npz.parts"
     deadline = time.monotonic() + 120
     while len(list(parts.glob("unit*.npz"))) < 6 and time.monotonic() < deadline:
@@ -261,8 +286,10 @@ def test_interrupted_parent_resumes_without_loss_or_repeats(tmp_path, signum):
         assert out.exists()  # Ctrl-C folds what finished into the file
     finished = stored(out)
     assert 6 <= len(finished) < count
+    if fold_every < 60:
+        assert out.exists()  # folded while running: the file itself holds finished units
     if out.exists():
-        tw.load_results(out)  # whatever state it is in, it loads
+        assert len(tw.load_results(out)) >= 1  # whatever state it is in, it loads
     log.write_text("")
     resumed = run_batch(out, count, log, delay=0)
     _, stderr = resumed.communicate(timeout=300)
