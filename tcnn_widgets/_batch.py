@@ -221,8 +221,9 @@ def run_pool(
     """
     # fork: workers start in milliseconds with the parent's imports and compiled
     # kernels, and scripts need no ``if __name__ == "__main__"`` guard (spawn and
-    # forkserver run the main script again in every worker)
-    context = multiprocessing.get_context("fork")
+    # forkserver run the main script again in every worker). Spawn where there is no fork.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     queue, isolate = deque(todo), deque()
     attempts: dict[int, int] = {}
     while queue or isolate:

@@ -187,20 +187,7 @@ def analyze_batch(
     for i, item in enumerate(units):
         if not isinstance(item, Unit):
             raise TypeError(f"units[{i}] is a {type(item).__name__}, not a Unit")
-    if executor is not None and workers is not None:
-        raise TypeError("give workers or executor, not both (the executor has its own workers)")
-    if workers is None:
-        workers = len(os.sched_getaffinity(0))
-    workers = _validate.integer(workers, "workers", minimum=1)
-    if (
-        executor is not None
-        and _dask_client(executor) is None
-        and not isinstance(executor, Executor)
-    ):
-        raise TypeError(
-            "executor must be a concurrent.futures.Executor or a dask.distributed.Client, "
-            f"got {type(executor).__name__}"
-        )
+    workers = _check_workers(workers, executor)
     path = None if out is None else _validate.output_path(out, "out", suffixes=(".npz",))
     precision = _validate.choice(precision, "precision", ("float64", "float32"))
     fold_every = _validate.real(fold_every, "fold_every", minimum=0)
@@ -285,6 +272,24 @@ def _run(units, todo, seeds, settings, precision, workers, executor, payload, de
                 deliver(i, analyze_one(units[i], settings, seeds[i], precision), 1)
                 if requested():
                     raise KeyboardInterrupt
+
+
+def _check_workers(workers, executor) -> int:
+    """``workers`` as an int (None: the cores this process may use), checked with ``executor``."""
+    if executor is not None and workers is not None:
+        raise TypeError("give workers or executor, not both (the executor has its own workers)")
+    if (
+        executor is not None
+        and _dask_client(executor) is None
+        and not isinstance(executor, Executor)
+    ):
+        raise TypeError(
+            "executor must be a concurrent.futures.Executor or a dask.distributed.Client, "
+            f"got {type(executor).__name__}"
+        )
+    if workers is None:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return _validate.integer(workers, "workers", minimum=1)
 
 
 def _random_seed() -> int:
