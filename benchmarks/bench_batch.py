@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import resource
 import subprocess
 import sys
@@ -83,11 +84,27 @@ print(json.dumps({{"rss_before": before, "rss_peak": after, "traced_peak": peak,
     return json.loads(output.strip().splitlines()[-1])
 
 
+def transport(units) -> None:
+    """Bytes and seconds to send one result back (pickle, unpickle, rebuild) per precision."""
+    analysis = timed(lambda: tw.analyze(units, seed=0, workers=1, progress=False)) / len(units)
+    result = tw.analyze(units[0], seed=0)
+    print("\n| result of one 10 x 10 unit | bytes | send + rebuild ms | / analysis of one unit |")
+    print("| --- | --- | --- | --- |")
+    for precision in ("float64", "float32"):
+        start = time.perf_counter()
+        for _ in range(50):
+            data = pickle.dumps(result.to_arrays(precision=precision), protocol=5)
+            tw.Invariances.from_arrays(pickle.loads(data))
+        seconds = (time.perf_counter() - start) / 50
+        print(f"| {precision} | {len(data):,} | {seconds * 1e3:.2f} | {seconds / analysis:.3f} |")
+
+
 def main(quick: bool) -> None:
     rows = []
     net = tw.load_pretrained()
     seed_units = net.unit_types()
     tw.analyze(seed_units[:4], seed=0, workers=1, progress=False)  # compile / load kernels
+    transport(seed_units)
     rows.append(("64 units of the shipped network (10 x 10)", 64, speedup(seed_units, repeat=3)))
     for side, count in ((16, 16), (24, 16), (32, 8)) if not quick else ((16, 8),):
         units = pooling_units(side, count)
