@@ -99,12 +99,28 @@ def transport(units) -> None:
         print(f"| {precision} | {len(data):,} | {seconds * 1e3:.2f} | {seconds / analysis:.3f} |")
 
 
+def break_even(units) -> None:
+    """Small batches of 10 x 10 units: where 2 workers start to pay for themselves."""
+    print(
+        "\n| 10 x 10 units | serial wall ms | 2 workers wall ms | serial CPU ms | 2 workers CPU ms | idle-machine speed-up |"
+    )
+    print("| --- | --- | --- | --- | --- | --- |")
+    for count in (2, 4, 8, 16, 32):
+        m = speedup(units[:count], repeat=5)
+        (sw, pw), (sc, pc) = m["wall"].values(), m["cpu"].values()
+        print(
+            f"| {count} | {sw * 1e3:.0f} | {pw * 1e3:.0f} | {sc * 1e3:.0f} | {pc * 1e3:.0f} | "
+            f"{sc / (pc / 2):.2f}x |"
+        )
+
+
 def main(quick: bool) -> None:
     rows = []
     net = tw.load_pretrained()
     seed_units = net.unit_types()
     tw.analyze(seed_units[:4], seed=0, workers=1, progress=False)  # compile / load kernels
     transport(seed_units)
+    break_even(seed_units)
     rows.append(("64 units of the shipped network (10 x 10)", 64, speedup(seed_units, repeat=3)))
     for side, count in ((16, 16), (24, 16), (32, 8)) if not quick else ((16, 8),):
         units = pooling_units(side, count)
