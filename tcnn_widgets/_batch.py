@@ -31,7 +31,6 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExe
 from concurrent.futures.process import BrokenProcessPool
 
 import numba
-from threadpoolctl import threadpool_limits
 
 # (arrays of Invariances.to_arrays, error line, traceback); arrays is None on error
 Outcome = tuple[dict | None, str | None, str | None]
@@ -73,10 +72,10 @@ def pickle_units(units: Sequence) -> bytes:
 
 def analyze_one(unit, settings, seed: int, precision: str) -> Outcome:
     """Analyze one unit; the result as arrays at ``precision``, or the error and traceback."""
-    from .analysis import analyze_unit  # analysis imports this module's users
+    from .analysis import _threadpools, analyze_unit  # analysis imports this module's users
 
     try:
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _threadpools().limit(limits=1, user_api="blas"):
             result = analyze_unit(unit, settings, seed)
             return result.to_arrays(precision=precision), None, None
     except Exception as error:  # noqa: BLE001 - reported per unit, the batch goes on

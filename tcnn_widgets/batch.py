@@ -305,7 +305,9 @@ def _header(
         value = getattr(settings, field.name)
         if callable(value):
             value = f"callable {getattr(value, '__module__', '?')}.{getattr(value, '__qualname__', '?')}"
-        values[field.name] = value if isinstance(value, (str, int)) else float(value)
+        values[field.name] = (
+            value if value is None or isinstance(value, (str, int)) else float(value)
+        )
     return {
         "batch.total": np.asarray(total, dtype=np.int64),
         "batch.seed": np.asarray(seed, dtype=np.int64),

@@ -59,6 +59,17 @@ def test_worker_processes_equal_serial_in_input_order(units, serial):
     assert_same(tw.analyze(units, seed=3, progress=False), serial)  # workers=None: all cores
 
 
+def test_matrix_free_batches_equal_serial_and_resume(units, tmp_path):
+    options = dict(seed=3, directions=2, method="matrix-free", progress=False)
+    serial = tw.analyze(units[:4], workers=1, **options)
+    assert serial[0].method == "matrix-free" and serial[0].n_directions == 4
+    assert_same(tw.analyze(units[:4], workers=2, **options), serial)
+    out = tmp_path / "layer.npz"
+    assert_same(list(tw.analyze(units[:4], workers=2, out=out, **options)), serial)
+    with pytest.raises(ValueError, match="directions stored 2, now 3"):
+        tw.analyze(units[:4], workers=2, out=out, **{**options, "directions": 3})
+
+
 def test_any_executor_equals_serial(units, serial):
     with ThreadPoolExecutor(2) as threads:
         assert_same(tw.analyze(units, seed=3, executor=threads, progress=False), serial)
