@@ -43,16 +43,25 @@ def parts_folder(path: Path) -> Path:
 
 
 def read_header(path: Path) -> dict[str, np.ndarray] | None:
-    """The header of an existing batch file or of its parts folder, else None."""
+    """The header of an existing batch file or of its parts folder, else None.
+
+    Reads only the header's arrays, not the units.
+    """
     for source in (parts_folder(path) / "header.npz", path):
-        if source.is_file():
-            arrays = load_npz(source, {})
-            if not set(HEADER) <= set(arrays):
+        if not source.is_file():
+            continue
+        if not zipfile.is_zipfile(source):
+            raise ValueError(
+                f"out={str(path)!r} exists but is not a readable .npz file; give another out= "
+                "or delete it"
+            )
+        with np.load(source, allow_pickle=False) as data:
+            if not set(HEADER) <= set(data.files):
                 raise ValueError(
                     f"out={str(path)!r} exists but was not written by a batch analysis "
                     "(no batch header); give another out= or delete it"
                 )
-            return {key: arrays[key] for key in HEADER}
+            return {key: data[key] for key in HEADER}
     return None
 
 
@@ -153,6 +162,11 @@ class BatchFile:
         folded = {int(i): j for j, i in enumerate(self._folded())}
         indices = sorted(self.done())
         old = np.load(self.path, allow_pickle=False) if folded else None
+        fields: dict[str, list[str]] = {}  # "unit{j}." -> its keys in the old file
+        for key in old.files if old is not None else ():
+            if key.startswith("unit"):
+                prefix, _, _ = key.partition(".")
+                fields.setdefault(prefix + ".", []).append(key)
         try:
             with atomic_path(self.path) as temporary:
                 with zipfile.ZipFile(temporary, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
@@ -160,9 +174,7 @@ class BatchFile:
                     for j, index in enumerate(indices):
                         if index in folded:
                             prefix = f"unit{folded[index]}."
-                            arrays = {
-                                k[len(prefix) :]: old[k] for k in old.files if k.startswith(prefix)
-                            }
+                            arrays = {k[len(prefix) :]: old[k] for k in fields[prefix]}
                         else:
                             arrays = load_npz(self._part(index), {})
                         for key, value in arrays.items():

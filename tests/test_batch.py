@@ -183,6 +183,17 @@ def test_bad_batch_arguments_are_named(units):
         tw.analyze(units[0], workers=2)
 
 
+def test_out_that_is_not_a_batch_file_is_refused(units, serial, tmp_path):
+    text, plain = tmp_path / "text.npz", tmp_path / "plain.npz"
+    text.write_text("not a zip")
+    with pytest.raises(ValueError, match="not a readable .npz"):
+        tw.analyze(units, seed=3, out=text, progress=False)
+    tw.save_results(plain, serial[:2])
+    with pytest.raises(ValueError, match="not written by a batch analysis"):
+        tw.analyze(units, seed=3, out=plain, progress=False)
+    assert text.read_text() == "not a zip" and len(tw.load_results(plain)) == 2  # untouched
+
+
 def test_out_file_streams_resumes_and_checks_settings(units, serial, tmp_path):
     out = tmp_path / "layer.npz"
     stored = tw.analyze(units, seed=3, workers=2, out=out, progress=False)
