@@ -60,8 +60,9 @@ def speedup(units, repeat: int = 1) -> dict:
     return {"wall": best, "cpu": cpu}
 
 
-def streaming_memory(count: int) -> dict:
-    """Peak memory of a fresh parent process streaming ``count`` small units to out=."""
+def streaming_memory(count: int, stream: bool = True) -> dict:
+    """Peak memory of a fresh parent process streaming ``count`` small units to out=
+    (or, with ``stream=False``, keeping them in a list, for comparison)."""
     code = f"""
 import json, resource, tempfile, tracemalloc, os
 import tcnn_widgets as tw
@@ -71,11 +72,12 @@ tw.analyze(units[:4], seed=0, workers=1, progress=False)  # warm kernels
 with tempfile.TemporaryDirectory() as folder:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     tracemalloc.start()
-    tw.analyze(units, seed=0, workers=2, out=os.path.join(folder, "layer.npz"), progress=False)
+    out = os.path.join(folder, "layer.npz") if {stream} else None
+    kept = tw.analyze(units, seed=0, workers=2, out=out, progress=False)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    size = os.path.getsize(os.path.join(folder, "layer.npz"))
+    size = os.path.getsize(out) if out else 0
 print(json.dumps({{"rss_before": before, "rss_peak": after, "traced_peak": peak, "file": size}}))
 """
     output = subprocess.run(
@@ -169,13 +171,14 @@ def main(quick: bool) -> None:
         print(f"| {name} | {pool:.2f} | {dask:.2f} | {dask / pool:.2f} |")
 
     print("\nParent memory while streaming small units to out= (2 workers, fresh process)")
-    print("| units | RSS before MB | RSS peak MB | traced Python peak MB | file MB |")
-    print("| --- | --- | --- | --- | --- |")
-    for count in (100, 1000) if not quick else (50, 200):
-        m = streaming_memory(count)
+    print("| units | kept | RSS before MB | RSS peak MB | traced Python peak MB | file MB |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    counts = (100, 1000) if not quick else (50, 200)
+    for count, stream in [(c, True) for c in counts] + [(counts[-1], False)]:
+        m = streaming_memory(count, stream)
         print(
-            f"| {count} | {m['rss_before'] / 1024:.0f} | {m['rss_peak'] / 1024:.0f} | "
-            f"{m['traced_peak'] / 1e6:.1f} | {m['file'] / 1e6:.0f} |"
+            f"| {count} | {'out= file' if stream else 'list'} | {m['rss_before'] / 1024:.0f} | "
+            f"{m['rss_peak'] / 1024:.0f} | {m['traced_peak'] / 1e6:.1f} | {m['file'] / 1e6:.0f} |"
         )
 
 
