@@ -1,54 +1,14 @@
-"""Frames as pictures: the display rule for (h, w) and (c, h, w) stimuli, and enlargement.
+"""Pictures for figures and GIFs: enlargement and joining of displayed frames.
 
-Figures, GIFs and the notebook PNG turn a stimulus into bytes here, by the rule of
-``docs/method.md`` §11 that the widget follows too:
-
-- ``(h, w)``: gray, :func:`tcnn_widgets.pixels.to_gray_bytes` on the symmetric scale
-  ``[-limit, limit]``;
-- ``(3, h, w)``: RGB, each channel through that same rule with ONE limit for all three;
-- ``(c, h, w)`` with c != 3: the c channels in gray side by side, ``CHANNEL_GAP``
-  white columns apart, all on the one limit.
+The bytes of a frame come from :func:`tcnn_widgets.pixels.to_display_bytes`, the one
+display rule (docs/method.md §11) that the widget follows too.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .pixels import to_gray_bytes
-
-CHANNEL_GAP = 1  # white columns between the channels of a stimulus shown channel by channel
 WHITE = 255
-
-
-def display_bytes(frame: np.ndarray, limit: float) -> np.ndarray:
-    """A stimulus as a picture: gray ``(h, w)``, RGB ``(h, w, 3)``, or channels side by side.
-
-    Parameters
-    ----------
-    frame : ndarray, shape (h, w) or (c, h, w)
-        One stimulus (channels first).
-    limit : float
-        Positive half-width of the symmetric scale, shared by all channels.
-
-    Returns
-    -------
-    ndarray of uint8
-        ``(h, w)`` for a gray stimulus and for c != 3 (then ``(h, c w + (c - 1) CHANNEL_GAP)``),
-        ``(h, w, 3)`` for c = 3.
-
-    Raises
-    ------
-    ValueError
-        When the frame is not 2-D or 3-D, or ``limit`` is not positive.
-    """
-    frame = np.asarray(frame)
-    if frame.ndim == 2:
-        return to_gray_bytes(frame, limit)
-    if frame.ndim != 3:
-        raise ValueError(f"a stimulus has shape (h, w) or (c, h, w), got {frame.shape}")
-    if frame.shape[0] == 3:
-        return np.moveaxis(to_gray_bytes(frame, limit), 0, -1)
-    return join([to_gray_bytes(channel, limit) for channel in frame], CHANNEL_GAP)
 
 
 def abs_limit(values: np.ndarray) -> float:

@@ -96,7 +96,7 @@ def run_demo(
         everything += named(results, f"{slug}: ")
     explorer = out / "explorer" / "index.html"
     explorer.parent.mkdir(exist_ok=True)
-    InvarianceExplorer(everything).to_html(explorer)
+    InvarianceExplorer(everything, compact=True).to_html(explorer, report="../index.html")
     return write_index(
         out,
         "Optimal stimuli and invariances of a tiled CNN",

@@ -31,7 +31,8 @@ from matplotlib.figure import Figure, SubFigure
 from matplotlib.image import AxesImage
 
 from . import _validate
-from ._pictures import WHITE, abs_limit, as_rgb, display_bytes, join
+from ._pictures import WHITE, abs_limit, as_rgb, join
+from .pixels import to_display_bytes
 from .results import Invariances
 from .selection import geodesic
 
@@ -184,7 +185,7 @@ def show_frame(ax: Axes, frame: np.ndarray, limit: float) -> AxesImage:
     AxesImage
         Its data are the RGB bytes of the display rule.
     """
-    return show_row(ax, [display_bytes(frame, limit)], [""])
+    return show_row(ax, [to_display_bytes(frame, limit)], [""])
 
 
 def show_stimulus(ax: Axes, stimulus: np.ndarray) -> AxesImage:
@@ -264,7 +265,7 @@ def stimulus_grid(
         columns = min(8, math.ceil(math.sqrt(len(results))))
     columns = _validate.integer(columns, "columns", minimum=1)
     rows = math.ceil(len(results) / columns)
-    pictures = [display_bytes(r.stimulus, abs_limit(r.stimulus)) for r in results]
+    pictures = [to_display_bytes(r.stimulus, abs_limit(r.stimulus)) for r in results]
     if len({p.shape for p in pictures}) > 1:
         raise ValueError("stimulus_grid needs results of one stimulus shape")
     size = _panel_inches(pictures[0])
@@ -318,14 +319,14 @@ def invariance_strips(
     """
     rows = shown_directions(inv, top)
     frames = _validate.integer(frames, "frames", minimum=2)
-    size = _panel_inches(display_bytes(inv.stimulus, 1.0))
+    size = _panel_inches(to_display_bytes(inv.stimulus, 1.0))
     fig = (
         fig if fig is not None else _new_figure(size * frames + 2.2, (size + 0.3) * len(rows) + 0.8)
     )
     axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
     for ax, row in zip(axes, rows, strict=True):
         path = geodesic(inv, row.index, count=frames)
-        pictures = [display_bytes(frame, path.limit) for frame in path.frames]
+        pictures = [to_display_bytes(frame, path.limit) for frame in path.frames]
         labels = [
             f"{_degrees(t):+d}°\ng = {g:.3g}"
             for t, g in zip(path.angles, path.activations, strict=True)

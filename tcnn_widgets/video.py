@@ -27,8 +27,9 @@ from PIL import Image, ImageDraw, ImageFont
 from scipy.interpolate import CubicSpline
 
 from . import _validate
-from ._pictures import abs_limit, display_bytes, enlarge, join
+from ._pictures import abs_limit, enlarge, join
 from ._storage import atomic_path, write_bytes_atomic
+from .pixels import to_display_bytes
 from .results import Invariances
 from .selection import Geodesic, geodesic
 
@@ -126,17 +127,17 @@ def render_video(
     if caption is not None and not isinstance(caption, str):
         raise TypeError(f"caption must be a str or None, got {caption!r}")
     path = geodesic(inv, rank, order=order, count=count)
-    moving = [enlarge(display_bytes(frame, path.limit), scale) for frame in path.frames]
+    moving = [enlarge(to_display_bytes(frame, path.limit), scale) for frame in path.frames]
     gap = max(4, scale)
     panels, names = [moving], ["x(t)"]
     if with_stimulus:
-        panels.insert(0, [enlarge(display_bytes(inv.stimulus, path.limit), scale)] * len(moving))
+        panels.insert(0, [enlarge(to_display_bytes(inv.stimulus, path.limit), scale)] * len(moving))
         names.insert(0, "x*")
     difference_limit = 0.0
     if with_difference:
         change = path.frames - inv.stimulus
         difference_limit = abs_limit(change)
-        panels.append([enlarge(display_bytes(d, difference_limit), scale) for d in change])
+        panels.append([enlarge(to_display_bytes(d, difference_limit), scale) for d in change])
         names.append("x(t) − x*")
     height, width = moving[0].shape[:2]
     if with_trace:

@@ -13,10 +13,9 @@ from PIL import Image
 from result_helpers import as_channels, ends_only, pooling_result
 
 from tcnn_widgets import video
-from tcnn_widgets._pictures import CHANNEL_GAP
 from tcnn_widgets.analysis import analyze
 from tcnn_widgets.network import TiledCNN
-from tcnn_widgets.pixels import to_gray_bytes
+from tcnn_widgets.pixels import CHANNEL_GAP, to_gray_bytes
 
 SCALE = 4
 
