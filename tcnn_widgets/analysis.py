@@ -23,7 +23,7 @@ from ._matrix_free import (
 )
 from ._sphere import optimal_stimulus
 from .batch import StoredResults, analyze_batch
-from .naming import name_directions
+from .naming import describe_directions
 from .results import Invariances, video_level
 from .units import CallableUnit, Unit, checked_hessian, checked_products
 
@@ -312,7 +312,7 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
     along = geodesic_activations(unit, x, directions, rho, angles)
     level = video_level(activation, settings.threshold)
     ranges = video_ranges(unit, x, directions, rho, angles, along, level)
-    labels, fractions = name_directions(x, directions)
+    names = describe_directions(x, directions)
     return Invariances(
         stimulus=x,
         activation=activation,
@@ -333,8 +333,9 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
         seed=seed,
         is_maximum=bool(np.all(curvatures <= settings.degeneracy_tol * max_abs(curvatures))),
         name=getattr(unit, "name", "") or "",
-        labels=labels,
-        label_fractions=fractions,
+        labels=names.labels,
+        label_fractions=names.fractions,
+        label_centres=names.centres,
         fd_step=settings.fd_step,
         degeneracy_tol=settings.degeneracy_tol,
         method=method,
