@@ -3,8 +3,9 @@
 ``tw.analyze(units, workers=..., executor=..., out=...)`` lands here (see
 :func:`analyze_batch`). Results come back in input order and, with the same seed,
 equal a serial run's bit for bit: each unit gets its own seed derived from the
-batch seed (:func:`tcnn_widgets.analysis.unit_seeds`), and every run uses one BLAS
-and one Numba thread per unit.
+batch seed (:func:`tcnn_widgets.analysis.unit_seeds`), every run uses one BLAS
+thread, and Numba's parallel loops run over independent items (workers use one
+Numba thread each, which changes no result).
 """
 
 from __future__ import annotations
