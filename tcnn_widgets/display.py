@@ -17,12 +17,12 @@ from .figures import FONT_SIZE, curvature_spectrum, invariance_strips, show_stim
 from .results import Invariances
 
 
-def summary_figure(inv: Invariances, *, top: int = 2, frames: int = 6) -> Figure:
+def summary_figure(result: Invariances, *, top: int = 2, frames: int = 6) -> Figure:
     """One figure: the optimal stimulus, the curvature spectrum and invariance strips.
 
     Parameters
     ----------
-    inv : Invariances
+    result : Invariances
         The analysis result.
     top, frames
         As for :func:`tcnn_widgets.figures.invariance_strips`.
@@ -34,20 +34,20 @@ def summary_figure(inv: Invariances, *, top: int = 2, frames: int = 6) -> Figure
     fig = Figure(figsize=(11.5, 5.0), dpi=100, layout="constrained")
     left, right = fig.subfigures(1, 2, width_ratios=[1.0, 1.7])
     stimulus_ax, spectrum_ax = left.subplots(2, 1, height_ratios=[1.0, 1.4])
-    show_stimulus(stimulus_ax, inv.stimulus)
-    stimulus_ax.set_title(f"optimal stimulus x*, g* = {inv.activation:.4g}", fontsize=FONT_SIZE)
-    curvature_spectrum(inv, ax=spectrum_ax)
+    show_stimulus(stimulus_ax, result.stimulus)
+    stimulus_ax.set_title(f"optimal stimulus x*, g* = {result.activation:.4g}", fontsize=FONT_SIZE)
+    curvature_spectrum(result, ax=spectrum_ax)
     spectrum_ax.set_title("curvature spectrum", fontsize=FONT_SIZE)
-    invariance_strips(inv, top=top, frames=frames, fig=right)
+    invariance_strips(result, top=top, frames=frames, fig=right)
     return fig
 
 
-def invariances_png(inv: Invariances) -> bytes:
+def invariances_png(result: Invariances) -> bytes:
     """The PNG shown for an `Invariances` in a notebook (see :func:`summary_figure`).
 
     Parameters
     ----------
-    inv : Invariances
+    result : Invariances
         The analysis result.
 
     Returns
@@ -56,11 +56,11 @@ def invariances_png(inv: Invariances) -> bytes:
         A PNG file.
     """
     buffer = io.BytesIO()
-    summary_figure(inv).savefig(buffer, format="png")
+    summary_figure(result).savefig(buffer, format="png")
     return buffer.getvalue()
 
 
-def invariances_mimebundle(inv: Invariances) -> dict[str, bytes | str]:
+def invariances_mimebundle(result: Invariances) -> dict[str, bytes | str]:
     """What a notebook shows for an `Invariances`: ``{"image/png": ..., "text/plain": ...}``.
 
     The live, interactive view is the widget, ``tw.InvarianceExplorer(result)``.
@@ -71,4 +71,4 @@ def invariances_mimebundle(inv: Invariances) -> dict[str, bytes | str]:
     >>> sorted(bundle)  # doctest: +SKIP
     ['image/png', 'text/plain']
     """
-    return {"image/png": invariances_png(inv), "text/plain": repr(inv)}
+    return {"image/png": invariances_png(result), "text/plain": repr(result)}

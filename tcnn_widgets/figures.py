@@ -50,7 +50,7 @@ class ShownDirection:
         Index into the result's arrays (most invariant first).
     rank : int
         Its rank among the kept directions counted from its end (0 = first), as
-        ``inv.index(rank, order)``, :func:`tcnn_widgets.selection.geodesic` and
+        ``result.index(rank, order)``, :func:`tcnn_widgets.selection.geodesic` and
         :func:`tcnn_widgets.video.write_gif` take it.
     order : {"most", "least"}
         The end it is counted from.
@@ -87,19 +87,19 @@ class ShownDirection:
         return text
 
 
-def shown_directions(inv: Invariances, top: int) -> list[ShownDirection]:
+def shown_directions(result: Invariances, top: int) -> list[ShownDirection]:
     """The directions figures, strips and the report show: ``top`` from each end, honestly.
 
     The ``top`` most invariant directions, then the ``top`` least invariant ones. When
     the least invariant end is a tie (a degenerate group of equal curvature, or
-    ``inv.ends_tied[1]``), no member of it is "the" least invariant direction: the
+    ``result.ends_tied[1]``), no member of it is "the" least invariant direction: the
     tie has no single image (``docs/method.md`` §6, §10). The least invariant rows
     then start at the most informative distinct direction outside the tie, the least
     invariant one not in it, and say so in their caption. No direction appears twice.
 
     Parameters
     ----------
-    inv : Invariances
+    result : Invariances
         The analysis result (complete, or 2k kept directions).
     top : int
         Directions from each end, at least 1.
@@ -116,25 +116,27 @@ def shown_directions(inv: Invariances, top: int) -> list[ShownDirection]:
     ['most invariant #1 (1 of 2 equal)', 'least invariant #92 (first outside the tie of 91)']
     """
     top = _validate.integer(top, "top", minimum=1)
-    m = inv.n_directions
+    m = result.n_directions
     sizes = {
-        int(g): int(c) for g, c in zip(*np.unique(inv.groups, return_counts=True), strict=True)
+        int(g): int(c) for g, c in zip(*np.unique(result.groups, return_counts=True), strict=True)
     }
-    tie = inv.group_members(m - 1)
-    tie_open = bool(np.asarray(inv.ends_tied)[1])
+    tie = result.group_members(m - 1)
+    tie_open = bool(np.asarray(result.ends_tied)[1])
     skipped = set(tie.tolist()) if len(tie) > 1 or tie_open else set()
     most = list(range(min(top, m)))
     least = [i for i in range(m - 1, -1, -1) if i not in skipped and i not in most][:top]
-    ranks = spectrum_ranks(inv)  # rank in the whole spectrum, also for 2k kept directions
+    ranks = spectrum_ranks(result)  # rank in the whole spectrum, also for 2k kept directions
     total = int(ranks[-1]) + 1
-    shown = [ShownDirection(i, i, "most", int(ranks[i]), sizes[int(inv.groups[i])]) for i in most]
+    shown = [
+        ShownDirection(i, i, "most", int(ranks[i]), sizes[int(result.groups[i])]) for i in most
+    ]
     shown += [
         ShownDirection(
             i,
             m - 1 - i,
             "least",
             total - 1 - int(ranks[i]),
-            sizes[int(inv.groups[i])],
+            sizes[int(result.groups[i])],
             len(skipped),
             tie_open and bool(skipped),
         )
@@ -143,27 +145,27 @@ def shown_directions(inv: Invariances, top: int) -> list[ShownDirection]:
     return shown
 
 
-def tie_note(inv: Invariances) -> str:
+def tie_note(result: Invariances) -> str:
     """A plain sentence on the least invariant tie, or ``""`` when that end is not tied."""
-    m = inv.n_directions
-    tie = inv.group_members(m - 1)
-    tie_open = bool(np.asarray(inv.ends_tied)[1])
+    m = result.n_directions
+    tie = result.group_members(m - 1)
+    tie_open = bool(np.asarray(result.ends_tied)[1])
     if len(tie) < 2 and not tie_open:
         return ""
     size = f"At least {len(tie)}" if tie_open else f"The {len(tie)}"
     return (
         f"{size} least invariant directions tie (equal curvature ν = "
-        f"{inv.curvatures[m - 1]:.3g}): only their span is meaningful, so the tie has no "
+        f"{result.curvatures[m - 1]:.3g}): only their span is meaningful, so the tie has no "
         "single image. The least invariant directions shown are those outside the tie."
     )
 
 
-def end_note(inv: Invariances) -> str:
+def end_note(result: Invariances) -> str:
     """Which directions a result holds: all of them, or only the two ends of the spectrum."""
-    n = int(np.prod(inv.shape))
-    if inv.complete:
-        return f"all {inv.n_directions} directions"
-    k = inv.n_directions // 2
+    n = int(np.prod(result.shape))
+    if result.complete:
+        return f"all {result.n_directions} directions"
+    k = result.n_directions // 2
     return f"the {k} most and {k} least invariant of {n - 1} directions (matrix-free)"
 
 
@@ -280,7 +282,7 @@ def stimulus_grid(
 
 
 def invariance_strips(
-    inv: Invariances,
+    result: Invariances,
     *,
     top: int = 3,
     frames: int = 7,
@@ -297,7 +299,7 @@ def invariance_strips(
 
     Parameters
     ----------
-    inv : Invariances
+    result : Invariances
         The analysis result (complete, or the 2k directions of a matrix-free one).
     top : int
         Directions from each end of the spectrum (capped so no row repeats).
@@ -317,15 +319,15 @@ def invariance_strips(
     -------
     >>> figures.invariance_strips(result, top=2).savefig("strips.png")  # doctest: +SKIP
     """
-    rows = shown_directions(inv, top)
+    rows = shown_directions(result, top)
     frames = _validate.integer(frames, "frames", minimum=2)
-    size = _panel_inches(to_display_bytes(inv.stimulus, 1.0))
+    size = _panel_inches(to_display_bytes(result.stimulus, 1.0))
     fig = (
         fig if fig is not None else _new_figure(size * frames + 2.2, (size + 0.3) * len(rows) + 0.8)
     )
     axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
     for ax, row in zip(axes, rows, strict=True):
-        path = geodesic(inv, row.index, count=frames)
+        path = geodesic(result, row.index, count=frames)
         pictures = [to_display_bytes(frame, path.limit) for frame in path.frames]
         labels = [
             f"{_degrees(t):+d}°\ng = {g:.3g}"
@@ -334,19 +336,19 @@ def invariance_strips(
         show_row(ax, pictures, labels)
         text = (
             row.caption.replace(" (", "\n(")
-            + f"\n{_label(inv, row.index)} ν = {path.curvature:.3g}"
+            + f"\n{_label(result, row.index)} ν = {path.curvature:.3g}"
         )
         ax.set_ylabel(text.strip(), fontsize=FONT_SIZE - 1, rotation=0, ha="right", va="center")
-    title = f"{inv.name or 'unit'}: frames along the geodesics (g* = {inv.activation:.3g}; "
-    title += f"{end_note(inv)})"
-    note = tie_note(inv)
+    title = f"{result.name or 'unit'}: frames along the geodesics (g* = {result.activation:.3g}; "
+    title += f"{end_note(result)})"
+    note = tie_note(result)
     if note:
         title += "\n" + note
     fig.suptitle(_wrap(title, 12 * frames + 20), fontsize=FONT_SIZE)
     return _root(fig)
 
 
-def curvature_spectrum(inv: Invariances, *, ax: Axes | None = None) -> Figure:
+def curvature_spectrum(result: Invariances, *, ax: Axes | None = None) -> Figure:
     """The curvatures nu of the kept tangent directions, most invariant first.
 
     Degenerate groups (equal curvatures) are drawn as one band across their ranks,
@@ -357,7 +359,7 @@ def curvature_spectrum(inv: Invariances, *, ax: Axes | None = None) -> Figure:
 
     Parameters
     ----------
-    inv : Invariances
+    result : Invariances
         The analysis result.
     ax : Axes, optional
         Where to draw.
@@ -367,20 +369,20 @@ def curvature_spectrum(inv: Invariances, *, ax: Axes | None = None) -> Figure:
     Figure
     """
     ax = ax if ax is not None else _new_figure(5.5, 3.4).subplots()
-    ranks = spectrum_ranks(inv)
+    ranks = spectrum_ranks(result)
     ax.axhline(0.0, color="0.6", linewidth=0.8)
-    if not inv.complete:
-        k = inv.n_directions // 2
+    if not result.complete:
+        k = result.n_directions // 2
         ax.axvspan(ranks[k - 1] + 0.5, ranks[k] - 0.5, color="0.93", label="not computed")
-    ax.plot(ranks, inv.curvatures, ".", color="C0", markersize=4, label="single direction")
+    ax.plot(ranks, result.curvatures, ".", color="C0", markersize=4, label="single direction")
     labelled = False
-    for group in np.unique(inv.groups):
-        members = np.flatnonzero(inv.groups == group)
+    for group in np.unique(result.groups):
+        members = np.flatnonzero(result.groups == group)
         if len(members) < 2:
             continue
-        level = float(np.mean(inv.curvatures[members]))
-        open_end = (members[0] == 0 and inv.ends_tied[0]) or (
-            members[-1] == inv.n_directions - 1 and inv.ends_tied[1]
+        level = float(np.mean(result.curvatures[members]))
+        open_end = (members[0] == 0 and result.ends_tied[0]) or (
+            members[-1] == result.n_directions - 1 and result.ends_tied[1]
         )
         ax.plot(
             [ranks[members[0]] - 0.4, ranks[members[-1]] + 0.4],
@@ -403,30 +405,30 @@ def curvature_spectrum(inv: Invariances, *, ax: Axes | None = None) -> Figure:
     ax.set_xlabel("rank (0 = most invariant)", fontsize=FONT_SIZE)
     ax.set_ylabel("curvature ν", fontsize=FONT_SIZE)
     ax.tick_params(labelsize=FONT_SIZE - 1)
-    title = f"{inv.name or 'unit'}: curvature spectrum ({end_note(inv)})"
-    if not inv.is_maximum:
+    title = f"{result.name or 'unit'}: curvature spectrum ({end_note(result)})"
+    if not result.is_maximum:
         title += "\n(some ν > 0: not a local maximum)"
     ax.set_title(_wrap(title, 70), fontsize=FONT_SIZE)
     ax.legend(fontsize=FONT_SIZE - 1, loc="best")
     return _root(ax)
 
 
-def spectrum_ranks(inv: Invariances) -> np.ndarray:
+def spectrum_ranks(result: Invariances) -> np.ndarray:
     """The rank in the full spectrum (0 .. n - 2) of each kept direction.
 
     ``arange(m)`` for a complete result; for 2k kept directions of n - 1, the k most
     invariant are ranks 0 .. k - 1 and the k least invariant n - 1 - k .. n - 2.
     """
-    m = inv.n_directions
-    if inv.complete:
+    m = result.n_directions
+    if result.complete:
         return np.arange(m)
-    n = int(np.prod(inv.shape))
+    n = int(np.prod(result.shape))
     k = m // 2
     return np.concatenate([np.arange(k), np.arange(n - 1 - (m - k), n - 1)])
 
 
 def activation_curve(
-    inv: Invariances, rank: int = 0, *, order: str = "most", ax: Axes | None = None
+    result: Invariances, rank: int = 0, *, order: str = "most", ax: Axes | None = None
 ) -> Figure:
     """The activation along a direction's geodesic beside its second-order approximation.
 
@@ -443,7 +445,7 @@ def activation_curve(
 
     Parameters
     ----------
-    inv : Invariances
+    result : Invariances
         The analysis result.
     rank : int
         0 is the most (``order="most"``) or least (``order="least"``) invariant direction.
@@ -456,21 +458,21 @@ def activation_curve(
     -------
     Figure
     """
-    index = inv.index(rank, order)
+    index = result.index(rank, order)
     ax = ax if ax is not None else _new_figure(5.0, 3.2).subplots()
-    t = inv.geodesic_angles
-    nu = float(inv.curvatures[index])
-    approximation = inv.activation + 0.5 * inv.radius**2 * nu * t**2
-    a, b = inv.video_ranges[index]
+    t = result.geodesic_angles
+    nu = float(result.curvatures[index])
+    approximation = result.activation + 0.5 * result.radius**2 * nu * t**2
+    a, b = result.video_ranges[index]
     ax.axvspan(np.degrees(a), np.degrees(b), color="0.92", label="video range")
     ax.axhline(
-        inv.video_level,
+        result.video_level,
         color="0.5",
         linestyle=":",
         linewidth=1,
-        label=f"{inv.threshold:g} g*",
+        label=f"{result.threshold:g} g*",
     )
-    ax.plot(np.degrees(t), inv.geodesic_activations[index], color="C0", label="real g(x(t))")
+    ax.plot(np.degrees(t), result.geodesic_activations[index], color="C0", label="real g(x(t))")
     ax.plot(
         np.degrees(t),
         approximation,
@@ -478,14 +480,14 @@ def activation_curve(
         linestyle="--",
         label="g* + ½ ρ² ν t²",
     )
-    real = inv.geodesic_activations[index]
-    spread = max(float(real.max() - real.min()), 1e-12 + 0.05 * abs(inv.activation))
+    real = result.geodesic_activations[index]
+    spread = max(float(real.max() - real.min()), 1e-12 + 0.05 * abs(result.activation))
     ax.set_ylim(real.min() - 0.15 * spread, real.max() + 0.15 * spread)
     ax.set_xlabel("angle t along the geodesic (degrees)", fontsize=FONT_SIZE)
     ax.set_ylabel("activation", fontsize=FONT_SIZE)
     ax.tick_params(labelsize=FONT_SIZE - 1)
     ax.set_title(
-        f"{inv.name or 'unit'}\n{order} invariant #{rank + 1}, {_label(inv, index)} (ν = {nu:.3g})",
+        f"{result.name or 'unit'}\n{order} invariant #{rank + 1}, {_label(result, index)} (ν = {nu:.3g})",
         fontsize=FONT_SIZE + 1,
     )
     ax.legend(fontsize=FONT_SIZE - 1, loc="best")
@@ -502,15 +504,15 @@ def _degrees(angle: float) -> int:
     return int(round(float(np.degrees(angle))))
 
 
-def _label(inv: Invariances, index: int) -> str:
+def _label(result: Invariances, index: int) -> str:
     """The named invariance of a direction, with the centre ``(row, column)`` of a rotation
     or scaling, or ``""`` when the result has no names."""
-    if inv.labels is None:
+    if result.labels is None:
         return ""
-    centre = None if inv.label_centres is None else inv.label_centres[index]
+    centre = None if result.label_centres is None else result.label_centres[index]
     if centre is None or not np.all(np.isfinite(centre)):
-        return str(inv.labels[index])
-    return f"{inv.labels[index]} about ({centre[0]:.1f}, {centre[1]:.1f})"
+        return str(result.labels[index])
+    return f"{result.labels[index]} about ({centre[0]:.1f}, {centre[1]:.1f})"
 
 
 def short_name(name: str) -> str:

@@ -142,46 +142,46 @@ def write_section(
     return section
 
 
-def _stem(inv: Invariances, index: int) -> str:
+def _stem(result: Invariances, index: int) -> str:
     """A unique file-name stem for unit ``index``: ``"map 3, row 0, col 1"`` -> ``"u05_m3_r0_c1"``."""
-    short = re.sub(r"[^A-Za-z0-9]+", "_", figures.short_name(inv.name)).strip("_")
+    short = re.sub(r"[^A-Za-z0-9]+", "_", figures.short_name(result.name)).strip("_")
     return "_".join(filter(None, [f"u{index:02d}", short]))
 
 
-def _write_unit(folder: Path, slug: str, stem: str, inv: Invariances, fmt: str) -> UnitFiles:
+def _write_unit(folder: Path, slug: str, stem: str, result: Invariances, fmt: str) -> UnitFiles:
     """Figures and GIFs of one featured unit: its most invariant direction, and the least
     invariant one that is a single image (outside a tie; see :func:`figures.shown_directions`)."""
     files = UnitFiles(
-        name=inv.name or stem,
-        activation=inv.activation,
+        name=result.name or stem,
+        activation=result.activation,
         strips=Picture(
             f"{slug}/{stem}_strips.{fmt}",
             "Frames along the geodesics, on each video's fixed scale.",
-            _save(figures.invariance_strips(inv), folder / f"{stem}_strips.{fmt}"),
+            _save(figures.invariance_strips(result), folder / f"{stem}_strips.{fmt}"),
         ),
         spectrum=Picture(
             f"{slug}/{stem}_spectrum.{fmt}",
             "Curvature spectrum; a tie is drawn as one band.",
-            _save(figures.curvature_spectrum(inv), folder / f"{stem}_spectrum.{fmt}"),
+            _save(figures.curvature_spectrum(result), folder / f"{stem}_spectrum.{fmt}"),
         ),
         curves=[],
         gifs=[],
-        note=figures.tie_note(inv),
+        note=figures.tie_note(result),
     )
-    for shown in figures.shown_directions(inv, 1):
+    for shown in figures.shown_directions(result, 1):
         order = shown.order
         curve = f"{stem}_{order}_curve.{fmt}"
-        width = _save(figures.activation_curve(inv, shown.rank, order=order), folder / curve)
+        width = _save(figures.activation_curve(result, shown.rank, order=order), folder / curve)
         files.curves.append(Picture(f"{slug}/{curve}", "", width))
         gif = f"{stem}_{order}_invariant.gif"
-        caption = f"{shown.caption}, ν = {inv.curvatures[shown.index]:.3g}"
+        caption = f"{shown.caption}, ν = {result.curvatures[shown.index]:.3g}"
         write_gif(
-            inv,
+            result,
             shown.rank,
             folder / gif,
             order=order,
             count=GIF_FRAMES,
-            scale=max(1, GIF_SIZE // max(inv.shape[-2:])),
+            scale=max(1, GIF_SIZE // max(result.shape[-2:])),
             with_stimulus=True,
             with_difference=True,
             with_trace=True,

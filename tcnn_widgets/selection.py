@@ -53,12 +53,12 @@ class Geodesic:
         return to_gray_bytes(self.frames, self.limit)
 
 
-def geodesic(inv: Invariances, rank: int, *, order: str = "most", count: int = 32) -> Geodesic:
+def geodesic(result: Invariances, rank: int, *, order: str = "most", count: int = 32) -> Geodesic:
     """The invariance video of the ``rank``-th most (or least) invariant direction.
 
     Parameters
     ----------
-    inv : Invariances
+    result : Invariances
         The analysis result.
     rank : int
         0 is the most invariant direction (``order="most"``) or the least invariant
@@ -72,21 +72,21 @@ def geodesic(inv: Invariances, rank: int, *, order: str = "most", count: int = 3
     -------
     Geodesic
     """
-    if not isinstance(inv, Invariances):
-        raise TypeError(f"inv must be an Invariances result, got {type(inv).__name__}")
+    if not isinstance(result, Invariances):
+        raise TypeError(f"result must be an Invariances, got {type(result).__name__}")
     if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 2:
         raise ValueError(f"count must be an int >= 2 (the number of frames), got {count!r}")
-    index = inv.index(rank, order)
-    angles, frames = inv.frames(index, int(count))
-    activations = CubicSpline(inv.geodesic_angles, inv.geodesic_activations[index])(angles)
+    index = result.index(rank, order)
+    angles, frames = result.frames(index, int(count))
+    activations = CubicSpline(result.geodesic_angles, result.geodesic_activations[index])(angles)
     return Geodesic(
         index=index,
         angles=angles,
         frames=frames,
         activations=activations,
-        limit=inv.gray_limit(index),
-        curvature=float(inv.curvatures[index]),
-        group_size=len(inv.group_members(index)),
+        limit=result.gray_limit(index),
+        curvature=float(result.curvatures[index]),
+        group_size=len(result.group_members(index)),
     )
 
 

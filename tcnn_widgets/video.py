@@ -72,7 +72,7 @@ def default_scale(shape: tuple[int, ...]) -> int:
 
 
 def render_video(
-    inv: Invariances,
+    result: Invariances,
     rank: int,
     *,
     order: str = "most",
@@ -91,7 +91,7 @@ def render_video(
 
     Parameters
     ----------
-    inv, rank, order, count
+    result, rank, order, count
         As for :func:`tcnn_widgets.selection.geodesic`.
     scale : int, optional
         Enlargement of each stimulus pixel (nearest neighbour, no blur); default
@@ -104,7 +104,7 @@ def render_video(
     with_trace : bool
         Put the activation along the path on the right, with axes: the real curve
         over the video range (angle in degrees), a dashed line at
-        ``inv.video_level``, and a dot at the current frame.
+        ``result.video_level``, and a dot at the current frame.
     caption : str, optional
         A line of text above the panels. None (the default) writes which direction it
         is, :func:`direction_caption`, when the video has a side panel; ``""`` writes none.
@@ -119,23 +119,25 @@ def render_video(
     >>> clip.images.shape  # doctest: +SKIP
     (32, 190, 336)
     """
-    scale = default_scale(inv.shape) if scale is None else scale
+    scale = default_scale(result.shape) if scale is None else scale
     scale = _validate.integer(scale, "scale", minimum=1)
     with_stimulus = _validate.flag(with_stimulus, "with_stimulus")
     with_difference = _validate.flag(with_difference, "with_difference")
     with_trace = _validate.flag(with_trace, "with_trace")
     if caption is not None and not isinstance(caption, str):
         raise TypeError(f"caption must be a str or None, got {caption!r}")
-    path = geodesic(inv, rank, order=order, count=count)
+    path = geodesic(result, rank, order=order, count=count)
     moving = [enlarge(to_display_bytes(frame, path.limit), scale) for frame in path.frames]
     gap = max(4, scale)
     panels, names = [moving], ["x(t)"]
     if with_stimulus:
-        panels.insert(0, [enlarge(to_display_bytes(inv.stimulus, path.limit), scale)] * len(moving))
+        panels.insert(
+            0, [enlarge(to_display_bytes(result.stimulus, path.limit), scale)] * len(moving)
+        )
         names.insert(0, "x*")
     difference_limit = 0.0
     if with_difference:
-        change = path.frames - inv.stimulus
+        change = path.frames - result.stimulus
         difference_limit = abs_limit(change)
         panels.append([enlarge(to_display_bytes(d, difference_limit), scale) for d in change])
         names.append("x(t) − x*")
@@ -144,7 +146,7 @@ def render_video(
         trace_height = max(height, 120)
         trace_width = max(2 * width, 220)
         panels.append(
-            [_trace_panel(inv, path, k, trace_width, trace_height) for k in range(len(moving))]
+            [_trace_panel(result, path, k, trace_width, trace_height) for k in range(len(moving))]
         )
         names.append("")
         height = max(height, trace_height)
@@ -153,7 +155,7 @@ def render_video(
     left = (width + gap) if with_stimulus else 0
     top = 0
     if caption is None and len(panels) > 1:
-        caption = direction_caption(inv, rank, order)
+        caption = direction_caption(result, rank, order)
     if caption:
         band = _text_band(caption, rows[0].shape[1])
         rows = [_stack(band, row) for row in rows]
@@ -171,17 +173,17 @@ def render_video(
     )
 
 
-def direction_caption(inv: Invariances, rank: int, order: str = "most") -> str:
+def direction_caption(result: Invariances, rank: int, order: str = "most") -> str:
     """Which direction a video shows, in plain words, ties included.
 
     E.g. ``"least invariant #1, ν = -27.5: 1 of 91 tied, the tie has no single image"``;
     ``"≥"`` marks a tie that may extend beyond the kept directions (``ends_tied``).
     """
-    index = inv.index(rank, order)
-    members = inv.group_members(index)
-    text = f"{order} invariant #{rank + 1}, ν = {inv.curvatures[index]:.3g}"
-    last = inv.n_directions - 1
-    open_end = (0 in members and inv.ends_tied[0]) or (last in members and inv.ends_tied[1])
+    index = result.index(rank, order)
+    members = result.group_members(index)
+    text = f"{order} invariant #{rank + 1}, ν = {result.curvatures[index]:.3g}"
+    last = result.n_directions - 1
+    open_end = (0 in members and result.ends_tied[0]) or (last in members and result.ends_tied[1])
     if len(members) > 1 or open_end:
         text += f": 1 of {'≥' if open_end else ''}{len(members)} tied, the tie has no single image"
     return text
@@ -244,19 +246,21 @@ def _labels_band(names: list[str], widths: list[int], gap: int) -> np.ndarray:
     return np.asarray(band)
 
 
-def _trace_panel(inv: Invariances, path: Geodesic, k: int, width: int, height: int) -> np.ndarray:
+def _trace_panel(
+    result: Invariances, path: Geodesic, k: int, width: int, height: int
+) -> np.ndarray:
     """The activation along the path, with axes and tick labels, and a dot at frame ``k``.
 
     x axis: the angle t in degrees over the video range; y axis: the activation from
-    below the video level to g*. A dashed line marks ``inv.video_level``.
+    below the video level to g*. A dashed line marks ``result.video_level``.
     """
     a, b = path.angles[0], path.angles[-1]
-    inside = (inv.geodesic_angles > a) & (inv.geodesic_angles < b)
-    t = np.concatenate([[a], inv.geodesic_angles[inside], [b]])
-    g = CubicSpline(inv.geodesic_angles, inv.geodesic_activations[path.index])(t)
-    level = inv.video_level
+    inside = (result.geodesic_angles > a) & (result.geodesic_angles < b)
+    t = np.concatenate([[a], result.geodesic_angles[inside], [b]])
+    g = CubicSpline(result.geodesic_angles, result.geodesic_activations[path.index])(t)
+    level = result.video_level
     low = min(g.min(), level, path.activations.min())
-    high = max(g.max(), inv.activation)
+    high = max(g.max(), result.activation)
     span = max(high - low, 1e-12)
     font = _font()
     left, right, top, bottom = 44, 6, 6, FONT_PIXELS + 8  # room for the tick labels
@@ -337,7 +341,7 @@ def gif_bytes(video: Video, *, fps: float = 12.0, bounce: bool = True) -> bytes:
 
 
 def write_gif(
-    inv: Invariances,
+    result: Invariances,
     rank: int,
     path: str | os.PathLike,
     *,
@@ -355,7 +359,7 @@ def write_gif(
 
     Parameters
     ----------
-    inv, rank, order, count, scale, with_stimulus, with_difference, with_trace, caption
+    result, rank, order, count, scale, with_stimulus, with_difference, with_trace, caption
         As for :func:`render_video`.
     path : path-like
         Destination ``.gif`` file; its folder must exist.
@@ -374,7 +378,7 @@ def write_gif(
     """
     path = _validate.output_path(path, "path", suffixes=(".gif",))
     video = render_video(
-        inv,
+        result,
         rank,
         order=order,
         count=count,
@@ -388,7 +392,7 @@ def write_gif(
 
 
 def write_mp4(
-    inv: Invariances,
+    result: Invariances,
     rank: int,
     path: str | os.PathLike,
     *,
@@ -422,7 +426,7 @@ def write_mp4(
             "(e.g. 'apt-get install ffmpeg' or 'conda install ffmpeg') or write a GIF instead"
         )
     video = render_video(
-        inv,
+        result,
         rank,
         order=order,
         count=count,

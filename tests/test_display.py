@@ -16,31 +16,31 @@ from tcnn_widgets.pixels import to_gray_bytes
 
 
 @pytest.fixture(scope="module")
-def inv():
+def result():
     network = TiledCNN.random(maps=4, tile=2, field=4, pool=2, seed=2, image_size=8)
     return analyze(network.unit(2, 0, 0), restarts=2, seed=0)
 
 
-def test_png_is_a_picture_of_the_summary(inv):
-    data = invariances_png(inv)
+def test_png_is_a_picture_of_the_summary(result):
+    data = invariances_png(result)
     image = Image.open(io.BytesIO(data))
     assert image.format == "PNG" and image.size == (1150, 500)
     gray = np.asarray(image.convert("L"))
     assert gray.min() < 40 and gray.max() == 255  # dark stimulus pixels on a white page
 
 
-def test_summary_shows_the_optimal_stimulus_on_its_own_scale(inv):
-    fig = summary_figure(inv)
+def test_summary_shows_the_optimal_stimulus_on_its_own_scale(result):
+    fig = summary_figure(result)
     data = fig.axes[0].get_images()[0].get_array()
-    expected = to_gray_bytes(inv.stimulus, np.max(np.abs(inv.stimulus)))
+    expected = to_gray_bytes(result.stimulus, np.max(np.abs(result.stimulus)))
     np.testing.assert_array_equal(data[..., 0], expected)
 
 
-def test_mimebundle_is_png_and_text_without_a_player(inv):
-    bundle = invariances_mimebundle(inv)
+def test_mimebundle_is_png_and_text_without_a_player(result):
+    bundle = invariances_mimebundle(result)
     assert sorted(bundle) == ["image/png", "text/plain"]
     assert bundle["image/png"].startswith(b"\x89PNG\r\n\x1a\n")
-    assert bundle["text/plain"] == repr(inv)
+    assert bundle["text/plain"] == repr(result)
 
 
 def test_colour_and_matrix_free_results_display_themselves():
@@ -62,13 +62,13 @@ def test_invariances_display_themselves_with_png_and_text():
     assert "text/html" not in bundle
 
 
-def test_a_result_shows_as_its_png_in_an_nbconvert_html_export(inv, tmp_path):
+def test_a_result_shows_as_its_png_in_an_nbconvert_html_export(result, tmp_path):
     """`jupyter nbconvert --to html` of an executed notebook keeps the PNG summary."""
     import nbformat
     from nbclient import NotebookClient
     from nbconvert import HTMLExporter
 
-    inv.save(tmp_path / "unit.npz")
+    result.save(tmp_path / "unit.npz")
     notebook = nbformat.v4.new_notebook()
     notebook.cells.append(
         nbformat.v4.new_code_cell(

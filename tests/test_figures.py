@@ -27,15 +27,15 @@ def unit():
 
 
 @pytest.fixture(scope="module")
-def inv(unit):
+def result(unit):
     return analyze(unit, radius=RADIUS, restarts=2, seed=0)
 
 
-def reference_frames(inv, index, count):
+def reference_frames(result, index, count):
     """Frames from the raw arrays: cos t x* + sin t rho w over the video range."""
-    a, b = inv.video_ranges[index]
-    t = np.linspace(a, b, count).reshape(-1, *[1] * inv.stimulus.ndim)
-    return np.cos(t) * inv.stimulus + np.sin(t) * inv.radius * inv.directions[index]
+    a, b = result.video_ranges[index]
+    t = np.linspace(a, b, count).reshape(-1, *[1] * result.stimulus.ndim)
+    return np.cos(t) * result.stimulus + np.sin(t) * result.radius * result.directions[index]
 
 
 def render(fig):
@@ -54,19 +54,19 @@ def rendered_pixels(buffer, ax, columns, rows):
     return buffer[y, x, :3].reshape(len(rows), len(columns), 3)
 
 
-def test_strip_pixels_equal_the_engine_frames_through_the_gray_rule(inv):
+def test_strip_pixels_equal_the_engine_frames_through_the_gray_rule(result):
     count = 5
-    fig = figures.invariance_strips(inv, top=2, frames=count)
-    h, w = inv.shape
-    tie = inv.group_members(inv.n_directions - 1)
+    fig = figures.invariance_strips(result, top=2, frames=count)
+    h, w = result.shape
+    tie = result.group_members(result.n_directions - 1)
     assert len(tie) > 1  # the least invariant end is a tie: its rows start outside it
     indices = [0, 1, tie.min() - 1]  # two most invariant rows, then the one distinct least
     assert tie.min() - 2 == 1  # (the next one is already a most invariant row)
     assert len(fig.axes) == len(indices)
     buffer = render(fig)
     for ax, index in zip(fig.axes, indices, strict=True):
-        frames = reference_frames(inv, index, count)
-        limit = inv.gray_limit(index)
+        frames = reference_frames(result, index, count)
+        limit = result.gray_limit(index)
         assert np.max(np.abs(frames)) <= limit * (1 + 1e-12)  # the video's scale holds every frame
         for k in range(count):
             left = k * (w + figures.GAP)
@@ -77,34 +77,34 @@ def test_strip_pixels_equal_the_engine_frames_through_the_gray_rule(inv):
             np.testing.assert_array_equal(data, expected)
 
 
-def test_strip_labels_give_the_activation_under_each_frame(inv, unit):
+def test_strip_labels_give_the_activation_under_each_frame(result, unit):
     count = 5
-    fig = figures.invariance_strips(inv, top=1, frames=count)
+    fig = figures.invariance_strips(result, top=1, frames=count)
     labels = [tick.get_text() for tick in fig.axes[0].get_xticklabels()]
-    truth = [unit.value(frame) for frame in reference_frames(inv, 0, count)]
+    truth = [unit.value(frame) for frame in reference_frames(result, 0, count)]
     assert [float(label.split("=")[1]) for label in labels] == pytest.approx(truth, rel=2e-3)
-    angles = np.degrees(np.linspace(*inv.video_ranges[0], count))
+    angles = np.degrees(np.linspace(*result.video_ranges[0], count))
     assert [float(label.split("°")[0]) for label in labels] == pytest.approx(angles, abs=0.5)
 
 
-def test_strips_never_show_a_member_of_the_least_invariant_tie_as_the_least(inv):
-    fig = figures.invariance_strips(inv, top=1, frames=3)
-    least = inv.index(0, "least")
-    size = int(np.sum(inv.groups == inv.groups[least]))
+def test_strips_never_show_a_member_of_the_least_invariant_tie_as_the_least(result):
+    fig = figures.invariance_strips(result, top=1, frames=3)
+    least = result.index(0, "least")
+    size = int(np.sum(result.groups == result.groups[least]))
     assert size > 1  # a one-layer pooling unit has a large degenerate group
     label = fig.axes[1].get_ylabel()
     # the first direction outside the tie is the (size + 1)-th from the least invariant end
     assert f"least invariant #{size + 1}" in label and f"tie of {size}" in label
     assert "no single image" in fig._suptitle.get_text().replace("\n", " ")
-    shown = figures.shown_directions(inv, 1)
-    assert [d.index for d in shown] == [0, inv.n_directions - size - 1]
-    assert all(inv.groups[d.index] != inv.groups[least] for d in shown)
+    shown = figures.shown_directions(result, 1)
+    assert [d.index for d in shown] == [0, result.n_directions - size - 1]
+    assert all(result.groups[d.index] != result.groups[least] for d in shown)
 
 
-def test_shown_directions_of_an_untied_result_are_the_plain_ends(inv):
-    untied = dataclasses.replace(inv, groups=np.arange(inv.n_directions))
+def test_shown_directions_of_an_untied_result_are_the_plain_ends(result):
+    untied = dataclasses.replace(result, groups=np.arange(result.n_directions))
     shown = figures.shown_directions(untied, 2)
-    m = inv.n_directions
+    m = result.n_directions
     assert [(d.index, d.rank, d.order) for d in shown] == [
         (0, 0, "most"),
         (1, 1, "most"),
@@ -168,12 +168,12 @@ def test_results_with_2k_directions_say_which_end_they_show():
     assert "first outside the tie of ≥3" in strips.axes[2].get_ylabel().replace("\n", " ")
 
 
-def test_grid_shows_each_stimulus_on_its_own_symmetric_scale(inv):
-    results = [inv, inv]
+def test_grid_shows_each_stimulus_on_its_own_symmetric_scale(result):
+    results = [result, result]
     fig = figures.stimulus_grid(results, columns=2, labels=["first", "second"])
-    h, w = inv.shape
+    h, w = result.shape
     ax = fig.axes[0]
-    expected = to_gray_bytes(inv.stimulus, np.max(np.abs(inv.stimulus)))
+    expected = to_gray_bytes(result.stimulus, np.max(np.abs(result.stimulus)))
     pixels = rendered_pixels(
         render(fig), ax, np.arange(w + figures.GAP, 2 * w + figures.GAP), np.arange(h)
     )
@@ -182,48 +182,48 @@ def test_grid_shows_each_stimulus_on_its_own_symmetric_scale(inv):
     assert [t.get_text() for t in ax.get_xticklabels()] == ["first", "second"]
 
 
-def test_grid_default_labels_and_partial_last_row(inv):
-    fig = figures.stimulus_grid([inv] * 5, columns=3)
+def test_grid_default_labels_and_partial_last_row(result):
+    fig = figures.stimulus_grid([result] * 5, columns=3)
     assert len(fig.axes) == 2
     labels = [t.get_text() for t in fig.axes[1].get_xticklabels()]
-    assert labels[2] == "" and "m0 r0 c1" in labels[0] and f"{inv.activation:.3g}" in labels[0]
+    assert labels[2] == "" and "m0 r0 c1" in labels[0] and f"{result.activation:.3g}" in labels[0]
 
 
-def test_curvature_spectrum_plots_every_curvature_and_marks_groups(inv):
-    fig = figures.curvature_spectrum(inv)
+def test_curvature_spectrum_plots_every_curvature_and_marks_groups(result):
+    fig = figures.curvature_spectrum(result)
     ax = fig.axes[0]
     points = ax.lines[1]
-    np.testing.assert_array_equal(points.get_ydata(), inv.curvatures)
-    sizes = np.bincount(inv.groups)
+    np.testing.assert_array_equal(points.get_ydata(), result.curvatures)
+    sizes = np.bincount(result.groups)
     texts = [t.get_text() for t in ax.texts]
     assert texts == [f"×{s}" for s in sizes if s > 1]
 
 
-def test_activation_curve_second_order_form_matches_the_real_curvature(inv, unit):
+def test_activation_curve_second_order_form_matches_the_real_curvature(result, unit):
     # The drawn approximation g* + (1/2) rho^2 nu t^2 must have the real curve's
     # second derivative at t = 0, measured here by finite differences of the unit.
     for order in ("most", "least"):
-        index = inv.index(0, order)
-        fig = figures.activation_curve(inv, 0, order=order)
+        index = result.index(0, order)
+        fig = figures.activation_curve(result, 0, order=order)
         real, approximation = fig.axes[0].lines[1:3]
-        np.testing.assert_allclose(real.get_ydata(), inv.geodesic_activations[index])
+        np.testing.assert_allclose(real.get_ydata(), result.geodesic_activations[index])
         t = np.radians(approximation.get_xdata())
         g = approximation.get_ydata()
         drawn = np.polyfit(t, g, 2)[0] * 2  # second derivative of the drawn parabola
-        x, w, rho, h = inv.stimulus, inv.directions[index], inv.radius, 1e-3
+        x, w, rho, h = result.stimulus, result.directions[index], result.radius, 1e-3
         along = [unit.value(np.cos(s) * x + np.sin(s) * rho * w) for s in (-h, 0.0, h)]
         measured = (along[0] - 2 * along[1] + along[2]) / h**2
         assert drawn == pytest.approx(measured, rel=1e-4)
-        assert g[np.argmin(np.abs(t))] == pytest.approx(inv.activation)
+        assert g[np.argmin(np.abs(t))] == pytest.approx(result.activation)
 
 
 @pytest.mark.parametrize("fmt, magic", [("png", b"\x89PNG"), ("svg", b"<?xml"), ("pdf", b"%PDF")])
-def test_savefig_formats(inv, fmt, magic):
+def test_savefig_formats(result, fmt, magic):
     for fig in (
-        figures.invariance_strips(inv, top=1, frames=3),
-        figures.stimulus_grid([inv]),
-        figures.curvature_spectrum(inv),
-        figures.activation_curve(inv),
+        figures.invariance_strips(result, top=1, frames=3),
+        figures.stimulus_grid([result]),
+        figures.curvature_spectrum(result),
+        figures.activation_curve(result),
     ):
         buffer = io.BytesIO()
         fig.savefig(buffer, format=fmt)
@@ -233,34 +233,34 @@ def test_savefig_formats(inv, fmt, magic):
         assert image.size == (750, 480)  # the activation curve: 5 x 3.2 inches at 150 dpi
 
 
-def test_draws_into_the_given_axes_and_figures(inv):
+def test_draws_into_the_given_axes_and_figures(result):
     outer = Figure()
     left, right = outer.subfigures(1, 2)
     ax = left.subplots()
-    assert figures.curvature_spectrum(inv, ax=ax) is outer
+    assert figures.curvature_spectrum(result, ax=ax) is outer
     assert ax.lines  # drawn where asked
-    assert figures.invariance_strips(inv, top=1, frames=3, fig=right) is outer
+    assert figures.invariance_strips(result, top=1, frames=3, fig=right) is outer
     assert len(right.axes) == 2
     mine = Figure()
-    assert figures.stimulus_grid([inv], fig=mine) is mine
-    assert figures.activation_curve(inv, ax=mine.subplots(1, 1)) is mine
+    assert figures.stimulus_grid([result], fig=mine) is mine
+    assert figures.activation_curve(result, ax=mine.subplots(1, 1)) is mine
 
 
-def test_bad_arguments_get_clear_errors(inv):
+def test_bad_arguments_get_clear_errors(result):
     with pytest.raises(ValueError, match="top"):
-        figures.invariance_strips(inv, top=0)
+        figures.invariance_strips(result, top=0)
     with pytest.raises(ValueError, match="frames"):
-        figures.invariance_strips(inv, frames=1)
+        figures.invariance_strips(result, frames=1)
     with pytest.raises(TypeError, match="top"):
-        figures.invariance_strips(inv, top=1.5)
+        figures.invariance_strips(result, top=1.5)
     with pytest.raises(TypeError, match="Invariances"):
         figures.stimulus_grid([])
     with pytest.raises(ValueError, match="labels"):
-        figures.stimulus_grid([inv], labels=["a", "b"])
+        figures.stimulus_grid([result], labels=["a", "b"])
     with pytest.raises(ValueError, match="order"):
-        figures.activation_curve(inv, order="sideways")
+        figures.activation_curve(result, order="sideways")
     with pytest.raises(IndexError, match="rank"):
-        figures.activation_curve(inv, rank=inv.n_directions)
+        figures.activation_curve(result, rank=result.n_directions)
 
 
 def test_titles_name_the_invariance():

@@ -21,15 +21,17 @@ SCALE = 4
 
 
 @pytest.fixture(scope="module")
-def inv():
+def result():
     network = TiledCNN.random(maps=4, tile=2, field=4, pool=2, seed=1, image_size=8)
     return analyze(network.unit(1, 1, 0), restarts=2, seed=0)
 
 
-def reference_gray(inv, index, angle):
+def reference_gray(result, index, angle):
     """A frame from the raw arrays, through the gray rule on the video's limit."""
-    frame = np.cos(angle) * inv.stimulus + np.sin(angle) * inv.radius * inv.directions[index]
-    return to_gray_bytes(frame, inv.gray_limit(index))
+    frame = (
+        np.cos(angle) * result.stimulus + np.sin(angle) * result.radius * result.directions[index]
+    )
+    return to_gray_bytes(frame, result.gray_limit(index))
 
 
 def enlarged(gray, scale=SCALE):
@@ -46,22 +48,22 @@ def gif_frames(data: bytes) -> list[np.ndarray]:
 
 
 @pytest.mark.parametrize("order", ["most", "least"])
-def test_gif_frame_count_and_first_and_last_frames(inv, tmp_path, order):
+def test_gif_frame_count_and_first_and_last_frames(result, tmp_path, order):
     path = video.write_gif(
-        inv, 0, tmp_path / "v.gif", order=order, count=9, scale=SCALE, bounce=False
+        result, 0, tmp_path / "v.gif", order=order, count=9, scale=SCALE, bounce=False
     )
     frames = gif_frames(path.read_bytes())
     assert len(frames) == 9
-    index = inv.index(0, order)
-    a, b = inv.video_ranges[index]
-    np.testing.assert_array_equal(frames[0], enlarged(reference_gray(inv, index, a)))
-    np.testing.assert_array_equal(frames[-1], enlarged(reference_gray(inv, index, b)))
+    index = result.index(0, order)
+    a, b = result.video_ranges[index]
+    np.testing.assert_array_equal(frames[0], enlarged(reference_gray(result, index, a)))
+    np.testing.assert_array_equal(frames[-1], enlarged(reference_gray(result, index, b)))
     middle = np.linspace(a, b, 9)[4]
-    np.testing.assert_array_equal(frames[4], enlarged(reference_gray(inv, index, middle)))
+    np.testing.assert_array_equal(frames[4], enlarged(reference_gray(result, index, middle)))
 
 
-def test_gif_timing_loop_and_bounce(inv):
-    data = video.gif_bytes(video.render_video(inv, 2, count=6, scale=2), fps=10)
+def test_gif_timing_loop_and_bounce(result):
+    data = video.gif_bytes(video.render_video(result, 2, count=6, scale=2), fps=10)
     image = Image.open(io.BytesIO(data))
     assert image.n_frames == 10  # by default 6 forward, 4 back (the ends are not repeated)
     assert image.info["duration"] == 100 and image.info["loop"] == 0
@@ -71,13 +73,13 @@ def test_gif_timing_loop_and_bounce(inv):
     # No jump at the loop: the step from the last frame to the first is one frame step.
     steps = [np.abs(frames[(k + 1) % 10].astype(int) - frames[k]).mean() for k in range(10)]
     assert steps[-1] <= 1.01 * max(steps[:-1])
-    once = video.gif_bytes(video.render_video(inv, 2, count=6, scale=2), bounce=False)
+    once = video.gif_bytes(video.render_video(result, 2, count=6, scale=2), bounce=False)
     assert Image.open(io.BytesIO(once)).n_frames == 6
 
 
-def test_side_by_side_panels(inv):
+def test_side_by_side_panels(result):
     clip = video.render_video(
-        inv,
+        result,
         0,
         count=5,
         scale=SCALE,
@@ -86,20 +88,20 @@ def test_side_by_side_panels(inv):
         with_trace=True,
         caption="most invariant #1",
     )
-    h, w = inv.shape
+    h, w = result.shape
     top, left = clip.frame_box
     gap = max(4, SCALE)
-    limit = inv.gray_limit(0)
+    limit = result.gray_limit(0)
     images = clip.images
     assert top > 0 and left == w * SCALE + gap
-    stimulus = enlarged(to_gray_bytes(inv.stimulus, limit))
-    angles = np.linspace(*inv.video_ranges[0], 5)
-    change = np.stack([inv.frame(0, t) - inv.stimulus for t in angles])
+    stimulus = enlarged(to_gray_bytes(result.stimulus, limit))
+    angles = np.linspace(*result.video_ranges[0], 5)
+    change = np.stack([result.frame(0, t) - result.stimulus for t in angles])
     assert clip.difference_limit == pytest.approx(np.max(np.abs(change)))
     for k, angle in enumerate(angles):
         np.testing.assert_array_equal(images[k, top : top + h * SCALE, : w * SCALE], stimulus)
         box = images[k, top : top + h * SCALE, left : left + w * SCALE]
-        np.testing.assert_array_equal(box, enlarged(reference_gray(inv, 0, angle)))
+        np.testing.assert_array_equal(box, enlarged(reference_gray(result, 0, angle)))
         x = left + w * SCALE + gap
         difference = images[k, top : top + h * SCALE, x : x + w * SCALE]
         np.testing.assert_array_equal(
@@ -148,9 +150,9 @@ def test_other_channel_counts_are_shown_channel_by_channel():
     assert clip.images.shape == (2, h, c * w + (c - 1) * CHANNEL_GAP)
 
 
-def test_default_scale_enlarges_to_about_160_pixels(inv):
-    clip = video.render_video(inv, 0, count=2)
-    h, w = inv.shape
+def test_default_scale_enlarges_to_about_160_pixels(result):
+    clip = video.render_video(result, 0, count=2)
+    h, w = result.shape
     assert clip.scale == 160 // max(h, w)
     assert video.default_scale((3, 224, 224)) == 1
 
@@ -161,16 +163,16 @@ def test_matrix_free_results_make_videos(tmp_path):
     assert Image.open(path).n_frames == 4
 
 
-def test_geodesic_activations_are_the_real_ones(inv):
+def test_geodesic_activations_are_the_real_ones(result):
     network = TiledCNN.random(maps=4, tile=2, field=4, pool=2, seed=1, image_size=8)
     unit = network.unit(1, 1, 0)
-    path = video.geodesic(inv, 1, order="least", count=7)
+    path = video.geodesic(result, 1, order="least", count=7)
     truth = [unit.value(frame) for frame in path.frames]
     np.testing.assert_allclose(path.activations, truth, rtol=1e-4)
-    np.testing.assert_allclose(path.frames[0], inv.frame(path.index, path.angles[0]))
+    np.testing.assert_allclose(path.frames[0], result.frame(path.index, path.angles[0]))
 
 
-def test_gif_write_is_atomic(inv, tmp_path, monkeypatch):
+def test_gif_write_is_atomic(result, tmp_path, monkeypatch):
     target = tmp_path / "v.gif"
     target.write_bytes(b"old")
 
@@ -179,48 +181,48 @@ def test_gif_write_is_atomic(inv, tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
-        video.write_gif(inv, 0, target, count=3)
+        video.write_gif(result, 0, target, count=3)
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["v.gif"]
 
 
-def test_bad_arguments(inv, tmp_path):
+def test_bad_arguments(result, tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        video.write_gif(inv, 0, tmp_path / "missing" / "v.gif")
+        video.write_gif(result, 0, tmp_path / "missing" / "v.gif")
     with pytest.raises(ValueError, match="count"):
-        video.render_video(inv, 0, count=1)
+        video.render_video(result, 0, count=1)
     with pytest.raises(ValueError, match="scale"):
-        video.render_video(inv, 0, scale=0)
+        video.render_video(result, 0, scale=0)
     with pytest.raises(ValueError, match="fps"):
-        video.gif_bytes(video.render_video(inv, 0, count=2), fps=0)
+        video.gif_bytes(video.render_video(result, 0, count=2), fps=0)
     with pytest.raises(ValueError, match="fps"):
-        video.write_mp4(inv, 0, tmp_path / "v.mp4", fps=0)
+        video.write_mp4(result, 0, tmp_path / "v.mp4", fps=0)
     with pytest.raises(ValueError, match=r"\.gif"):
-        video.write_gif(inv, 0, tmp_path / "v.mp4")
+        video.write_gif(result, 0, tmp_path / "v.mp4")
     with pytest.raises(TypeError, match="with_trace"):
-        video.render_video(inv, 0, with_trace="yes")
+        video.render_video(result, 0, with_trace="yes")
     with pytest.raises(TypeError, match="Invariances"):
         video.geodesic("not a result", 0)
     with pytest.raises(IndexError, match="rank"):
-        video.write_gif(inv, inv.n_directions, tmp_path / "v.gif")
+        video.write_gif(result, result.n_directions, tmp_path / "v.gif")
 
 
-def test_mp4_without_ffmpeg_says_so(inv, tmp_path, monkeypatch):
+def test_mp4_without_ffmpeg_says_so(result, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(RuntimeError, match="ffmpeg.*PATH.*GIF"):
-        video.write_mp4(inv, 0, tmp_path / "v.mp4")
+        video.write_mp4(result, 0, tmp_path / "v.mp4")
     assert list(tmp_path.iterdir()) == []
 
 
-def test_mp4_frames_decode_back(inv, tmp_path):
+def test_mp4_frames_decode_back(result, tmp_path):
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         if os.environ.get("CI") == "true":
             pytest.fail("ffmpeg is not installed (apt-get install ffmpeg)")
         pytest.skip("ffmpeg is not installed")
     count = 8
-    path = video.write_mp4(inv, 0, tmp_path / "v.mp4", count=count, scale=SCALE, bounce=False)
-    clip = video.render_video(inv, 0, count=count, scale=SCALE)
+    path = video.write_mp4(result, 0, tmp_path / "v.mp4", count=count, scale=SCALE, bounce=False)
+    clip = video.render_video(result, 0, count=count, scale=SCALE)
     height, width = clip.images.shape[1:]
     decoded = subprocess.run(
         [ffmpeg, "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "gray", "-"],
