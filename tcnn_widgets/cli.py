@@ -231,7 +231,7 @@ def _run_train(args: argparse.Namespace) -> int:
             f"--time-limit must be a positive number of seconds, got {args.time_limit}"
         )
     if args.cifar10 is not None or args.data == "cifar10":
-        images = load_cifar10(args.cifar10, progress=not args.quiet).train_images
+        images = load_cifar10(args.cifar10, progress=not args.quiet, gray=True).train_images
     else:
         images = embedded_images()
     images = preprocess(images[: args.images])
