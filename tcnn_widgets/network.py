@@ -110,7 +110,7 @@ class TiledCNN:
         self.weights = _check_weights(weights)
         self.pool = check.integer(pool, "pool", minimum=1)
         self.image_size = check.integer(image_size, "image_size", minimum=1)
-        self.eps = _check_eps(eps, "eps")
+        self.eps = check.real(eps, "eps", minimum=0)
         if self.field + self.pool - 1 > self.image_size:
             raise ValueError(
                 f"a pooling unit sees {self.field + self.pool - 1} pixels square (field "
@@ -119,7 +119,7 @@ class TiledCNN:
             )
         self.weights2 = None
         self.pool2 = check.integer(pool2, "pool2", minimum=1)
-        self.eps2 = _check_eps(eps2, "eps2")
+        self.eps2 = check.real(eps2, "eps2", minimum=0)
         if weights2 is not None:
             self.weights2 = _check_weights(weights2, "weights2")
             if self.weights2.ndim != 6 or self.weights2.shape[3] != self.maps:
@@ -368,14 +368,9 @@ class TiledCNN:
         """
         layer = self._check_layer(layer)
         maps, grid = (self.maps, self.grid) if layer == 1 else (self.maps2, self.grid2)
-        for value, label, bound in ((map, "map", maps), (row, "row", grid), (col, "col", grid)):
-            try:
-                check.integer(value, label, minimum=0, maximum=bound - 1)
-            except (TypeError, ValueError):
-                raise ValueError(
-                    f"{label} must be an int in 0..{bound - 1} (layer {layer}), got {value!r}"
-                ) from None
-        map, row, col = int(map), int(row), int(col)
+        map = check.integer(map, "map", minimum=0, maximum=maps - 1)
+        row = check.integer(row, "row", minimum=0, maximum=grid - 1)
+        col = check.integer(col, "col", minimum=0, maximum=grid - 1)
         name = f"map {map}, row {row}, col {col}"
         if layer == 2:
             return LayerTwoUnit(
@@ -508,10 +503,3 @@ def _check_weights(weights: np.ndarray, name: str = "weights") -> np.ndarray:
     if not np.all(np.isfinite(w)):
         raise ValueError(f"{name} contain NaN or infinite values")
     return check.array(w, name)
-
-
-def _check_eps(value, name: str) -> float:
-    try:
-        return check.real(value, name, minimum=0)
-    except ValueError:
-        raise ValueError(f"{name} must be finite and >= 0, got {value!r}") from None

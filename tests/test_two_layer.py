@@ -322,9 +322,9 @@ def test_bad_arguments_name_what_is_wrong(net):
         TiledCNN.random(4, 1, 3, 2, image_size=12, layer2=dict(map=2))
     one = TiledCNN.random(4, 1, 3, 2, image_size=9)
     assert one.layers == 1
-    with pytest.raises(ValueError, match="layer must be <= 1"):
+    with pytest.raises(ValueError, match=r"layer must be an int in 1\.\.1"):
         one.unit(0, 0, 0, layer=2)
-    with pytest.raises(ValueError, match="layer must be <= 1"):
+    with pytest.raises(ValueError, match=r"layer must be an int in 1\.\.1"):
         one.unit_types(layer=2)
 
 
