@@ -190,6 +190,75 @@ def _layer2_value_grad(F1, eps1, P1, F2, eps2, x, grad, h1, p1, h2, want):
     return g
 
 
+@njit(cache=True)
+def _layer1_simple(F1, x, h1):
+    """Layer-1 simple responses ``h1[m, i, j] = F1[m, i, j] . x[:, i:i+r, j:j+r]``."""
+    M1, L, C, r = F1.shape[0], F1.shape[1], F1.shape[3], F1.shape[4]
+    for m in range(M1):
+        for i in range(L):
+            for j in range(L):
+                acc = 0.0
+                for c in range(C):
+                    for a in range(r):
+                        for b in range(r):
+                            acc += F1[m, i, j, c, a, b] * x[c, i + a, j + b]
+                h1[m, i, j] = acc
+
+
+@njit(cache=True)
+def _layer2_from_simple(h1, eps1, P1, F2, eps2, p1):
+    """Activation of a layer-2 unit from its layer-1 simple responses ``h1``."""
+    M1, L = h1.shape[0], h1.shape[1]
+    P2, r2 = F2.shape[0], F2.shape[3]
+    G = L - P1 + 1
+    for m in range(M1):
+        for i in range(G):
+            for j in range(G):
+                acc = eps1
+                for u in range(P1):
+                    for v in range(P1):
+                        acc += h1[m, i + u, j + v] ** 2
+                p1[m, i, j] = np.sqrt(acc)
+    energy = eps2
+    for u in range(P2):
+        for v in range(P2):
+            acc = 0.0
+            for m in range(M1):
+                for a in range(r2):
+                    for b in range(r2):
+                        acc += F2[u, v, m, a, b] * p1[m, u + a, v + b]
+            energy += acc * acc
+    return np.sqrt(energy)
+
+
+@njit(cache=True, parallel=True)
+def layer2_geodesic_values(F1, eps1, P1, F2, eps2, x, W, rho, angles):
+    """``g(cos t x + sin t rho W[d])`` for each direction d and angle ``angles[d, j]``.
+
+    Layer-1 simple responses are linear in the input, so those of x and of each
+    direction are computed once and combined for every angle; only the pooling and
+    layer 2 run per angle.
+    """
+    D, K, M1, L = W.shape[0], angles.shape[1], F1.shape[0], F1.shape[1]
+    G = L - P1 + 1
+    hx = np.empty((M1, L, L))
+    _layer1_simple(F1, x, hx)
+    out = np.empty((D, K))
+    for d in prange(D):
+        hw = np.empty((M1, L, L))
+        h = np.empty((M1, L, L))
+        p1 = np.empty((M1, G, G))
+        _layer1_simple(F1, W[d], hw)
+        for j in range(K):
+            c, s = np.cos(angles[d, j]), rho * np.sin(angles[d, j])
+            for m in range(M1):
+                for i in range(L):
+                    for q in range(L):
+                        h[m, i, q] = c * hx[m, i, q] + s * hw[m, i, q]
+            out[d, j] = _layer2_from_simple(h, eps1, P1, F2, eps2, p1)
+    return out
+
+
 @njit(cache=True, parallel=True)
 def layer2_values_grads(F1, eps1, P1, F2, eps2, X, grads):
     """Activations (N,) of the fields ``X`` (N, c, s, s); gradients into ``grads`` if it

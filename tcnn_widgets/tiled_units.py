@@ -230,6 +230,25 @@ class LayerTwoUnit(_FieldUnit):
             self.filters1, self.eps1, self.pool, self.filters2, self.eps2, fields, grads
         )
 
+    def geodesic_values(
+        self, x: np.ndarray, directions: np.ndarray, rho: float, angles: np.ndarray
+    ) -> np.ndarray:
+        """Activations along geodesics (Numba kernel; layer-1 responses are linear in x,
+        so only pooling and layer 2 run per angle)."""
+        W = self._directions(directions)
+        angles = check.array(angles, "angles", shape=(len(W), None))
+        return kernels.layer2_geodesic_values(
+            self.filters1,
+            self.eps1,
+            self.pool,
+            self.filters2,
+            self.eps2,
+            self._field(x),
+            W,
+            float(rho),
+            angles,
+        )
+
     def hvp(self, x: np.ndarray, V: np.ndarray) -> np.ndarray:
         """Hessian-vector products ``H v`` at ``x`` for the m vectors ``V`` (m, *shape).
 
