@@ -75,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="units per network with strips, curves and GIFs (default: 2)",
     )
+    demo.add_argument(
+        "--two-layer-maps",
+        type=_non_negative_int,
+        default=2,
+        metavar="N",
+        help="maps of the two-layer colour network analyzed in both layers, in a section of "
+        "their own (default: 2; 0 leaves the section out)",
+    )
     demo.set_defaults(run=_run_demo)
 
     train = commands.add_parser(
@@ -213,6 +221,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         featured=args.featured,
         progress=not args.quiet,
+        two_layer_maps=args.two_layer_maps,
     )
     print(f"Report written: open {index.resolve()}")
     return 0

@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import _validate
 from .analysis import analyze
 from .network import TiledCNN
 from .pretrained import load_pretrained
@@ -21,6 +22,7 @@ def run_demo(
     seed: int = 0,
     featured: int = 2,
     progress: bool = True,
+    two_layer_maps: int = 2,
 ) -> Path:
     """The ``tcnn-widgets demo`` job: analyze the pretrained and a random network, write a report.
 
@@ -39,6 +41,10 @@ def run_demo(
         As for :func:`tcnn_widgets.analysis.analyze`.
     featured : int
         Units per network that get strips, curves and GIFs.
+    two_layer_maps : int
+        The section on the two-layer colour network (``load_pretrained("two_layer_color")``)
+        analyzes the units at grid position (0, 0) of this many maps, in layer 1 (exact
+        Hessian) and in layer 2 (finite-difference Hessian); 0 leaves the section out.
     progress : bool
         Show progress bars.
 
@@ -83,6 +89,12 @@ def run_demo(
         )
         sections.append(write_section(out, slug, title, results, featured=featured, note=note))
         everything += named(results, f"{slug}: ")
+    if two_layer_maps > 0:
+        section, results = two_layer_section(
+            out, two_layer_maps, restarts, seed, featured, progress
+        )
+        sections.append(section)
+        everything += named(results, "two-layer colour: ")
     explorer = out / "explorer" / "index.html"
     explorer.parent.mkdir(exist_ok=True)
     InvarianceExplorer(everything).to_html(explorer)
@@ -98,3 +110,43 @@ def run_demo(
         ),
         widget_page="explorer/index.html",
     )
+
+
+def two_layer_section(
+    out: Path, maps: int, restarts: int, seed: int, featured: int, progress: bool
+) -> tuple:
+    """The demo's section on the shipped two-layer colour network.
+
+    Analyzes ``unit(m, 0, 0, layer=1)`` and ``unit(m, 0, 0, layer=2)`` for the first
+    ``maps`` maps: what layer 1 codes for beside what layer 2 adds, at the same place.
+
+    Returns
+    -------
+    (Section, list of Invariances)
+    """
+    network = load_pretrained("two_layer_color")
+    maps = _validate.integer(maps, "two_layer_maps", minimum=0, maximum=network.maps2)
+    if progress:
+        print(f"Analyzing {2 * maps} units of the two-layer colour network ...", flush=True)
+    first = analyze(
+        [network.unit(m, 0, 0) for m in range(maps)],
+        restarts=restarts,
+        seed=seed,
+        hessian="exact",
+        progress=progress,
+    )
+    second = analyze(
+        [network.unit(m, 0, 0, layer=2) for m in range(maps)],
+        restarts=restarts,
+        seed=seed,
+        progress=progress,
+    )
+    results = named(first, "layer 1, ") + list(second)
+    note = (
+        "Trained layer by layer by TICA on colour CIFAR-10 (tcnn_widgets.pretrained, "
+        "docs/two_layer.md). Layer-1 units have a closed-form Hessian and a huge least "
+        "invariant tie; layer-2 units get a finite-difference Hessian."
+    )
+    title = "Two-layer colour network: layer 1 beside layer 2"
+    section = write_section(out, "two_layer_color", title, results, featured=featured, note=note)
+    return section, results
