@@ -262,7 +262,7 @@ def layer2_geodesic_values(F1, eps1, P1, F2, eps2, x, W, rho, angles):
 @njit(cache=True, parallel=True)
 def layer2_values_grads(F1, eps1, P1, F2, eps2, X, grads):
     """Activations (N,) of the fields ``X`` (N, c, s, s); gradients into ``grads`` if it
-    has N entries (pass an empty (0, c, s, s) array for values only)."""
+    has N entries (pass an empty (0, c, s, s) array for values only). Parallel over N."""
     N, M1, L = X.shape[0], F1.shape[0], F1.shape[1]
     G, P2 = L - P1 + 1, F2.shape[0]
     values = np.empty(N)
@@ -272,6 +272,23 @@ def layer2_values_grads(F1, eps1, P1, F2, eps2, X, grads):
         p1 = np.empty((M1, G, G))
         h2 = np.empty((P2, P2))
         target = grads[n] if want else X[n]  # X[n] is never written when not wanted
+        values[n] = _layer2_value_grad(F1, eps1, P1, F2, eps2, X[n], target, h1, p1, h2, want)
+    return values
+
+
+@njit(cache=True)
+def layer2_values_grads_serial(F1, eps1, P1, F2, eps2, X, grads):
+    """:func:`layer2_values_grads` in one thread: for small stacks, where waking threads
+    costs more than it saves (an optimal-stimulus search sends a few points per call)."""
+    N, M1, L = X.shape[0], F1.shape[0], F1.shape[1]
+    G, P2 = L - P1 + 1, F2.shape[0]
+    values = np.empty(N)
+    want = grads.shape[0] == N
+    h1 = np.empty((M1, L, L))
+    p1 = np.empty((M1, G, G))
+    h2 = np.empty((P2, P2))
+    for n in range(N):
+        target = grads[n] if want else X[n]
         values[n] = _layer2_value_grad(F1, eps1, P1, F2, eps2, X[n], target, h1, p1, h2, want)
     return values
 

@@ -19,6 +19,8 @@ from . import _kernels2 as kernels
 from . import _validate as check
 from .units import Unit
 
+_PARALLEL_FROM = 32  # stacks at least this large go to the parallel kernels
+
 
 class _FieldUnit(Unit):
     """Shared plumbing: stacks of fields as float64 (N, c, s, s) for the kernels."""
@@ -226,9 +228,12 @@ class LayerTwoUnit(_FieldUnit):
         self.name = name
 
     def _run(self, fields: np.ndarray, grads: np.ndarray) -> np.ndarray:
-        return kernels.layer2_values_grads(
-            self.filters1, self.eps1, self.pool, self.filters2, self.eps2, fields, grads
+        kernel = (
+            kernels.layer2_values_grads
+            if len(fields) >= _PARALLEL_FROM
+            else kernels.layer2_values_grads_serial
         )
+        return kernel(self.filters1, self.eps1, self.pool, self.filters2, self.eps2, fields, grads)
 
     def geodesic_values(
         self, x: np.ndarray, directions: np.ndarray, rho: float, angles: np.ndarray

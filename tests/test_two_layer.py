@@ -227,6 +227,16 @@ def test_layer2_unit_gradient_matches_numpy_and_finite_differences(net):
         assert np.isclose(np.sum(grad * d), fd, rtol=1e-7)
 
 
+def test_layer2_parallel_and_serial_kernels_agree(net):
+    unit = net.unit(1, 0, 0, layer=2)
+    X = np.random.default_rng(12).standard_normal((40, *unit.shape))  # parallel kernel
+    values, grads = unit.values_and_grads(X)
+    for i in (0, 17, 39):  # one at a time: the serial kernel
+        value, grad = unit.values_and_grads(X[i : i + 1])
+        assert value[0] == values[i] and np.array_equal(grad[0], grads[i])
+    assert np.array_equal(unit.values(X), values)
+
+
 def test_layer2_hvp_matches_complex_step_reference(net):
     unit = net.unit(0, 1, 1, layer=2)
     rng = np.random.default_rng(7)
