@@ -90,10 +90,10 @@ def run_demo(
         sections.append(write_section(out, slug, title, results, featured=featured, note=note))
         everything += named(results, f"{slug}: ")
     if two_layer_maps > 0:
-        section, results = two_layer_section(
+        two_layer, results = two_layer_sections(
             out, two_layer_maps, restarts, seed, featured, progress
         )
-        sections.append(section)
+        sections += two_layer
         everything += named(results, "two-layer colour: ")
     explorer = out / "explorer" / "index.html"
     explorer.parent.mkdir(exist_ok=True)
@@ -112,41 +112,37 @@ def run_demo(
     )
 
 
-def two_layer_section(
+def two_layer_sections(
     out: Path, maps: int, restarts: int, seed: int, featured: int, progress: bool
 ) -> tuple:
-    """The demo's section on the shipped two-layer colour network.
+    """The demo's two sections on the shipped two-layer colour network.
 
-    Analyzes ``unit(m, 0, 0, layer=1)`` and ``unit(m, 0, 0, layer=2)`` for the first
-    ``maps`` maps: what layer 1 codes for beside what layer 2 adds, at the same place.
+    Analyzes ``unit(m, 0, 0, layer=1)`` (exact Hessian) and ``unit(m, 0, 0, layer=2)``
+    (finite-difference Hessian) for the first ``maps`` maps: what layer 1 codes for
+    beside what layer 2 adds, at the same place.
 
     Returns
     -------
-    (Section, list of Invariances)
+    (list of Section, list of Invariances)
     """
     network = load_pretrained("two_layer_color")
     maps = _validate.integer(maps, "two_layer_maps", minimum=0, maximum=network.maps2)
-    if progress:
-        print(f"Analyzing {2 * maps} units of the two-layer colour network ...", flush=True)
-    first = analyze(
-        [network.unit(m, 0, 0) for m in range(maps)],
-        restarts=restarts,
-        seed=seed,
-        hessian="exact",
-        progress=progress,
-    )
-    second = analyze(
-        [network.unit(m, 0, 0, layer=2) for m in range(maps)],
-        restarts=restarts,
-        seed=seed,
-        progress=progress,
-    )
-    results = named(first, "layer 1, ") + list(second)
-    note = (
-        "Trained layer by layer by TICA on colour CIFAR-10 (tcnn_widgets.pretrained, "
-        "docs/two_layer.md). Layer-1 units have a closed-form Hessian and a huge least "
-        "invariant tie; layer-2 units get a finite-difference Hessian."
-    )
-    title = "Two-layer colour network: layer 1 beside layer 2"
-    section = write_section(out, "two_layer_color", title, results, featured=featured, note=note)
-    return section, results
+    sections, everything = [], []
+    for layer, hessian, note in (
+        (1, "exact", "Closed-form Hessian; the least invariant directions tie."),
+        (2, "fd", "No closed form: finite-difference Hessian (docs/two_layer.md)."),
+    ):
+        if progress:
+            print(f"Analyzing {maps} layer-{layer} units of the two-layer network ...", flush=True)
+        results = analyze(
+            [network.unit(m, 0, 0, layer=layer) for m in range(maps)],
+            restarts=restarts,
+            seed=seed,
+            hessian=hessian,
+            progress=progress,
+        )
+        title = f"Two-layer colour network (TICA on colour CIFAR-10), layer {layer}"
+        slug = f"two_layer_color_layer{layer}"
+        sections.append(write_section(out, slug, title, results, featured=featured, note=note))
+        everything += named(results, f"layer {layer}, " if layer == 1 else "")
+    return sections, everything
