@@ -167,7 +167,9 @@ class LayerTwoUnit(_FieldUnit):
 
     ``g(x) = sqrt(eps2 + sum_uv h2_uv^2)`` with ``h2_uv = F2[u, v] . p1[:, u:u+r2, v:v+r2]``
     and ``p1`` the layer-1 pooled maps of the field (see :mod:`tcnn_widgets._kernels2`).
-    No closed-form Hessian: :meth:`hvp` takes central differences of the gradient.
+    No closed-form Hessian: Hessian-vector products (:meth:`hvp`, and the analysis's
+    finite-difference path) are central differences of the gradient, batched in one
+    parallel Numba call (:meth:`fd_hvp`); ``has_exact_hvp`` is False.
 
     Parameters
     ----------
@@ -185,9 +187,6 @@ class LayerTwoUnit(_FieldUnit):
         One channel, shown as (s, s) instead of (1, s, s).
     name : str
         Shown in results and figures.
-    fd_step : float
-        Step of the finite-difference products, relative to ``||x||`` (1 at x = 0) and
-        to each vector's norm.
 
     Example
     -------
@@ -207,14 +206,12 @@ class LayerTwoUnit(_FieldUnit):
         pool: int,
         gray: bool = False,
         name: str = "",
-        fd_step: float = 1e-5,
     ) -> None:
         self.filters1 = check.array(filters1, "filters1", ndim=6)
         self.filters2 = check.array(filters2, "filters2", ndim=5)
         self.eps1 = check.real(eps1, "eps1", minimum=0)
         self.eps2 = check.real(eps2, "eps2", minimum=0)
         self.pool = check.integer(pool, "pool", minimum=1)
-        self.fd_step = check.real(fd_step, "fd_step", above=0)
         M1, L, _, c, r, _ = self.filters1.shape
         P2, _, M1b, r2, _ = self.filters2.shape
         if M1b != M1 or L - self.pool + 1 != r2 + P2 - 1:
@@ -254,18 +251,27 @@ class LayerTwoUnit(_FieldUnit):
             angles,
         )
 
-    def hvp(self, x: np.ndarray, V: np.ndarray) -> np.ndarray:
-        """Hessian-vector products ``H v`` at ``x`` for the m vectors ``V`` (m, *shape).
+    def fd_hvp(
+        self, x: np.ndarray, V: np.ndarray, step: float, chunk_values: int = 0
+    ) -> np.ndarray:
+        """Central differences of the gradient along each vector (docs/method.md §5, §10).
 
-        Central differences of the gradient (docs/method.md §5, §10) with step
-        ``fd_step * ||x|| / ||v||`` per vector (``||x||`` read as 1 at x = 0); the 2m gradients run in one
-        parallel Numba call. Zero vectors give zero products.
+        ``H v ~ (grad(x + h v) - grad(x - h v)) / 2h`` with ``h = step / ||v||`` (every
+        point lies ``step`` from x), as :meth:`Unit.fd_hvp`; here the 2m gradients run in
+        one parallel Numba call. :meth:`Unit.hvp` (``step = 1e-5 ||x||``) and the
+        analysis's ``hessian="fd"`` both come here. Zero vectors give zero products;
+        ``chunk_values`` is accepted for the interface.
+
+        Returns
+        -------
+        ndarray (m, *shape)
         """
         x = self._field(x)
         V = self._directions(V)
-        norms = np.sqrt(np.einsum("ij,ij->i", V.reshape(len(V), -1), V.reshape(len(V), -1)))
-        scale = float(np.linalg.norm(x)) or 1.0
-        steps = np.where(norms > 0, self.fd_step * scale / np.where(norms > 0, norms, 1.0), 1.0)
+        step = check.real(step, "step", above=0)
+        flat = V.reshape(len(V), -1)
+        norms = np.sqrt(np.einsum("ij,ij->i", flat, flat))
+        steps = step / np.where(norms > 0, norms, 1.0)
         out = kernels.layer2_fd_hvp(
             self.filters1, self.eps1, self.pool, self.filters2, self.eps2, x, V, steps
         )

@@ -5,6 +5,7 @@ closed forms, files, layer-wise training and the shipped two-layer network."""
 import numpy as np
 import pytest
 
+import tcnn_widgets as tw
 from tcnn_widgets import TiledCNN
 from tcnn_widgets.network import FORMAT_VERSION
 from tcnn_widgets.tiled_units import ChannelPoolingUnit, LayerTwoUnit
@@ -251,6 +252,27 @@ def test_layer2_hvp_matches_complex_step_reference(net):
         exact = complex_step_hvp(unit, field, v.reshape(unit._field_shape))
         assert relative_error(product.ravel(), exact.ravel()) < 1e-6
     assert np.array_equal(unit.hvp(x, np.zeros((1, *unit.shape))), np.zeros((1, *unit.shape)))
+
+
+def test_hvp_kinds_and_the_analysis_of_both_layers():
+    net = TiledCNN.random(
+        4, 2, 3, 2, seed=4, image_size=12, channels=3, layer2=dict(maps=2, field=2, pool=2)
+    )
+    first, second = net.unit(0, 0, 0), net.unit(1, 0, 0, layer=2)
+    assert first.has_exact_hvp and first.has_exact_hessian
+    assert not second.has_exact_hvp and not second.has_exact_hessian
+    with pytest.raises(ValueError, match="no closed-form Hessian or hvp"):
+        tw.analyze(second, hessian="exact", progress=False)
+    dense = tw.analyze(second, restarts=2, seed=0, method="dense", progress=False)
+    free = tw.analyze(
+        second, restarts=2, seed=0, method="matrix-free", directions=3, progress=False
+    )
+    assert dense.stimulus.shape == (3, 6, 6) and free.n_directions == 6
+    kept = np.r_[dense.curvatures[:3], dense.curvatures[-3:]]
+    np.testing.assert_allclose(free.curvatures, kept, rtol=1e-6, atol=1e-8)
+    exact = tw.analyze(first, restarts=2, seed=0, hessian="exact", progress=False)
+    fd = tw.analyze(first, restarts=2, seed=0, progress=False)
+    np.testing.assert_allclose(fd.curvatures, exact.curvatures, atol=1e-6)
 
 
 def test_layer2_fd_hessian_is_symmetric_and_matches_hvp(net):
