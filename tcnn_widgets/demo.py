@@ -101,8 +101,11 @@ def run_demo(
         )
         everything += named(results, f"{slug}: ")
     if two_layer_maps > 0:
-        # figures and GIFs only: the explorer page holds one stimulus shape
-        sections += two_layer_sections(out, two_layer_maps, restarts, seed, featured, progress)
+        two_layer, results = two_layer_sections(
+            out, two_layer_maps, restarts, seed, featured, progress
+        )
+        sections += two_layer
+        everything += named(results, "two-layer colour: ")
     explorer = out / "explorer" / "index.html"
     explorer.parent.mkdir(exist_ok=True)
     InvarianceExplorer(everything, compact=True).to_html(explorer, report="../index.html")
@@ -122,7 +125,7 @@ def run_demo(
 
 def two_layer_sections(
     out: Path, maps: int, restarts: int, seed: int, featured: int, progress: bool
-) -> list:
+) -> tuple:
     """The demo's two sections on the shipped two-layer colour network.
 
     Analyzes ``unit(m, 0, 0, layer=1)`` (exact Hessian) and ``unit(m, 0, 0, layer=2)``
@@ -131,11 +134,11 @@ def two_layer_sections(
 
     Returns
     -------
-    list of Section
+    (list of Section, list of Invariances)
     """
     network = load_pretrained("two_layer_color")
     maps = _validate.integer(maps, "two_layer_maps", minimum=0, maximum=network.maps2)
-    sections = []
+    sections, everything = [], []
     for layer, hessian, note in (
         (1, "exact", "Closed-form Hessian; the least invariant directions tie."),
         (2, "fd", "No closed form: finite-difference Hessian (docs/two_layer.md)."),
@@ -151,5 +154,17 @@ def two_layer_sections(
         )
         title = f"Two-layer colour network (TICA on colour CIFAR-10), layer {layer}"
         slug = f"two_layer_color_layer{layer}"
-        sections.append(write_section(out, slug, title, results, featured=featured, note=note))
-    return sections
+        sections.append(
+            write_section(
+                out,
+                slug,
+                title,
+                results,
+                featured=featured,
+                note=note,
+                hessians=False,
+                precision="float32",
+            )
+        )
+        everything += named(results, f"layer {layer}, " if layer == 1 else "")
+    return sections, everything
