@@ -10,8 +10,10 @@ from other processes cancels out (roughly).
    :func:`~tcnn_widgets.training._objective.tica_objective_reference` (NumPy float64).
 2. Layer-2 units (3 x 15 x 15 = 675 inputs): the finite-difference Hessian (2n gradient
    evaluations in one parallel Numba call) of every layer-2 unit type, against a NumPy
-   FD Hessian from a vectorized NumPy gradient on the first ``--units`` types; and the
-   whole dense analysis (``tcnn_widgets.analyze``) of those types.
+   FD Hessian from a vectorized NumPy gradient on the first ``--units`` types.
+3. The whole analysis (``tcnn_widgets.analyze``, dense and matrix-free with k = 10) of
+   the first ``--analyze`` (default: all 64) layer-2 unit types, against the same analysis of a unit whose values and
+   gradients are the NumPy reference (first ``--units`` types).
 """
 
 from __future__ import annotations
@@ -77,6 +79,17 @@ def numpy_layer2_grads(unit, X: np.ndarray) -> np.ndarray:
     return grads
 
 
+class NumpyUnit(tw.Unit):
+    """The same layer-2 unit with values and gradients in vectorized NumPy (the reference)."""
+
+    def __init__(self, unit) -> None:
+        self.unit, self.shape, self.name = unit, unit.shape, unit.name
+
+    def values_and_grads(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        X = np.asarray(X, dtype=np.float64)
+        return self.unit.values(X), numpy_layer2_grads(self.unit, X)
+
+
 def numpy_fd_hessian(unit, x: np.ndarray, step: float) -> np.ndarray:
     n = x.size
     E = np.eye(n).reshape(n, *x.shape)
@@ -89,6 +102,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=512)
     parser.add_argument("--units", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--analyze", type=int, default=64, help="layer-2 types analysed in 3.")
     args = parser.parse_args()
     print(f"numba threads: {numba.get_num_threads()}, CPUs: {os.cpu_count()}")
     try:
@@ -138,15 +152,27 @@ def main() -> None:
         f"| FD Hessian, first {args.units} types (s per unit) | {numba_some / args.units:.3f} | "
         f"{numpy_some / args.units:.3f} | {numpy_some / numba_some:.1f}x |"
     )
-    start = time.perf_counter()
-    for unit in types[: args.units]:
-        tw.analyze(unit, restarts=4, seed=0, progress=False)
-    dense = (time.perf_counter() - start) / args.units
-    print(f"| whole dense analysis, first {args.units} types (s per unit) | {dense:.1f} | | |")
+    analysed = types[: args.analyze]
     print(
-        "\nMatrix-free analysis (method='matrix-free') is not timed: it lands with the "
-        "engine branch."
+        f"\n3. Whole analyses of {len(analysed)} of the {len(types)} layer-2 unit types (s per unit)"
     )
+    print("| method | Numba FD products | NumPy FD reference (first types) | ratio |")
+    print("| --- | --- | --- | --- |")
+    for method, extra in (("dense", {}), ("matrix-free", {"directions": 10})):
+        start = time.perf_counter()
+        tw.analyze(analysed, restarts=4, seed=0, method=method, progress=False, **extra)
+        fast = (time.perf_counter() - start) / len(analysed)
+        start = time.perf_counter()
+        tw.analyze(
+            [NumpyUnit(unit) for unit in types[: args.units]],
+            restarts=4,
+            seed=0,
+            method=method,
+            progress=False,
+            **extra,
+        )
+        ref = (time.perf_counter() - start) / args.units
+        print(f"| {method} | {fast:.2f} | {ref:.2f} | {ref / fast:.1f}x |")
 
 
 if __name__ == "__main__":
