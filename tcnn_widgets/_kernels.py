@@ -4,9 +4,11 @@ All kernels are plain loops over float64 arrays; ``tests/test_kernels.py`` check
 each one against a NumPy reference. Callers validate shapes and values first: the
 kernels assume well-formed, finite input.
 
-Notation (METHOD section 2): weights ``W`` of shape (M, k, k, r, r); images ``X`` of
-shape (N, S, S); simple responses ``H`` of shape (N, M, S - r + 1, S - r + 1);
-pooling outputs ``p`` of shape (N, M, G, G) with ``G = S - r - P + 2``.
+Notation (docs/method.md §2, §11): weights ``W`` of shape (M, k, k, c, r, r) (c input
+channels; a grayscale network passes c = 1); images ``X`` of shape (N, c, S, S); simple
+responses ``H`` of shape (N, M, S - r + 1, S - r + 1); pooling outputs ``p`` of shape
+(N, M, G, G) with ``G = S - r - P + 2``. A second layer runs the same kernels on the
+pooled maps ``p`` as its c = M input channels.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from numba import njit, prange
 
 @njit(cache=True, parallel=True)
 def simple_forward(X, W):
-    """Simple-unit responses ``H[n, m, i, j] = sum_ab W[m, i%k, j%k, a, b] X[n, i+a, j+b]``."""
-    N, S = X.shape[0], X.shape[1]
-    M, k, r = W.shape[0], W.shape[1], W.shape[3]
+    """Simple responses ``H[n, m, i, j] = sum_cab W[m, i%k, j%k, c, a, b] X[n, c, i+a, j+b]``."""
+    N, C, S = X.shape[0], X.shape[1], X.shape[2]
+    M, k, r = W.shape[0], W.shape[1], W.shape[4]
     L = S - r + 1
     H = np.zeros((N, M, L, L))
     for n in prange(N):
@@ -27,9 +29,10 @@ def simple_forward(X, W):
             for i in range(L):
                 for j in range(L):
                     acc = 0.0
-                    for a in range(r):
-                        for b in range(r):
-                            acc += W[m, i % k, j % k, a, b] * X[n, i + a, j + b]
+                    for c in range(C):
+                        for a in range(r):
+                            for b in range(r):
+                                acc += W[m, i % k, j % k, c, a, b] * X[n, c, i + a, j + b]
                     H[n, m, i, j] = acc
     return H
 
@@ -70,19 +73,38 @@ def simple_backward(H, p, P):
 
 
 @njit(cache=True, parallel=True)
+def pool_backward(H, p, P, dp):
+    """Gradient with respect to ``H`` of ``sum dp * p``: each simple unit collects
+    ``dp[i, j] H / p[i, j]`` from every pooling unit (i, j) that holds it."""
+    N, M = H.shape[0], H.shape[1]
+    G = p.shape[2]
+    dH = np.zeros_like(H)
+    for n in prange(N):
+        for m in range(M):
+            for i in range(G):
+                for j in range(G):
+                    c = dp[n, m, i, j] / p[n, m, i, j] if p[n, m, i, j] > 0 else 0.0
+                    for u in range(P):
+                        for v in range(P):
+                            dH[n, m, i + u, j + v] += H[n, m, i + u, j + v] * c
+    return dH
+
+
+@njit(cache=True, parallel=True)
 def input_backward(dH, W, S):
     """Gradient with respect to the images, given the gradient ``dH`` of the simple responses."""
     N, M, L = dH.shape[0], dH.shape[1], dH.shape[2]
-    k, r = W.shape[1], W.shape[3]
-    dX = np.zeros((N, S, S))
+    k, C, r = W.shape[1], W.shape[3], W.shape[4]
+    dX = np.zeros((N, C, S, S))
     for n in prange(N):
         for m in range(M):
             for i in range(L):
                 for j in range(L):
                     d = dH[n, m, i, j]
-                    for a in range(r):
-                        for b in range(r):
-                            dX[n, i + a, j + b] += d * W[m, i % k, j % k, a, b]
+                    for c in range(C):
+                        for a in range(r):
+                            for b in range(r):
+                                dX[n, c, i + a, j + b] += d * W[m, i % k, j % k, c, a, b]
     return dX
 
 
@@ -90,15 +112,17 @@ def input_backward(dH, W, S):
 def weight_backward(dH, X, k, r):
     """Gradient with respect to the weights, given the gradient ``dH`` of the simple responses."""
     N, M, L = dH.shape[0], dH.shape[1], dH.shape[2]
-    dW = np.zeros((M, k, k, r, r))
+    C = X.shape[1]
+    dW = np.zeros((M, k, k, C, r, r))
     for m in prange(M):
         for n in range(N):
             for i in range(L):
                 for j in range(L):
                     d = dH[n, m, i, j]
-                    for a in range(r):
-                        for b in range(r):
-                            dW[m, i % k, j % k, a, b] += d * X[n, i + a, j + b]
+                    for c in range(C):
+                        for a in range(r):
+                            for b in range(r):
+                                dW[m, i % k, j % k, c, a, b] += d * X[n, c, i + a, j + b]
     return dW
 
 

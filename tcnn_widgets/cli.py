@@ -76,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="units per network with strips, curves and GIFs (default: 2)",
     )
+    demo.add_argument(
+        "--two-layer-maps",
+        type=_non_negative_int,
+        default=2,
+        metavar="N",
+        help="maps of the two-layer colour network analyzed in both layers, in a section of "
+        "their own (default: 2; 0 leaves the section out)",
+    )
     demo.set_defaults(run=_run_demo)
 
     train = commands.add_parser(
@@ -227,6 +235,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         featured=args.featured,
         progress=not args.quiet,
+        two_layer_maps=args.two_layer_maps,
     )
     print(f"Report written: open {index.resolve()}")
     return 0
@@ -243,7 +252,7 @@ def _run_train(args: argparse.Namespace) -> int:
     if args.time_limit is not None:
         _validate.real(args.time_limit, "--time-limit", above=0)
     if args.cifar10 is not None or args.data == "cifar10":
-        images = load_cifar10(args.cifar10, progress=not args.quiet).train_images
+        images = load_cifar10(args.cifar10, progress=not args.quiet, gray=True).train_images
     else:
         images = embedded_images()
     images = preprocess(images[: args.images])

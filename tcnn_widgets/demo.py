@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import _validate
 from .analysis import analyze
 from .network import TiledCNN
 from .pretrained import load_pretrained
@@ -21,6 +22,7 @@ def run_demo(
     seed: int = 0,
     featured: int = 2,
     progress: bool = True,
+    two_layer_maps: int = 2,
 ) -> Path:
     """The ``tcnn-widgets demo`` job: analyze the pretrained and a random network, write a report.
 
@@ -39,6 +41,10 @@ def run_demo(
         As for :func:`tcnn_widgets.analysis.analyze`.
     featured : int
         Units per network that get strips, curves and GIFs.
+    two_layer_maps : int
+        The section on the two-layer colour network (``load_pretrained("two_layer_color")``)
+        analyzes the units at grid position (0, 0) of this many maps, in layer 1 (exact
+        Hessian) and in layer 2 (finite-difference Hessian); 0 leaves the section out.
     progress : bool
         Show progress bars.
 
@@ -94,6 +100,12 @@ def run_demo(
             )
         )
         everything += named(results, f"{slug}: ")
+    if two_layer_maps > 0:
+        two_layer, results = two_layer_sections(
+            out, two_layer_maps, restarts, seed, featured, progress
+        )
+        sections += two_layer
+        everything += named(results, "two-layer colour: ")
     explorer = out / "explorer" / "index.html"
     explorer.parent.mkdir(exist_ok=True)
     InvarianceExplorer(everything, compact=True).to_html(explorer, report="../index.html")
@@ -109,3 +121,50 @@ def run_demo(
         ),
         widget_page="explorer/index.html",
     )
+
+
+def two_layer_sections(
+    out: Path, maps: int, restarts: int, seed: int, featured: int, progress: bool
+) -> tuple:
+    """The demo's two sections on the shipped two-layer colour network.
+
+    Analyzes ``unit(m, 0, 0, layer=1)`` (exact Hessian) and ``unit(m, 0, 0, layer=2)``
+    (finite-difference Hessian) for the first ``maps`` maps: what layer 1 codes for
+    beside what layer 2 adds, at the same place.
+
+    Returns
+    -------
+    (list of Section, list of Invariances)
+    """
+    network = load_pretrained("two_layer_color")
+    maps = _validate.integer(maps, "two_layer_maps", minimum=0, maximum=network.maps2)
+    sections, everything = [], []
+    for layer, hessian, note in (
+        (1, "exact", "Closed-form Hessian; the least invariant directions tie."),
+        (2, "fd", "No closed form: finite-difference Hessian (docs/two_layer.md)."),
+    ):
+        if progress:
+            print(f"Analyzing {maps} layer-{layer} units of the two-layer network ...", flush=True)
+        results = analyze(
+            [network.unit(m, 0, 0, layer=layer) for m in range(maps)],
+            restarts=restarts,
+            seed=seed,
+            hessian=hessian,
+            progress=progress,
+        )
+        title = f"Two-layer colour network (TICA on colour CIFAR-10), layer {layer}"
+        slug = f"two_layer_color_layer{layer}"
+        sections.append(
+            write_section(
+                out,
+                slug,
+                title,
+                results,
+                featured=featured,
+                note=note,
+                hessians=False,
+                precision="float32",
+            )
+        )
+        everything += named(results, f"layer {layer}, " if layer == 1 else "")
+    return sections, everything

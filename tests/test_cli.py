@@ -190,6 +190,9 @@ def test_demo_end_to_end(tmp_path):
     for link in links:
         assert not link.startswith(("http:", "https:", "//")), link
         assert (out / link).is_file(), link
+    for layer, side in ((1, 10), (2, 15)):  # the two-layer colour network, 2 maps per layer
+        two_layer = load_results(out / f"two_layer_color_layer{layer}" / "results.npz")
+        assert [r.stimulus.shape for r in two_layer] == [(3, side, side)] * 2
     for network in ("pretrained", "random"):
         assert len(load_results(out / network / "results.npz")) == 2
         assert (

@@ -57,14 +57,16 @@ def expected_gray(rgb: np.ndarray) -> np.ndarray:
     return np.floor(0.299 * r + 0.587 * g + 0.114 * b + 0.5).astype(np.uint8)
 
 
-def check_loaded(result, batches) -> None:
+def check_loaded(result, batches, gray=True) -> None:
+    """Gray results against BT.601 written out; colour ones against the RGB planes."""
+    convert = expected_gray if gray else (lambda rgb: rgb)
     train = [batches[name] for name in data.TRAIN_FILES]
     np.testing.assert_array_equal(result.train_labels, np.concatenate([lab for lab, _ in train]))
     np.testing.assert_array_equal(
-        result.train_images, np.concatenate([expected_gray(rgb) for _, rgb in train])
+        result.train_images, np.concatenate([convert(rgb) for _, rgb in train])
     )
     np.testing.assert_array_equal(result.test_labels, batches[data.TEST_FILE][0])
-    np.testing.assert_array_equal(result.test_images, expected_gray(batches[data.TEST_FILE][1]))
+    np.testing.assert_array_equal(result.test_images, convert(batches[data.TEST_FILE][1]))
     assert result.classes[0] == "airplane" and len(result.classes) == 10
 
 
@@ -93,7 +95,33 @@ def test_preprocess_removes_mean_and_scales():
     with pytest.raises(ValueError, match="NaN"):
         preprocess(np.full((2, 4, 4), np.nan))
     with pytest.raises(ValueError, match="shape"):
-        preprocess(np.zeros((2, 3, 4, 4)))
+        preprocess(np.zeros((2, 1, 3, 4, 4)))
+
+
+def test_preprocess_colour_removes_the_mean_over_pixels_and_channels():
+    images = np.random.default_rng(4).integers(0, 256, (4, 3, 8, 8))
+    out = preprocess(images)
+    np.testing.assert_allclose(out.mean(axis=(1, 2, 3)), 0, atol=1e-12)
+    np.testing.assert_allclose(out[1], (images[1] - images[1].mean()) / 255)
+    red = np.zeros((1, 3, 2, 2))
+    red[0, 0] = 255  # a uniform red image keeps its colour contrast
+    np.testing.assert_allclose(preprocess(red)[0, :, 0, 0], [2 / 3, -1 / 3, -1 / 3])
+
+
+def test_patch_whitening_of_colour_patches():
+    rng = np.random.default_rng(5)
+    smooth = np.cumsum(np.cumsum(rng.standard_normal((200, 3, 12, 12)), 2), 3)
+    images = preprocess(smooth + 0.5 * smooth[:, :1])  # correlated channels
+    Z = patch_whitening(images, 3, components=12, regularization=0.0, patches=20_000)
+    assert Z.shape == (27, 27)
+    np.testing.assert_allclose(Z @ np.ones(27), 0, atol=1e-8)
+    windows = np.lib.stride_tricks.sliding_window_view(images, (3, 3), axis=(2, 3))
+    patches = windows.transpose(0, 2, 3, 1, 4, 5).reshape(-1, 27)  # channels first per patch
+    patches = patches - patches.mean(axis=1, keepdims=True)
+    white = patches @ Z
+    eig = np.sort(np.linalg.eigvalsh(white.T @ white / len(white)))[::-1]
+    np.testing.assert_allclose(eig[:12], 1.0, rtol=0.1)
+    np.testing.assert_allclose(eig[12:], 0.0, atol=1e-8)
 
 
 def test_patch_whitening_whitens_the_kept_components():
@@ -121,11 +149,14 @@ def test_load_archive_folder_and_arrays(tmp_path):
     batches = make_batches()
     archive = tmp_path / "cifar-10-binary.tar.gz"
     write_archive(archive, batches)
-    check_loaded(load_cifar10(archive), batches)
+    check_loaded(load_cifar10(archive, gray=True), batches)
+    colour = load_cifar10(archive)  # the release is colour, and colour is kept by default
+    assert colour.train_images.shape == (15, 3, 32, 32) and colour.train_images.dtype == np.uint8
+    check_loaded(colour, batches, gray=False)
     with tarfile.open(archive) as tar:
         tar.extractall(tmp_path / "out", filter="data")
-    check_loaded(load_cifar10(tmp_path / "out"), batches)
-    check_loaded(load_cifar10(tmp_path / "out" / "cifar-10-batches-bin"), batches)
+    check_loaded(load_cifar10(tmp_path / "out", gray=True), batches)
+    check_loaded(load_cifar10(tmp_path / "out" / "cifar-10-batches-bin"), batches, gray=False)
     train = [batches[name] for name in data.TRAIN_FILES]
     arrays = {
         "train_images": np.concatenate([rgb for _, rgb in train]),
@@ -133,7 +164,10 @@ def test_load_archive_folder_and_arrays(tmp_path):
         "test_images": batches[data.TEST_FILE][1].transpose(0, 2, 3, 1),  # channel-last
         "test_labels": batches[data.TEST_FILE][0],
     }
-    check_loaded(load_cifar10(arrays), batches)
+    check_loaded(load_cifar10(arrays, gray=True), batches)
+    check_loaded(load_cifar10(arrays), batches, gray=False)  # channel-last read as RGB
+    with pytest.raises(TypeError, match="gray must be True or False"):
+        load_cifar10(arrays, gray="yes")
 
 
 def test_truncated_archive_is_refused(tmp_path):
@@ -200,6 +234,7 @@ def test_in_memory_arrays_of_wrong_size_are_refused():
     for key, value in (
         ("train_images", np.zeros((2, 28, 28), np.uint8)),
         ("test_images", np.zeros((1, 3, 16, 16), np.uint8)),
+        ("test_images", np.zeros((1, 4, 32, 32), np.uint8)),
     ):
         with pytest.raises(ValueError, match="32x32"):
             load_cifar10({**good, key: value})
@@ -224,11 +259,14 @@ def test_download_once_into_cache(tmp_path):
     cache = tmp_path / "cache"
     url = source.as_uri()
     check_loaded(
-        load_cifar10(cache_dir=cache, url=url, sha256=sha256_of(source), progress=False), batches
+        load_cifar10(cache_dir=cache, url=url, sha256=sha256_of(source), progress=False),
+        batches,
+        gray=False,
     )
     assert sorted(os.listdir(cache)) == ["cifar-10-binary.tar.gz"]
     source.unlink()  # a second call must not download again
-    check_loaded(load_cifar10(cache_dir=cache, url=url, sha256="0" * 64, progress=False), batches)
+    again = load_cifar10(cache_dir=cache, url=url, sha256="0" * 64, progress=False, gray=True)
+    check_loaded(again, batches)
 
 
 def test_cache_dir_follows_environment(tmp_path, monkeypatch):

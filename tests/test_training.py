@@ -9,6 +9,8 @@ from tcnn_widgets.network import TiledCNN
 from tcnn_widgets.training import orthogonality_error, train_tica
 from tcnn_widgets.training import trainer as training
 from tcnn_widgets.training._objective import LANES, tica_objective, tica_objective_reference
+from tcnn_widgets.training.data import preprocess
+from tcnn_widgets.training.layerwise import layer1_responses, stack, train_two_layer
 
 
 def relative_error(a, b) -> float:
@@ -270,3 +272,123 @@ def test_eps_zero_is_refused_for_training():
     weights = np.random.default_rng(1).standard_normal((2, 2, 2, 4, 4))
     with pytest.raises(ValueError, match="eps must be finite and > 0"):
         tica_objective(images, weights, pool=2, eps=0.0)
+
+
+# ---- colour and two layers ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channels, tile, count", [(3, 2, LANES + 3), (2, 3, 5), (16, 2, 3)])
+def test_fast_objective_with_channels_matches_float64_references(channels, tile, count):
+    rng = np.random.default_rng(channels)
+    X = rng.standard_normal((count, channels, 13, 13))
+    W = rng.standard_normal((5, tile, tile, channels, 4, 4)) / 4
+    f, g = tica_objective(X, W, pool=3, eps=1e-4)
+    f_ref, g_ref = tica_objective_reference(X, W, pool=3, eps=1e-4)
+    assert abs(f - f_ref) / f_ref < 1e-5 and g.shape == W.shape
+    assert relative_error(g, g_ref) < 1e-5
+    net = TiledCNN(W, pool=3, image_size=13, eps=1e-4)  # float64 kernels with channels
+    assert f == pytest.approx(net.forward(X).sum(), rel=1e-5)
+    assert relative_error(g, net.weight_gradient(X)) < 1e-5
+    with pytest.raises(ValueError, match="channels"):
+        tica_objective(X[:, :1], W, pool=3)
+
+
+def colour_images(count: int = 40) -> np.ndarray:
+    """Smooth random colour images with correlated channels (float64, (N, 3, 16, 16))."""
+    rng = np.random.default_rng(12)
+    smooth = np.cumsum(np.cumsum(rng.standard_normal((count, 3, 16, 16)), 2), 3)
+    return preprocess(10 * (smooth + smooth[:, :1]))
+
+
+LAYERS = dict(
+    layer1=dict(maps=4, tile=2, field=4, pool=2, components=8),
+    layer2=dict(maps=3, tile=2, field=2, pool=2, components=8),
+)
+
+
+def test_two_layer_training_decreases_each_objective_and_stacks_the_layers(tmp_path):
+    X = colour_images()
+    result = train_two_layer(X, steps=6, seed=1, progress=False, **LAYERS)
+    net = result.network
+    assert not result.interrupted and net.layers == 2 and net.input_shape == (3, 16, 16)
+    for trained in (result.layer1, result.layer2):
+        assert np.all(np.diff(trained.objective) < 0)
+        assert trained.orthogonality_error < 1e-10
+    # layer 1 is the trained layer-1 network; layer 2 was trained on its pooled maps
+    assert np.array_equal(net.weights, result.layer1.network.weights)
+    assert np.array_equal(net.weights2, result.layer2.network.weights)
+    p1 = result.layer1.network.forward(X)
+    assert net.forward(X, layer=1) == pytest.approx(p1, rel=1e-12)
+    assert result.layer2.network.forward(p1).sum() / len(X) == pytest.approx(
+        result.layer2.objective[-1], rel=1e-4
+    )
+    assert net.forward(X, layer=2).sum() / len(X) == pytest.approx(
+        result.layer2.objective[-1], rel=1e-4
+    )
+    np.testing.assert_allclose(layer1_responses(result.layer1.network, X, batch=7), p1, rtol=1e-6)
+
+
+def test_two_layer_checkpoints_resume_and_ctrl_c(tmp_path, monkeypatch):
+    X = colour_images()
+    base = tmp_path / "run"
+    straight = train_two_layer(X, steps=5, seed=2, progress=False, method="projected", **LAYERS)
+    calls = {"n": 0}
+    original = training.tica_objective
+
+    def interrupt_in_layer_two(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > straight.layer1.evaluations + 4:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(training, "tica_objective", interrupt_in_layer_two)
+    stopped = train_two_layer(
+        X, steps=5, seed=2, progress=False, method="projected", checkpoint=base, **LAYERS
+    )
+    assert stopped.interrupted and stopped.network is None and stopped.layer2.interrupted
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.layer1.npz", "run.layer2.npz"]
+    monkeypatch.setattr(training, "tica_objective", original)
+    resumed = train_two_layer(
+        X,
+        steps=5,
+        seed=2,
+        progress=False,
+        method="projected",
+        checkpoint=base,
+        resume=True,
+        **LAYERS,
+    )
+    assert not resumed.interrupted and resumed.layer1.steps == 5 and resumed.layer2.steps == 5
+    np.testing.assert_allclose(resumed.network.weights2, straight.network.weights2, atol=1e-10)
+    np.testing.assert_allclose(resumed.layer2.objective, straight.layer2.objective, rtol=1e-10)
+
+
+def test_two_layer_bad_settings():
+    X = colour_images(8)
+    with pytest.raises(ValueError, match="layer2 takes the keys"):
+        train_two_layer(X, layer2=dict(size=3), progress=False)
+    with pytest.raises(ValueError, match="resume=True needs checkpoint"):
+        train_two_layer(X, resume=True, progress=False)
+    with pytest.raises(ValueError, match="must take"):
+        stack(TiledCNN.random(4, 2, 4, 2, image_size=16, channels=3), TiledCNN.random(3, 2, 2, 2))
+
+
+def test_shipped_two_layer_network_loads_offline_with_its_record():
+    from tcnn_widgets import pretrained
+
+    net = pretrained.load_pretrained("two_layer_color")
+    assert net.layers == 2 and net.input_shape == (3, 32, 32)
+    assert (net.maps, net.tile, net.field, net.pool) == (16, 2, 8, 3)
+    assert (net.maps2, net.tile2, net.field2, net.pool2) == (16, 2, 4, 3)
+    assert (pretrained.FOLDER / "two_layer_color.npz").stat().st_size < 300_000
+    assert pretrained.load_pretrained().layers == 1  # the default stays the seed network
+    record = pretrained.pretrained_record("two_layer_color")
+    assert record["command"].startswith("python scripts/train_two_layer.py")
+    assert record["training_seconds"] < 30 * 60
+    for name in ("layer1", "layer2"):
+        layer = record["layers"][name]
+        curve = layer["objective_curve"]["objective"]
+        assert len(curve) == layer["steps"] + 1 and curve[-1] == layer["final_objective"]
+        assert np.all(np.diff(curve) < 0) and layer["orthogonality_error"] < 1e-10
+    with pytest.raises(ValueError, match="name must be one of"):
+        pretrained.load_pretrained("three_layers")

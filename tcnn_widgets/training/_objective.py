@@ -5,13 +5,14 @@ The TICA objective (METHOD section 3) of a tiled CNN on a batch of images is
     J(W) = sum over images t, maps m and pooling positions (i, j) of
            sqrt(eps + sum_{u, v < P} h[t, m, i + u, j + v]^2),
 
-with simple responses ``h[t, m, i, j] = sum_ab W[m, i % k, j % k, a, b] X[t, i + a, j + b]``.
+with simple responses ``h[t, m, i, j] = sum_cab W[m, i % k, j % k, c, a, b] X[t, c, i + a, j + b]``
+(images of C channels; grayscale images have no channel axis, C = 1).
 
 How the kernels are fast
 ------------------------
 All simple units of one *tile phase* (grid positions with ``i % k == pa`` and
 ``j % k == pb``) share their M filters, so the forward pass of one phase is one
-matrix product ``H = W_phase @ Patches`` (M x r^2 times r^2 x positions) and the
+matrix product ``H = W_phase @ Patches`` (M x C r^2 times C r^2 x positions) and the
 weight gradient is ``dW_phase = Delta @ Patches^T``. Both products are written as
 small register-blocked loops (2 maps x 4 pixels per sweep) whose innermost loop runs
 over a long contiguous row, which LLVM turns into SIMD code.
@@ -47,9 +48,9 @@ def tica_objective(
 
     Parameters
     ----------
-    images : ndarray, shape (N, S, S)
+    images : ndarray, shape (N, S, S) or (N, C, S, S)
         Preprocessed images (any real dtype; used as float32).
-    weights : ndarray, shape (M, k, k, r, r)
+    weights : ndarray, shape (M, k, k, r, r) or (M, k, k, C, r, r)
         Filters of the tiled CNN, as in :class:`tcnn_widgets.network.TiledCNN`.
     pool : int
         Pooling neighbourhood P.
@@ -60,14 +61,14 @@ def tica_objective(
     -------
     objective : float
         ``sum sqrt(eps + pooled energy)`` over images, maps and pooling positions.
-    gradient : ndarray, shape (M, k, k, r, r), float64
+    gradient : ndarray, float64, shape of ``weights``
         Its gradient with respect to ``weights``.
     """
     X, W = _check_inputs(images, weights, pool, eps)
-    M, k, _, r, _ = W.shape
+    M, k, _, C, r, _ = W.shape
     threads = numba.get_num_threads()
     total, grad = _tica_batch(X, _pack_weights(W), M, k, r, pool, np.float32(eps), threads)
-    return float(total), _unpack_gradient(grad, M, k, r)
+    return float(total), _unpack_gradient(grad, M, k, C, r).reshape(np.shape(weights))
 
 
 def tica_objective_reference(
@@ -80,15 +81,19 @@ def tica_objective_reference(
     """
     X = np.asarray(images, dtype=np.float64)
     W = np.asarray(weights, dtype=np.float64)
-    M, k, _, r, _ = W.shape
-    windows = np.lib.stride_tricks.sliding_window_view(X, (r, r), axis=(1, 2))  # N,n,n,r,r
+    if X.ndim == 3:
+        X, W = X[:, None], W[:, :, :, None]
+    M, k, _, C, r, _ = W.shape
+    d = C * r * r
+    windows = np.lib.stride_tricks.sliding_window_view(X, (r, r), axis=(2, 3))  # N,C,n,n,r,r
+    windows = windows.transpose(0, 2, 3, 1, 4, 5)  # N,n,n,C,r,r
     N, n = X.shape[0], windows.shape[1]
     H = np.empty((N, n, n, M))
     patches = {}
     for a in range(k):
         for b in range(k):
-            P = windows[:, a::k, b::k].reshape(-1, r * r)  # a copy: positions x pixels
-            H[:, a::k, b::k] = (P @ W[:, a, b].reshape(M, r * r).T).reshape(
+            P = windows[:, a::k, b::k].reshape(-1, d)  # a copy: positions x pixels
+            H[:, a::k, b::k] = (P @ W[:, a, b].reshape(M, d).T).reshape(
                 N, len(range(a, n, k)), len(range(b, n, k)), M
             )
             patches[a, b] = P
@@ -110,24 +115,32 @@ def tica_objective_reference(
     for a in range(k):
         for b in range(k):
             D = delta[:, a::k, b::k].reshape(-1, M)
-            grad[:, a, b] = (D.T @ patches[a, b]).reshape(M, r, r)
-    return float(p.sum()), grad
+            grad[:, a, b] = (D.T @ patches[a, b]).reshape(M, C, r, r)
+    return float(p.sum()), grad.reshape(np.shape(weights))
 
 
 def _check_inputs(images, weights, pool, eps) -> tuple[np.ndarray, np.ndarray]:
     X = np.asarray(images)
     if X.dtype.kind not in "fiu":
         raise TypeError(f"images must be a real-valued array, got dtype {X.dtype}")
-    if X.ndim != 3 or X.shape[1] != X.shape[2]:
-        raise ValueError(f"images must have shape (N, S, S), got {X.shape}")
+    if X.ndim not in (3, 4) or X.shape[-1] != X.shape[-2]:
+        raise ValueError(f"images must have shape (N, S, S) or (N, C, S, S), got {X.shape}")
     W = np.asarray(weights, dtype=np.float64)
-    if W.ndim != 5 or W.shape[1] != W.shape[2] or W.shape[3] != W.shape[4]:
-        raise ValueError(f"weights must have shape (M, k, k, r, r), got {W.shape}")
+    if W.ndim != X.ndim + 2 or W.shape[1] != W.shape[2] or W.shape[-1] != W.shape[-2]:
+        raise ValueError(
+            f"weights must have shape (M, k, k, r, r) for images (N, S, S) and "
+            f"(M, k, k, C, r, r) for images (N, C, S, S); got {W.shape} for images {X.shape}"
+        )
+    if X.ndim == 3:
+        X, W = X[:, None], W[:, :, :, None]
+    if W.shape[3] != X.shape[1]:
+        raise ValueError(f"weights have {W.shape[3]} channels, the images {X.shape[1]}")
     if isinstance(pool, bool) or not isinstance(pool, (int, np.integer)) or pool < 1:
         raise ValueError(f"pool must be an int >= 1, got {pool!r}")
-    if X.shape[1] - W.shape[3] - pool + 2 < 1:
+    if X.shape[-1] - W.shape[-1] - pool + 2 < 1:
         raise ValueError(
-            f"{X.shape[1]}x{X.shape[1]} images are too small for field {W.shape[3]} and pool {pool}"
+            f"{X.shape[-1]}x{X.shape[-1]} images are too small for field {W.shape[-1]} "
+            f"and pool {pool}"
         )
     if not (np.isfinite(eps) and eps > 0):
         raise ValueError(
@@ -143,17 +156,18 @@ def _check_inputs(images, weights, pool, eps) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _pack_weights(W: np.ndarray) -> np.ndarray:
-    """(M, k, k, r, r) -> float32 (k*k, M', r*r') with M' even and r*r' a multiple of 4."""
-    M, k, _, r, _ = W.shape
-    packed = np.zeros((k * k, M + M % 2, 4 * ((r * r + 3) // 4)), dtype=np.float32)
-    packed[:, :M, : r * r] = W.transpose(1, 2, 0, 3, 4).reshape(k * k, M, r * r)
+    """(M, k, k, C, r, r) -> float32 (k*k, M', d') with M' even and d' >= C r^2 a multiple of 4."""
+    M, k, _, C, r, _ = W.shape
+    d = C * r * r
+    packed = np.zeros((k * k, M + M % 2, 4 * ((d + 3) // 4)), dtype=np.float32)
+    packed[:, :M, :d] = W.transpose(1, 2, 0, 3, 4, 5).reshape(k * k, M, d)
     return packed
 
 
-def _unpack_gradient(grad: np.ndarray, M: int, k: int, r: int) -> np.ndarray:
-    """Inverse of :func:`_pack_weights` for the float64 gradient."""
-    G = grad[:, :M, : r * r].reshape(k, k, M, r, r)
-    return np.ascontiguousarray(G.transpose(2, 0, 1, 3, 4))
+def _unpack_gradient(grad: np.ndarray, M: int, k: int, C: int, r: int) -> np.ndarray:
+    """Inverse of :func:`_pack_weights` for the float64 gradient, (M, k, k, C, r, r)."""
+    G = grad[:, :M, : C * r * r].reshape(k, k, M, C, r, r)
+    return np.ascontiguousarray(G.transpose(2, 0, 1, 3, 4, 5))
 
 
 @njit(cache=True, parallel=True)
@@ -165,14 +179,14 @@ def _tica_batch(X, W, maps, k, r, pool, eps, threads):
     stores column j at ``[..., j % k, (j // k) * LANES + lane]`` ("split columns"), so
     that the positions of one tile phase, and the pooling sums, are contiguous runs.
     """
-    N, S = X.shape[0], X.shape[1]
+    N, channels, S = X.shape[0], X.shape[1], X.shape[2]
     phases, M, C = W.shape
     n = S - r + 1
     G = n - pool + 1
     Q = ((n + k - 1) // k) ** 2
     chunks = (N + LANES - 1) // LANES
     T = threads
-    all_images = np.zeros((T, S, k, _split(S, k, 0) * LANES), dtype=np.float32)
+    all_images = np.zeros((T, channels, S, k, _split(S, k, 0) * LANES), dtype=np.float32)
     all_patches = np.zeros((T, C, Q * LANES), dtype=np.float32)
     all_blocks = np.zeros((T, M, Q * LANES), dtype=np.float32)
     all_h = np.zeros((T, maps, n, k, _split(n, k, 0) * LANES), dtype=np.float32)
@@ -227,37 +241,39 @@ def _set_lane_weight(G, k, used, lane_weight):
 
 @njit(cache=True)
 def _interleave(X, first, k, images):
-    """``images[y, x % k, (x // k) * LANES + l] = X[first + l, y, x]``; returns images used.
+    """``images[c, y, x % k, (x // k) * LANES + l] = X[first + l, c, y, x]``; returns images used.
 
     Lanes past the last image are zero.
     """
-    N, S = X.shape[0], X.shape[1]
+    N, C, S = X.shape[0], X.shape[1], X.shape[2]
     used = min(LANES, N - first)
-    for y in range(S):
-        for x in range(S):
-            for lane in range(LANES):
-                value = X[first + lane, y, x] if lane < used else 0.0
-                images[y, x % k, (x // k) * LANES + lane] = value
+    for c in range(C):
+        for y in range(S):
+            for x in range(S):
+                for lane in range(LANES):
+                    value = X[first + lane, c, y, x] if lane < used else 0.0
+                    images[c, y, x % k, (x // k) * LANES + lane] = value
     return used
 
 
 @njit(cache=True)
 def _cut_patches(images, pa, pb, n, k, r, patches):
-    """Patches of tile phase (pa, pb): ``patches[a * r + b, (ii * nc + jj) * LANES + l]``.
+    """Patches of tile phase (pa, pb): ``patches[(c * r + a) * r + b, (ii * nc + jj) * LANES + l]``.
 
     Position (ii, jj) of the phase is grid position (pa + k ii, pb + k jj); returns
     the number of columns used, (positions of the phase) * LANES.
     """
     rows, cols = _split(n, k, pa), _split(n, k, pb)
     run = cols * LANES
-    for a in range(r):
-        for b in range(r):
-            plane, start = (pb + b) % k, ((pb + b) // k) * LANES
-            for ii in range(rows):
-                source = images[pa + k * ii + a, plane, start : start + run]
-                target = patches[a * r + b, ii * run : (ii + 1) * run]
-                for x in range(run):
-                    target[x] = source[x]
+    for c in range(images.shape[0]):
+        for a in range(r):
+            for b in range(r):
+                plane, start = (pb + b) % k, ((pb + b) // k) * LANES
+                for ii in range(rows):
+                    source = images[c, pa + k * ii + a, plane, start : start + run]
+                    target = patches[(c * r + a) * r + b, ii * run : (ii + 1) * run]
+                    for x in range(run):
+                        target[x] = source[x]
     return rows * run
 
 

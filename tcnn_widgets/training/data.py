@@ -1,8 +1,12 @@
-"""Training images: grayscale CIFAR-10 and the embedded default, and their preprocessing.
+"""Training images: CIFAR-10 (colour, or gray on request) and the embedded default, and
+their preprocessing.
 
-Preprocessing (what :func:`train_tica` and the shipped network use)
-------------------------------------------------------------------
-1. **Grayscale** by ITU-R BT.601 luma, ``0.299 R + 0.587 G + 0.114 B`` (Pillow's "L").
+Preprocessing (what :func:`train_tica` and the shipped networks use)
+-------------------------------------------------------------------
+1. **Colour or gray**: the official binary release is colour and :func:`load_cifar10`
+   keeps it, as (N, 3, 32, 32) channels first; ``gray=True`` converts by ITU-R BT.601
+   luma, ``0.299 R + 0.587 G + 0.114 B`` (Pillow's "L"), as for the one-layer seed
+   network.
 2. **Pixel scale** (:func:`preprocess`): each image is mapped by the fixed affine map
    ``x = (pixels - mean of the image) / 255``. Nothing else is done to the images,
    so units act on images in pixel space, the space a person recognises.
@@ -65,13 +69,13 @@ _NEEDS_BINARY = (
 
 @dataclasses.dataclass
 class Cifar10:
-    """Grayscale CIFAR-10 (BT.601 luma, uint8).
+    """CIFAR-10 images (uint8), colour channels first or gray (BT.601 luma).
 
     Attributes
     ----------
-    train_images : ndarray of uint8, shape (N, 32, 32)
+    train_images : ndarray of uint8, shape (N, 3, 32, 32) or (N, 32, 32)
     train_labels : ndarray of uint8, shape (N,)
-    test_images : ndarray of uint8, shape (N_test, 32, 32)
+    test_images : ndarray of uint8, shape (N_test, 3, 32, 32) or (N_test, 32, 32)
     test_labels : ndarray of uint8, shape (N_test,)
     classes : tuple of str
         Class names, indexed by label.
@@ -91,8 +95,9 @@ def load_cifar10(
     url: str = CIFAR10_URL,
     sha256: str = CIFAR10_SHA256,
     progress: bool = True,
+    gray: bool = False,
 ) -> Cifar10:
-    """Grayscale CIFAR-10 from the official binary release.
+    """CIFAR-10 from the official binary release, in colour unless ``gray=True``.
 
     Parameters
     ----------
@@ -110,28 +115,38 @@ def load_cifar10(
         Where to download from, and the archive's SHA-256 checksum.
     progress : bool
         Show a progress bar while downloading.
+    gray : bool
+        Convert to BT.601 gray (N, 32, 32); by default the images keep their colour,
+        (N, 3, 32, 32) RGB channels first (gray arrays passed in stay gray).
 
     Returns
     -------
     Cifar10
+
+    Example
+    -------
+    >>> cifar = load_cifar10("cifar-10-binary.tar.gz")  # doctest: +SKIP
+    >>> cifar.train_images.shape  # doctest: +SKIP
+    (50000, 3, 32, 32)
     """
+    gray = _validate.flag(gray, "gray")
     if isinstance(source, Mapping):
-        return _from_arrays(source)
+        return _from_arrays(source, gray)
     if source is None:
         folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         archive = folder / "cifar-10-binary.tar.gz"
         if not archive.is_file():
             download(url, archive, sha256, progress=progress)
-        return _from_archive(archive)
+        return _from_archive(archive, gray)
     path = Path(source)
     if path.is_dir():
-        return _from_folder(path)
+        return _from_folder(path, gray)
     if not path.is_file():
         raise FileNotFoundError(
             f"no CIFAR-10 archive or folder at {str(path)!r}; pass the path of "
             "cifar-10-binary.tar.gz, of its extracted folder, or None to download it"
         )
-    return _from_archive(path)
+    return _from_archive(path, gray)
 
 
 def default_cache_dir() -> Path:
@@ -205,7 +220,7 @@ def download(
     return target
 
 
-def _from_archive(path: Path) -> Cifar10:
+def _from_archive(path: Path, gray: bool) -> Cifar10:
     """Read the six batch files and the class names from the .tar.gz without extracting."""
     try:
         with tarfile.open(path, "r:*") as archive:
@@ -229,10 +244,10 @@ def _from_archive(path: Path) -> Cifar10:
             f"{str(path)!r} is not a readable .tar.gz archive ({error}); it may be truncated "
             "or of the wrong format: delete it and download cifar-10-binary.tar.gz again"
         ) from None
-    return _assemble(batches, meta, str(path))
+    return _assemble(batches, meta, str(path), gray)
 
 
-def _from_folder(path: Path) -> Cifar10:
+def _from_folder(path: Path, gray: bool) -> Cifar10:
     """Read an extracted ``cifar-10-batches-bin`` folder (or the folder holding it)."""
     if (path / CIFAR10_FOLDER).is_dir():
         path = path / CIFAR10_FOLDER
@@ -244,11 +259,13 @@ def _from_folder(path: Path) -> Cifar10:
             raise FileNotFoundError(f"{str(path)!r} has no {name}; {_NEEDS_BINARY}")
         batches[name] = (path / name).read_bytes()
     meta = path / "batches.meta.txt"
-    return _assemble(batches, meta.read_bytes() if meta.is_file() else None, str(path))
+    return _assemble(batches, meta.read_bytes() if meta.is_file() else None, str(path), gray)
 
 
-def _assemble(batches: dict, meta: bytes | None, where: str) -> Cifar10:
+def _assemble(batches: dict, meta: bytes | None, where: str, gray: bool) -> Cifar10:
     parts = {name: _decode_batch(data, f"{where}: {name}") for name, data in batches.items()}
+    if gray:
+        parts = {name: (to_gray(images), labels) for name, (images, labels) in parts.items()}
     train = [parts[name] for name in TRAIN_FILES]
     classes = DEFAULT_CLASSES
     if meta is not None:
@@ -265,7 +282,7 @@ def _assemble(batches: dict, meta: bytes | None, where: str) -> Cifar10:
 
 
 def _decode_batch(data: bytes, where: str) -> tuple[np.ndarray, np.ndarray]:
-    """Records of 1 label byte + 3072 pixel bytes (R, G, B planes) -> gray images, labels."""
+    """Records of 1 label byte + 3072 pixel bytes (R, G, B planes) -> RGB images, labels."""
     if data[:1] == b"\x80":
         raise ValueError(f"{where} is a pickled batch; {_NEEDS_BINARY}")
     if len(data) == 0 or len(data) % RECORD_BYTES:
@@ -278,11 +295,11 @@ def _decode_batch(data: bytes, where: str) -> tuple[np.ndarray, np.ndarray]:
     labels = records[:, 0].copy()
     if labels.max() > 9:
         raise ValueError(f"{where} has labels above 9: it is not a CIFAR-10 binary batch")
-    return to_gray(records[:, 1:].reshape(-1, 3, 32, 32)), labels
+    return records[:, 1:].reshape(-1, 3, 32, 32).copy(), labels
 
 
-def _from_arrays(arrays: Mapping) -> Cifar10:
-    """In-memory arrays (RGB or gray uint8) -> Cifar10."""
+def _from_arrays(arrays: Mapping, gray: bool) -> Cifar10:
+    """In-memory arrays (RGB or gray uint8) -> Cifar10 (colour channels first, or gray)."""
     out = {}
     for split in ("train", "test"):
         images = np.asarray(arrays[f"{split}_images"]) if f"{split}_images" in arrays else None
@@ -291,9 +308,11 @@ def _from_arrays(arrays: Mapping) -> Cifar10:
             raise ValueError(f"arrays need {split}_images and {split}_labels")
         if images.dtype != np.uint8:
             raise TypeError(f"{split}_images must be uint8 (0..255), got {images.dtype}")
-        if images.ndim == 4:
+        if images.ndim == 4 and images.shape[1:] == (32, 32, 3):
+            images = images.transpose(0, 3, 1, 2)
+        if images.ndim == 4 and gray:
             images = to_gray(images)
-        if images.ndim != 3 or images.shape[1:] != (32, 32):
+        if images.shape[1:] not in ((32, 32), (3, 32, 32)):
             raise ValueError(
                 f"{split}_images must be 32x32 images, (N, 3, 32, 32), (N, 32, 32, 3) or "
                 f"(N, 32, 32), got shape {np.shape(arrays[f'{split}_images'])}"
@@ -307,7 +326,8 @@ def _from_arrays(arrays: Mapping) -> Cifar10:
                 f"{split}_labels must be class indices 0..{len(classes) - 1}, got values "
                 f"{labels.min()}..{labels.max()}"
             )
-        out[f"{split}_images"], out[f"{split}_labels"] = images, labels.astype(np.uint8)
+        out[f"{split}_images"] = np.ascontiguousarray(images)
+        out[f"{split}_labels"] = labels.astype(np.uint8)
     return Cifar10(**out, classes=classes)
 
 
@@ -377,21 +397,31 @@ def to_gray(rgb: np.ndarray) -> np.ndarray:
 def preprocess(images: np.ndarray) -> np.ndarray:
     """The fixed pixel scaling used for training: ``(image - image mean) / 255``.
 
+    The mean is over all pixels of an image, and over all its channels for colour
+    images, so colour contrasts (a red patch on gray) are kept.
+
     Parameters
     ----------
-    images : ndarray, shape (N, S, S) or (S, S)
-        Grayscale images with values in 0..255 (any real dtype).
+    images : ndarray, shape (N, S, S), (S, S) or (N, c, S, S)
+        Grayscale images, or colour images channels first (one colour image is
+        ``(1, c, S, S)``), with values in 0..255 (any real dtype).
 
     Returns
     -------
     ndarray of float64, same shape
+
+    Example
+    -------
+    >>> preprocess(np.full((1, 3, 2, 2), 7)).max()
+    0.0
     """
     X = np.asarray(images)
     if X.dtype.kind not in "fiu":
         raise TypeError(f"images must be a real-valued array, got dtype {X.dtype}")
-    if X.ndim not in (2, 3):
-        raise ValueError(f"images must have shape (N, S, S) or (S, S), got {X.shape}")
+    if X.ndim not in (2, 3, 4):
+        raise ValueError(f"images must have shape (N, S, S), (S, S) or (N, c, S, S), got {X.shape}")
     X = X.astype(np.float64)
     if not np.all(np.isfinite(X)):
         raise ValueError("images contain NaN or infinite values")
-    return (X - X.mean(axis=(-2, -1), keepdims=True)) / 255.0
+    axes = (-3, -2, -1) if X.ndim == 4 else (-2, -1)
+    return (X - X.mean(axis=axes, keepdims=True)) / 255.0

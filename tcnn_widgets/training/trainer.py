@@ -113,15 +113,17 @@ def train_tica(
     checkpoint_every: int = 10,
     resume: str | os.PathLike | None = None,
     progress: bool = True,
+    components: int | None = None,
 ) -> TrainingResult:
     """Train a tiled CNN by topographic ICA.
 
     Parameters
     ----------
-    images : ndarray, shape (N, S, S)
-        Preprocessed training images (:func:`tcnn_widgets.training.data.preprocess`).
+    images : ndarray, shape (N, S, S) or (N, c, S, S)
+        Preprocessed training images (:func:`tcnn_widgets.training.data.preprocess`),
+        grayscale or with c channels (channels first; the filters then have c channels).
     maps, tile, field, pool : int
-        Architecture: M maps, tile size k, field r, pooling P. Needs ``maps <= field**2``.
+        Architecture: M maps, tile size k, field r, pooling P. Needs ``maps <= c field**2``.
     eps : float
         Smoothing constant of the pooling square root.
     steps : int
@@ -150,6 +152,8 @@ def train_tica(
         ignored). The L-BFGS memory restarts empty.
     progress : bool
         Show a tqdm progress bar with the objective.
+    components : int, optional
+        Whitened dimensions kept; default ``min(32, c field**2 // 2)``.
 
     Returns
     -------
@@ -169,12 +173,19 @@ def train_tica(
         checkpoint = _validate.output_path(checkpoint, "checkpoint", suffixes=(".npz",))
     if resume is not None:
         resume = _validate.input_path(resume, "resume")
-    template = TiledCNN.random(maps, tile, field, pool, seed=seed, image_size=X.shape[1], eps=eps)
-    components = min(_COMPONENTS, field * field // 2)
+    channels = X.shape[1] if X.ndim == 4 else None
+    template = TiledCNN.random(
+        maps, tile, field, pool, seed=seed, image_size=X.shape[-1], eps=eps, channels=channels
+    )
+    dimensions = (channels or 1) * field * field
+    if components is None:
+        components = min(_COMPONENTS, dimensions // 2)
+    components = _validate.integer(components, "components", minimum=1)
     if whiten and resume is None and maps > components:
         raise ValueError(
             f"{maps} maps cannot be orthonormal in the {components} whitened dimensions kept "
-            f"for {field}x{field} fields; use at most {components} maps or whiten=False"
+            f"for {field}x{field} fields; use at most {components} maps, more components "
+            "or whiten=False"
         )
     state = _State(seed=seed, method=method)
     if resume is not None:
@@ -183,7 +194,7 @@ def train_tica(
         state.whitening = (
             patch_whitening(X, field, components=components, seed=seed)
             if whiten
-            else np.eye(field**2)
+            else np.eye(dimensions)
         )
     objective = _Objective(X, state.whitening, template)
     if resume is None:
@@ -220,20 +231,20 @@ class _Objective:
 
     def retract(self, V: np.ndarray) -> np.ndarray:
         """Project the rows of ``V`` on the span of Z, then orthonormalize them."""
-        M, k, _, r, _ = V.shape
-        return orthonormalize((V.reshape(M, k, k, r * r) @ self.span).reshape(V.shape))
+        M, k = V.shape[:2]
+        return orthonormalize((V.reshape(M, k, k, -1) @ self.span).reshape(V.shape))
 
     def pixel_filters(self, V: np.ndarray) -> np.ndarray:
-        M, k, _, r, _ = V.shape
-        return (V.reshape(M, k, k, r * r) @ self.Z).reshape(V.shape)
+        M, k = V.shape[:2]
+        return (V.reshape(M, k, k, -1) @ self.Z).reshape(V.shape)
 
     def __call__(self, V: np.ndarray) -> tuple[float, np.ndarray]:
         total, grad = tica_objective(
             self.X, self.pixel_filters(V), pool=self.template.pool, eps=self.template.eps
         )
         self.evaluations += 1
-        M, k, _, r, _ = V.shape
-        grad_v = (grad.reshape(M, k, k, r * r) @ self.Z.T).reshape(V.shape)
+        M, k = V.shape[:2]
+        grad_v = (grad.reshape(M, k, k, -1) @ self.Z.T).reshape(V.shape)
         n = self.X.shape[0]
         return total / n, grad_v / n
 
@@ -422,11 +433,13 @@ def _check_images(images: np.ndarray) -> np.ndarray:
     X = np.asarray(images)
     if X.dtype.kind not in "fiu":
         raise TypeError(f"images must be a real-valued array, got dtype {X.dtype}")
-    if X.ndim != 3 or X.shape[1] != X.shape[2] or X.shape[0] < 1:
-        raise ValueError(f"images must have shape (N, S, S) with N >= 1, got {X.shape}")
+    if X.ndim not in (3, 4) or X.shape[-1] != X.shape[-2] or X.shape[0] < 1:
+        raise ValueError(
+            f"images must have shape (N, S, S) or (N, c, S, S) with N >= 1, got {X.shape}"
+        )
     X = np.ascontiguousarray(X, dtype=np.float32)
     if not np.all(np.isfinite(X)):
-        bad = int(np.count_nonzero(~np.isfinite(X).all(axis=(1, 2))))
+        bad = int(np.count_nonzero(~np.isfinite(X.reshape(len(X), -1)).all(axis=1)))
         raise ValueError(
             f"images contain NaN or infinite values ({bad} of {X.shape[0]} images); "
             "remove or repair them before training"

@@ -16,19 +16,21 @@ def patch_whitening(
 ) -> np.ndarray:
     """PCA-whitening matrix of ``field`` x ``field`` patches, kept in pixel coordinates.
 
-    Patches have their mean removed; the ``components`` directions of largest variance
+    Patches of images with channels have all their channels, ``c * field**2`` entries
+    (channels first). Patches have their mean (over all entries) removed; the ``components`` directions of largest variance
     (the smoothest patterns) are whitened and all others, including the constant
     patch, are dropped. Dropping the rest matters: TICA minimizes energy, so it
     would pick any direction of low variance (the noisiest, finest patterns).
 
     Parameters
     ----------
-    images : ndarray, shape (N, S, S)
-        Preprocessed images (see :func:`preprocess`).
+    images : ndarray, shape (N, S, S) or (N, c, S, S)
+        Preprocessed images (see :func:`~tcnn_widgets.training.data.preprocess`), or
+        any maps with channels (a second layer whitens layer-1 pooled maps).
     field : int
         Patch side r.
     components : int
-        Principal components kept (at most ``field**2 - 1``; needs to be at least the
+        Principal components kept (at most ``c field**2 - 1``; needs to be at least the
         number of maps that will be trained).
     regularization : float
         Added to each kept eigenvalue before the inverse square root, as a fraction
@@ -40,24 +42,31 @@ def patch_whitening(
 
     Returns
     -------
-    ndarray, shape (r^2, r^2)
+    ndarray, shape (c r^2, c r^2)
         Symmetric ``Z = U diag((lambda + delta)^(-1/2)) U^T`` over the kept eigenvectors
         ``U``; ``Z @ ones = 0``.
     """
     X = np.asarray(images, dtype=np.float64)
-    if X.ndim != 3 or X.shape[1] < field or X.shape[2] < field:
-        raise ValueError(f"images must have shape (N, S, S) with S >= {field}, got {X.shape}")
-    if not 1 <= components <= field * field - 1:
-        raise ValueError(f"components must be in 1..{field * field - 1}, got {components}")
+    if X.ndim not in (3, 4) or X.shape[-2] < field or X.shape[-1] < field:
+        raise ValueError(
+            f"images must have shape (N, S, S) or (N, c, S, S) with S >= {field}, got {X.shape}"
+        )
+    if X.ndim == 3:
+        X = X[:, None]
+    d = X.shape[1] * field * field
+    if not 1 <= components <= d - 1:
+        raise ValueError(f"components must be in 1..{d - 1}, got {components}")
     if regularization < 0:
         raise ValueError(f"regularization must be >= 0, got {regularization}")
     rng = np.random.default_rng(seed)
     t = rng.integers(0, X.shape[0], patches)
-    i = rng.integers(0, X.shape[1] - field + 1, patches)
-    j = rng.integers(0, X.shape[2] - field + 1, patches)
+    i = rng.integers(0, X.shape[2] - field + 1, patches)
+    j = rng.integers(0, X.shape[3] - field + 1, patches)
     offsets = np.arange(field)
-    P = X[t[:, None, None], (i[:, None] + offsets)[:, :, None], (j[:, None] + offsets)[:, None, :]]
-    P = P.reshape(patches, field * field)
+    rows = (i[:, None] + offsets)[:, None, :, None]
+    cols = (j[:, None] + offsets)[:, None, None, :]
+    channels = np.arange(X.shape[1])[None, :, None, None]
+    P = X[t[:, None, None, None], channels, rows, cols].reshape(patches, d)
     P -= P.mean(axis=1, keepdims=True)
     values, vectors = np.linalg.eigh(P.T @ P / patches)
     values, vectors = values[::-1][:components], vectors[:, ::-1][:, :components]

@@ -1,0 +1,179 @@
+"""Two-layer colour network: training throughput per layer, and layer-2 unit analysis.
+
+Run: ``python benchmarks/bench_two_layer.py [--images 512] [--units 4]``. Not a test:
+every ratio compares against a plain NumPy reference measured in the same run, so load
+from other processes cancels out (roughly).
+
+1. TICA objective + weight gradient, images per second, of each layer of the shipped
+   architecture: layer 1 on (3, 32, 32) colour images, layer 2 on the (16, 23, 23)
+   layer-1 pooled maps; the Numba kernel against
+   :func:`~tcnn_widgets.training._objective.tica_objective_reference` (NumPy float64).
+2. Layer-2 units (3 x 15 x 15 = 675 inputs): the finite-difference Hessian (2n gradient
+   evaluations in one parallel Numba call) of every layer-2 unit type, against a NumPy
+   FD Hessian from a vectorized NumPy gradient on the first ``--units`` types.
+3. The whole analysis (``tcnn_widgets.analyze``, dense and matrix-free with k = 10) of
+   the first ``--analyze`` (default: all 64) layer-2 unit types, against the same analysis of a unit whose values and
+   gradients are the NumPy reference (first ``--units`` types).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # NumPy's fastest on 2 shared cores
+
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+
+import tcnn_widgets as tw  # noqa: E402
+from tcnn_widgets.network import TiledCNN  # noqa: E402
+from tcnn_widgets.pretrained import load_pretrained  # noqa: E402
+from tcnn_widgets.training._objective import (  # noqa: E402
+    tica_objective,
+    tica_objective_reference,
+)
+from tcnn_widgets.training.layerwise import layer1_responses  # noqa: E402
+
+
+def best_time(function, repeat: int) -> float:
+    best = np.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def numpy_layer2_grads(unit, X: np.ndarray) -> np.ndarray:
+    """Gradients of a layer-2 unit for a stack of fields (N, c, s, s), vectorized NumPy."""
+    F1, F2, P1 = unit.filters1, unit.filters2, unit.pool
+    M1, L, _, C, r, _ = F1.shape
+    P2, r2 = F2.shape[0], F2.shape[-1]
+    G = L - P1 + 1
+    windows = np.lib.stride_tricks.sliding_window_view(X, (r, r), axis=(2, 3))  # N,C,L,L,r,r
+    h1 = np.einsum("ncijab,mijcab->nmij", windows, F1, optimize=True)
+    sq = np.lib.stride_tricks.sliding_window_view(h1**2, (P1, P1), axis=(2, 3))
+    p1 = np.sqrt(unit.eps1 + sq.sum(axis=(-1, -2)))  # N,M1,G,G
+    w2 = np.lib.stride_tricks.sliding_window_view(p1, (r2, r2), axis=(2, 3))  # N,M1,P2,P2,r2,r2
+    h2 = np.einsum("nmuvab,uvmab->nuv", w2, F2, optimize=True)
+    g = np.sqrt(unit.eps2 + np.sum(h2**2, axis=(1, 2)))
+    coefficients = h2 / g[:, None, None]
+    dp = np.zeros_like(p1)
+    for u in range(P2):
+        for v in range(P2):
+            dp[:, :, u : u + r2, v : v + r2] += coefficients[:, u, v, None, None, None] * F2[u, v]
+    ratio = dp / p1
+    collected = np.zeros_like(h1)
+    for u in range(P1):
+        for v in range(P1):
+            collected[:, :, u : u + G, v : v + G] += ratio
+    dh1 = collected * h1
+    grads = np.zeros_like(X)
+    for i in range(L):
+        for j in range(L):
+            grads[:, :, i : i + r, j : j + r] += np.einsum(
+                "nm,mcab->ncab", dh1[:, :, i, j], F1[:, i, j]
+            )
+    return grads
+
+
+class NumpyUnit(tw.Unit):
+    """The same layer-2 unit with values and gradients in vectorized NumPy (the reference)."""
+
+    def __init__(self, unit) -> None:
+        self.unit, self.shape, self.name = unit, unit.shape, unit.name
+
+    def values_and_grads(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        X = np.asarray(X, dtype=np.float64)
+        return self.unit.values(X), numpy_layer2_grads(self.unit, X)
+
+
+def numpy_fd_hessian(unit, x: np.ndarray, step: float) -> np.ndarray:
+    n = x.size
+    E = np.eye(n).reshape(n, *x.shape)
+    grads = numpy_layer2_grads(unit, np.concatenate([x + step * E, x - step * E]))
+    return ((grads[:n] - grads[n:]).reshape(n, n) / (2 * step)).T
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=512)
+    parser.add_argument("--units", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--analyze", type=int, default=64, help="layer-2 types analysed in 3.")
+    args = parser.parse_args()
+    print(f"numba threads: {numba.get_num_threads()}, CPUs: {os.cpu_count()}")
+    try:
+        net = load_pretrained("two_layer_color")
+    except FileNotFoundError:
+        net = TiledCNN.random(seed=0, channels=3, layer2=dict(maps=16, field=4))
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((args.images, 3, 32, 32))
+    R = layer1_responses(net, X)
+
+    print("\n1. TICA objective + gradient (images per second, wall clock)")
+    print("| layer | input | Numba kernel | NumPy reference | ratio |")
+    print("| --- | --- | --- | --- | --- |")
+    for layer, inputs, W, pool in ((1, X, net.weights, net.pool), (2, R, net.weights2, net.pool2)):
+        tica_objective(inputs[:8], W, pool=pool)  # compile outside the timings
+        fast = best_time(lambda i=inputs, w=W, p=pool: tica_objective(i, w, pool=p), args.repeat)
+        ref = best_time(lambda i=inputs, w=W, p=pool: tica_objective_reference(i, w, pool=p), 1)
+        f, _ = tica_objective(inputs, W, pool=pool)
+        f_ref, _ = tica_objective_reference(inputs, W, pool=pool)
+        assert abs(f - f_ref) < 1e-4 * abs(f_ref)
+        n = len(inputs)
+        print(
+            f"| {layer} | {inputs.shape[1:]} | {n / fast:,.0f} | {n / ref:,.0f} | "
+            f"{ref / fast:.1f}x |"
+        )
+
+    types = net.unit_types(layer=2)
+    step = 1e-5
+    print(f"\n2. Layer-2 units: FD Hessian of all {len(types)} unit types (n = {types[0].shape})")
+    x0 = rng.standard_normal(types[0].shape)
+    x0 /= np.linalg.norm(x0)
+    types[0].fd_hessian(x0, step)  # compile
+    start = time.perf_counter()
+    for unit in types:
+        unit.fd_hessian(x0, step)
+    numba_all = (time.perf_counter() - start) / len(types)
+    numba_some = numpy_some = 0.0
+    for unit in types[: args.units]:
+        numba_some += best_time(lambda u=unit: u.fd_hessian(x0, step), 1)
+        numpy_some += best_time(lambda u=unit: numpy_fd_hessian(u, x0, step), 1)
+        H, H_ref = unit.fd_hessian(x0, step), numpy_fd_hessian(unit, x0, step)
+        assert np.linalg.norm(H - H_ref) < 1e-6 * np.linalg.norm(H_ref)
+    print("| what | Numba | NumPy FD reference | ratio |")
+    print("| --- | --- | --- | --- |")
+    print(f"| FD Hessian, mean over all {len(types)} types (s) | {numba_all:.3f} | | |")
+    print(
+        f"| FD Hessian, first {args.units} types (s per unit) | {numba_some / args.units:.3f} | "
+        f"{numpy_some / args.units:.3f} | {numpy_some / numba_some:.1f}x |"
+    )
+    analysed = types[: args.analyze]
+    print(
+        f"\n3. Whole analyses of {len(analysed)} of the {len(types)} layer-2 unit types (s per unit)"
+    )
+    print("| method | Numba FD products | NumPy FD reference (first types) | ratio |")
+    print("| --- | --- | --- | --- |")
+    for method, extra in (("dense", {}), ("matrix-free", {"directions": 10})):
+        start = time.perf_counter()
+        tw.analyze(analysed, restarts=4, seed=0, method=method, progress=False, **extra)
+        fast = (time.perf_counter() - start) / len(analysed)
+        start = time.perf_counter()
+        tw.analyze(
+            [NumpyUnit(unit) for unit in types[: args.units]],
+            restarts=4,
+            seed=0,
+            method=method,
+            progress=False,
+            **extra,
+        )
+        ref = (time.perf_counter() - start) / args.units
+        print(f"| {method} | {fast:.2f} | {ref:.2f} | {ref / fast:.1f}x |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,317 @@
+"""Numba kernels of single units with channels, and of layer-2 units (docs/method.md §11).
+
+Plain loops over float64 arrays; ``tests/test_two_layer.py`` checks each one against
+a NumPy reference and against finite differences. Callers validate first: the kernels
+assume well-formed, finite input.
+
+Notation. A field ``x`` has shape (c, s, s), channels first.
+
+- Layer-1 unit with channels: its P x P filters ``F`` (P, P, c, r, r); filter
+  ``F[u, v]`` acts on ``x[:, u:u+r, v:v+r]``; ``g = sqrt(eps + sum_uv h_uv^2)``.
+- Layer-2 unit: the layer-1 filters of every layer-1 simple unit inside its field,
+  ``F1`` (M1, L, L, c, r, r) (``F1[m, i, j]`` acts on ``x[:, i:i+r, j:j+r]``), the
+  layer-1 pooling P1 and ``eps1``; its own P2 x P2 filters ``F2`` (P2, P2, M1, r2, r2)
+  on the layer-1 pooled maps ``p1`` (M1, G, G), ``G = L - P1 + 1 = r2 + P2 - 1``; and
+  ``eps2``. ``g = sqrt(eps2 + sum_uv h2_uv^2)``, ``h2_uv = F2[u, v] . p1[:, u:u+r2, v:v+r2]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+# ---- layer-1 unit with channels -------------------------------------------------------------
+
+
+@njit(cache=True)
+def _channel_responses(F, x, out):
+    P, C, r = F.shape[0], F.shape[2], F.shape[3]
+    for u in range(P):
+        for v in range(P):
+            acc = 0.0
+            for c in range(C):
+                for a in range(r):
+                    for b in range(r):
+                        acc += F[u, v, c, a, b] * x[c, u + a, v + b]
+            out[u, v] = acc
+
+
+@njit(cache=True)
+def _channel_combine(F, coefficients, out):
+    """``out = sum_uv coefficients[u, v] F[u, v]`` embedded in the field (out is zeroed)."""
+    P, C, r = F.shape[0], F.shape[2], F.shape[3]
+    out[:] = 0.0
+    for u in range(P):
+        for v in range(P):
+            w = coefficients[u, v]
+            for c in range(C):
+                for a in range(r):
+                    for b in range(r):
+                        out[c, u + a, v + b] += w * F[u, v, c, a, b]
+
+
+@njit(cache=True, parallel=True)
+def channel_unit_values_grads(F, eps, X, grads):
+    """Activations (N,) of the fields ``X`` (N, c, s, s); gradients into ``grads`` if it
+    has N entries (pass an empty (0, c, s, s) array for values only)."""
+    N, P = X.shape[0], F.shape[0]
+    values = np.empty(N)
+    want = grads.shape[0] == N
+    for n in prange(N):
+        h = np.empty((P, P))
+        _channel_responses(F, X[n], h)
+        g = np.sqrt(eps + np.sum(h * h))
+        values[n] = g
+        if want:
+            if g > 0:
+                _channel_combine(F, h / g, grads[n])
+            else:  # eps = 0 and all responses 0: the subgradient 0
+                grads[n, :, :, :] = 0.0
+    return values
+
+
+@njit(cache=True, parallel=True)
+def channel_unit_hvp(F, eps, x, V):
+    """Exact Hessian-vector products ``H v`` of the unit at ``x`` for the vectors ``V``.
+
+    With ``A = sum_uv w_uv w_uv^T`` (docs/method.md §8), ``H = A / g - (A x)(A x)^T / g^3``,
+    so ``H v = sum_uv (h_v - h_x (h_x . h_v) / g^2) / g  w_uv`` with the responses
+    ``h_x``, ``h_v`` of x and v.
+    """
+    P = F.shape[0]
+    hx = np.empty((P, P))
+    _channel_responses(F, x, hx)
+    g = np.sqrt(eps + np.sum(hx * hx))
+    out = np.zeros(V.shape)
+    if g == 0:
+        return out  # eps = 0 at x = 0: no Hessian; 0 like the gradient's subgradient
+    for d in prange(V.shape[0]):
+        hv = np.empty((P, P))
+        _channel_responses(F, V[d], hv)
+        dot = np.sum(hx * hv)
+        _channel_combine(F, (hv - hx * (dot / (g * g))) / g, out[d])
+    return out
+
+
+@njit(cache=True)
+def channel_unit_geodesic_values(F, eps, x, W, rho, angles):
+    """``g(cos t x + sin t rho W[d])`` for each direction d and angle ``angles[d, j]``."""
+    D, K, P = W.shape[0], angles.shape[1], F.shape[0]
+    hx = np.empty((P, P))
+    hw = np.empty((P, P))
+    _channel_responses(F, x, hx)
+    out = np.empty((D, K))
+    for d in range(D):
+        _channel_responses(F, W[d], hw)
+        for j in range(K):
+            c, s = np.cos(angles[d, j]), rho * np.sin(angles[d, j])
+            acc = eps
+            for u in range(P):
+                for v in range(P):
+                    acc += (c * hx[u, v] + s * hw[u, v]) ** 2
+            out[d, j] = np.sqrt(acc)
+    return out
+
+
+# ---- layer-2 unit ------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _layer2_value_grad(F1, eps1, P1, F2, eps2, x, grad, h1, p1, h2, want):
+    """Activation of one field ``x``; its gradient into ``grad`` when ``want``.
+
+    ``h1`` (M1, L, L), ``p1`` (M1, G, G) and ``h2`` (P2, P2) are work buffers; on
+    return ``p1`` holds the gradient with respect to the pooled maps and ``h1`` the
+    gradient with respect to the layer-1 simple responses.
+    """
+    M1, L, C, r = F1.shape[0], F1.shape[1], F1.shape[3], F1.shape[4]
+    P2, r2 = F2.shape[0], F2.shape[3]
+    G = L - P1 + 1
+    for m in range(M1):
+        for i in range(L):
+            for j in range(L):
+                acc = 0.0
+                for c in range(C):
+                    for a in range(r):
+                        for b in range(r):
+                            acc += F1[m, i, j, c, a, b] * x[c, i + a, j + b]
+                h1[m, i, j] = acc
+    for m in range(M1):
+        for i in range(G):
+            for j in range(G):
+                acc = eps1
+                for u in range(P1):
+                    for v in range(P1):
+                        acc += h1[m, i + u, j + v] ** 2
+                p1[m, i, j] = np.sqrt(acc)
+    energy = eps2
+    for u in range(P2):
+        for v in range(P2):
+            acc = 0.0
+            for m in range(M1):
+                for a in range(r2):
+                    for b in range(r2):
+                        acc += F2[u, v, m, a, b] * p1[m, u + a, v + b]
+            h2[u, v] = acc
+            energy += acc * acc
+    g = np.sqrt(energy)
+    if not want:
+        return g
+    grad[:] = 0.0
+    if g == 0:  # eps2 = 0 and no layer-2 response: the subgradient 0
+        return g
+    # d g / d p1, then per pooling unit the factor (d g / d p1) / p1
+    dp = np.zeros((M1, G, G))
+    for u in range(P2):
+        for v in range(P2):
+            c2 = h2[u, v] / g
+            for m in range(M1):
+                for a in range(r2):
+                    for b in range(r2):
+                        dp[m, u + a, v + b] += c2 * F2[u, v, m, a, b]
+    for m in range(M1):
+        for i in range(G):
+            for j in range(G):
+                p1[m, i, j] = dp[m, i, j] / p1[m, i, j] if p1[m, i, j] > 0 else 0.0
+    for m in range(M1):
+        for i in range(L):
+            for j in range(L):
+                acc = 0.0
+                for u in range(P1):
+                    for v in range(P1):
+                        if 0 <= i - u < G and 0 <= j - v < G:
+                            acc += p1[m, i - u, j - v]
+                d = acc * h1[m, i, j]
+                if d != 0.0:
+                    for c in range(C):
+                        for a in range(r):
+                            for b in range(r):
+                                grad[c, i + a, j + b] += d * F1[m, i, j, c, a, b]
+    return g
+
+
+@njit(cache=True)
+def _layer1_simple(F1, x, h1):
+    """Layer-1 simple responses ``h1[m, i, j] = F1[m, i, j] . x[:, i:i+r, j:j+r]``."""
+    M1, L, C, r = F1.shape[0], F1.shape[1], F1.shape[3], F1.shape[4]
+    for m in range(M1):
+        for i in range(L):
+            for j in range(L):
+                acc = 0.0
+                for c in range(C):
+                    for a in range(r):
+                        for b in range(r):
+                            acc += F1[m, i, j, c, a, b] * x[c, i + a, j + b]
+                h1[m, i, j] = acc
+
+
+@njit(cache=True)
+def _layer2_from_simple(h1, eps1, P1, F2, eps2, p1):
+    """Activation of a layer-2 unit from its layer-1 simple responses ``h1``."""
+    M1, L = h1.shape[0], h1.shape[1]
+    P2, r2 = F2.shape[0], F2.shape[3]
+    G = L - P1 + 1
+    for m in range(M1):
+        for i in range(G):
+            for j in range(G):
+                acc = eps1
+                for u in range(P1):
+                    for v in range(P1):
+                        acc += h1[m, i + u, j + v] ** 2
+                p1[m, i, j] = np.sqrt(acc)
+    energy = eps2
+    for u in range(P2):
+        for v in range(P2):
+            acc = 0.0
+            for m in range(M1):
+                for a in range(r2):
+                    for b in range(r2):
+                        acc += F2[u, v, m, a, b] * p1[m, u + a, v + b]
+            energy += acc * acc
+    return np.sqrt(energy)
+
+
+@njit(cache=True, parallel=True)
+def layer2_geodesic_values(F1, eps1, P1, F2, eps2, x, W, rho, angles):
+    """``g(cos t x + sin t rho W[d])`` for each direction d and angle ``angles[d, j]``.
+
+    Layer-1 simple responses are linear in the input, so those of x and of each
+    direction are computed once and combined for every angle; only the pooling and
+    layer 2 run per angle.
+    """
+    D, K, M1, L = W.shape[0], angles.shape[1], F1.shape[0], F1.shape[1]
+    G = L - P1 + 1
+    hx = np.empty((M1, L, L))
+    _layer1_simple(F1, x, hx)
+    out = np.empty((D, K))
+    for d in prange(D):
+        hw = np.empty((M1, L, L))
+        h = np.empty((M1, L, L))
+        p1 = np.empty((M1, G, G))
+        _layer1_simple(F1, W[d], hw)
+        for j in range(K):
+            c, s = np.cos(angles[d, j]), rho * np.sin(angles[d, j])
+            for m in range(M1):
+                for i in range(L):
+                    for q in range(L):
+                        h[m, i, q] = c * hx[m, i, q] + s * hw[m, i, q]
+            out[d, j] = _layer2_from_simple(h, eps1, P1, F2, eps2, p1)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def layer2_values_grads(F1, eps1, P1, F2, eps2, X, grads):
+    """Activations (N,) of the fields ``X`` (N, c, s, s); gradients into ``grads`` if it
+    has N entries (pass an empty (0, c, s, s) array for values only). Parallel over N."""
+    N, M1, L = X.shape[0], F1.shape[0], F1.shape[1]
+    G, P2 = L - P1 + 1, F2.shape[0]
+    values = np.empty(N)
+    want = grads.shape[0] == N
+    for n in prange(N):
+        h1 = np.empty((M1, L, L))
+        p1 = np.empty((M1, G, G))
+        h2 = np.empty((P2, P2))
+        target = grads[n] if want else X[n]  # X[n] is never written when not wanted
+        values[n] = _layer2_value_grad(F1, eps1, P1, F2, eps2, X[n], target, h1, p1, h2, want)
+    return values
+
+
+@njit(cache=True)
+def layer2_values_grads_serial(F1, eps1, P1, F2, eps2, X, grads):
+    """:func:`layer2_values_grads` in one thread: for small stacks, where waking threads
+    costs more than it saves (an optimal-stimulus search sends a few points per call)."""
+    N, M1, L = X.shape[0], F1.shape[0], F1.shape[1]
+    G, P2 = L - P1 + 1, F2.shape[0]
+    values = np.empty(N)
+    want = grads.shape[0] == N
+    h1 = np.empty((M1, L, L))
+    p1 = np.empty((M1, G, G))
+    h2 = np.empty((P2, P2))
+    for n in range(N):
+        target = grads[n] if want else X[n]
+        values[n] = _layer2_value_grad(F1, eps1, P1, F2, eps2, X[n], target, h1, p1, h2, want)
+    return values
+
+
+@njit(cache=True, parallel=True)
+def layer2_fd_hvp(F1, eps1, P1, F2, eps2, x, V, steps):
+    """Central-difference Hessian-vector products (docs/method.md §5, §10).
+
+    ``out[d] = (grad(x + steps[d] V[d]) - grad(x - steps[d] V[d])) / (2 steps[d])``;
+    the 2 D gradients run in parallel.
+    """
+    D, M1, L = V.shape[0], F1.shape[0], F1.shape[1]
+    G, P2 = L - P1 + 1, F2.shape[0]
+    plus = np.empty(V.shape)
+    minus = np.empty(V.shape)
+    for job in prange(2 * D):
+        d, sign = job // 2, 1.0 - 2.0 * (job % 2)
+        h1 = np.empty((M1, L, L))
+        p1 = np.empty((M1, G, G))
+        h2 = np.empty((P2, P2))
+        point = x + (sign * steps[d]) * V[d]
+        target = plus[d] if sign > 0 else minus[d]
+        _layer2_value_grad(F1, eps1, P1, F2, eps2, point, target, h1, p1, h2, True)
+    for d in prange(D):
+        plus[d] = (plus[d] - minus[d]) / (2.0 * steps[d])
+    return plus
