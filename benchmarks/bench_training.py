@@ -1,4 +1,4 @@
-"""TICA objective + weight-gradient throughput for the seed network (16 maps, k=2, r=8, P=3).
+"""TICA objective + weight-gradient throughput for the one-layer network (16 maps, k=2, r=8, P=3).
 
 Run: ``python benchmarks/bench_training.py [--images 2048]``. Prints a table of images
 per second on a batch of 32 x 32 images; every ratio compares against the plain NumPy
@@ -76,7 +76,7 @@ def main() -> None:
 
     base_wall, base_cpu = rows[0][1], rows[0][2]
     print(
-        f"TICA objective + gradient, seed network, batch of {args.images} 32x32 images, "
+        f"TICA objective + gradient, one-layer network, batch of {args.images} 32x32 images, "
         f"{numba.get_num_threads()} Numba threads, "
         f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}"
     )

@@ -1,6 +1,6 @@
 """Speed of the InvarianceExplorer front end in Debian's Chromium (driven by Playwright).
 
-Measures, for units of the seed network's size (10 x 10 stimuli, 64 units):
+Measures, for units of the one-layer network's size (10 x 10 stimuli, 64 units):
 
 - slider input to repainted canvas, median over 100 moves of the angle slider and of the
   rank slider, on the standalone page (target < 16 ms); the reference is a bare repaint

@@ -1,10 +1,10 @@
-"""Reproduce the shipped seed network, tcnn_widgets/pretrained/seed_network.{npz,json}.
+"""Reproduce the shipped one-layer network, tcnn_widgets/pretrained/seed_network.{npz,json}.
 
 Usage::
 
     python scripts/train_pretrained.py [--data ../shared/data/cifar10_gray.npz]
 
-Trains the seed architecture (16 maps, k = 2, 8 x 8 fields, 3 x 3 pooling) by TICA on
+Trains the one-layer architecture (16 maps, k = 2, 8 x 8 fields, 3 x 3 pooling) by TICA on
 a seeded random subset of the grayscale CIFAR-10 training images, then writes the
 network and a JSON record of how it was made. Deterministic for a given number of
 Numba threads (the default, all cores).

@@ -15,7 +15,7 @@ Writes to ``docs/``:
 
 Optimal stimuli are exact: for a one-layer square-root pooling unit the maximum of
 ``g(x) = sqrt(eps + x^T A x)`` on the unit sphere is the top eigenvector of ``A``
-(METHOD section 8).
+(docs/method.md §8).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Shipped pretrained networks, read offline from the package.
 
-- ``"seed"`` (the default): a 16-map one-layer tiled CNN pretrained by TICA on grayscale
+- ``"one_layer_gray"`` (the default): a 16-map one-layer tiled CNN pretrained by TICA on grayscale
   CIFAR-10. ``pretrained/seed_network.npz`` holds the network in :meth:`TiledCNN.save`
   format (pixel-space filters ``weights``, ``pool``, ``image_size``, ``eps``) plus the
   training variables ``filters`` (orthonormal per tile position) and ``whitening`` (see
@@ -22,19 +22,22 @@ from . import _validate as check
 from .network import TiledCNN
 
 FOLDER = Path(__file__).resolve().parent / "pretrained"
-NETWORKS = {"seed": "seed_network", "two_layer_color": "two_layer_color"}
-SCRIPTS = {"seed": "scripts/train_pretrained.py", "two_layer_color": "scripts/train_two_layer.py"}
+NETWORKS = {"one_layer_gray": "seed_network", "two_layer_color": "two_layer_color"}
+SCRIPTS = {
+    "one_layer_gray": "scripts/train_pretrained.py",
+    "two_layer_color": "scripts/train_two_layer.py",
+}
 WEIGHTS = FOLDER / "seed_network.npz"
 RECORD = FOLDER / "seed_network.json"
 
 
-def load_pretrained(name: str = "seed") -> TiledCNN:
+def load_pretrained(name: str = "one_layer_gray") -> TiledCNN:
     """A shipped network.
 
     Parameters
     ----------
-    name : {"seed", "two_layer_color"}
-        ``"seed"``: 16 maps, k = 2, 8 x 8 fields, 3 x 3 pooling on 32 x 32 gray images.
+    name : {"one_layer_gray", "two_layer_color"}
+        ``"one_layer_gray"``: 16 maps, k = 2, 8 x 8 fields, 3 x 3 pooling on 32 x 32 gray images.
         ``"two_layer_color"``: layer 1 with 16 maps, k = 2, 3 x 8 x 8 fields, 3 x 3
         pooling on (3, 32, 32) RGB images; layer 2 with 16 maps, k = 2, 4 x 4 fields
         over the 16 layer-1 maps, 3 x 3 pooling (its units see 3 x 15 x 15 pixels).
@@ -67,7 +70,7 @@ def load_pretrained(name: str = "seed") -> TiledCNN:
     return TiledCNN.load(path)
 
 
-def pretrained_record(name: str = "seed") -> dict:
+def pretrained_record(name: str = "one_layer_gray") -> dict:
     """The training record (``<name>.json`` beside the weights) as a dict."""
     path = FOLDER / f"{NETWORKS[check.choice(name, 'name', NETWORKS)]}.json"
     return json.loads(path.read_text())

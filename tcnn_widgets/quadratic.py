@@ -9,7 +9,7 @@ from .units import Unit
 
 
 class QuadraticUnit(Unit):
-    """The unit ``g(x) = 1/2 x^T H x + f^T x + c`` (METHOD section 8).
+    """The unit ``g(x) = 1/2 x^T H x + f^T x + c`` (docs/method.md §8).
 
     Parameters
     ----------

@@ -58,7 +58,7 @@ _SCALAR_FIELDS = {
 
 @dataclass(repr=False)
 class Invariances:
-    """The optimal stimulus of a unit and its invariances (METHOD sections 4 to 7).
+    """The optimal stimulus of a unit and its invariances (docs/method.md §4–§7).
 
     The kept tangent directions are sorted **most invariant first** (curvature closest
     to zero first); the last is the least invariant one. A complete result keeps all
@@ -305,7 +305,7 @@ class Invariances:
         return rank if order == "most" else self.n_directions - 1 - rank
 
     def frame(self, rank: int, angle: float) -> np.ndarray:
-        """The stimulus ``cos(angle) x* + sin(angle) radius w_rank`` (METHOD section 6)."""
+        """The stimulus ``cos(angle) x* + sin(angle) radius w_rank`` (docs/method.md §6)."""
         index = self.index(rank)
         angle = _validate.real(angle, "angle")
         return np.cos(angle) * self.stimulus + np.sin(angle) * self.radius * self.directions[index]

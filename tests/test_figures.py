@@ -264,7 +264,7 @@ def test_bad_arguments_get_clear_errors(result):
 
 
 def test_titles_name_the_invariance():
-    """The named invariance (METHOD section 9) appears in strip labels and curve titles."""
+    """The named invariance (docs/method.md §9) appears in strip labels and curve titles."""
     from tcnn_widgets import TiledCNN, analyze
     from tcnn_widgets.figures import activation_curve, invariance_strips
 

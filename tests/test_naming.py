@@ -1,4 +1,4 @@
-"""Naming invariances (METHOD section 9): generators, fractions and labels."""
+"""Naming invariances (docs/method.md §9): generators, fractions and labels."""
 
 import numpy as np
 import pytest

@@ -23,7 +23,7 @@ def relative_error(a, b) -> float:
 @pytest.mark.parametrize(
     "maps, tile, field, pool, size, count",
     [
-        (16, 2, 8, 3, 32, 2 * LANES + 3),  # the seed network, a partial last chunk
+        (16, 2, 8, 3, 32, 2 * LANES + 3),  # the one-layer network, a partial last chunk
         (5, 3, 5, 2, 14, 3),  # odd maps, k = 3, fewer images than one chunk
         (4, 1, 3, 3, 9, LANES),  # ordinary convolution
         (3, 2, 3, 1, 7, 5),  # no pooling
@@ -381,7 +381,7 @@ def test_shipped_two_layer_network_loads_offline_with_its_record():
     assert (net.maps, net.tile, net.field, net.pool) == (16, 2, 8, 3)
     assert (net.maps2, net.tile2, net.field2, net.pool2) == (16, 2, 4, 3)
     assert (pretrained.FOLDER / "two_layer_color.npz").stat().st_size < 300_000
-    assert pretrained.load_pretrained().layers == 1  # the default stays the seed network
+    assert pretrained.load_pretrained().layers == 1  # the default stays the one-layer network
     record = pretrained.pretrained_record("two_layer_color")
     assert record["command"].startswith("python scripts/train_two_layer.py")
     assert record["training_seconds"] < 30 * 60

@@ -1,6 +1,6 @@
 """Fast topographic-ICA objective and its gradient with respect to the weights.
 
-The TICA objective (METHOD section 3) of a tiled CNN on a batch of images is
+The TICA objective (docs/method.md §3) of a tiled CNN on a batch of images is
 
     J(W) = sum over images t, maps m and pooling positions (i, j) of
            sqrt(eps + sum_{u, v < P} h[t, m, i + u, j + v]^2),

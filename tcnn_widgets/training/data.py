@@ -15,7 +15,7 @@ Preprocessing (what :func:`train_tica` and the shipped networks use)
    whitening images, training learns filters ``V`` on whitened patches ``Z p`` and the
    network uses the pixel-space filters ``W = V Z`` (one fixed r^2 x r^2 matrix ``Z``:
    PCA whitening of mean-free r x r patches, keeping the 32 leading components for the
-   seed network). Responses are identical, ``V (Z p) = (V Z) p``, so the network stays
+   one-layer network). Responses are identical, ``V (Z p) = (V Z) p``, so the network stays
    an ordinary :class:`~tcnn_widgets.network.TiledCNN` acting on pixels. ``Z`` maps the
    constant patch to zero, so units ignore the brightness of an image.
 

@@ -1,4 +1,4 @@
-"""Topographic ICA pretraining of a tiled CNN (METHOD section 3).
+"""Topographic ICA pretraining of a tiled CNN (docs/method.md §3).
 
 :func:`train_tica` minimizes the TICA objective (the summed pooling outputs over the
 training images, divided here by the number of images) over filters ``V`` that are
