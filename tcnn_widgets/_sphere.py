@@ -36,12 +36,12 @@ def optimal_stimulus(
 
     Returns
     -------
-    best : ndarray, shape (h, w)
+    best : ndarray, the unit's shape
         The best point found.
     activations : ndarray, shape (restarts,)
         The activation reached from each start.
     """
-    X = retract(rng.standard_normal((restarts, unit.shape[0] * unit.shape[1])), radius)
+    X = retract(rng.standard_normal((restarts, int(np.prod(unit.shape)))), radius)
     values, G = evaluate(unit, X)
     if np.all(norms(G) <= 1e-300):
         raise ValueError(

@@ -76,8 +76,10 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes | str) -> Path:
     return Path(path)
 
 
-def save_npz_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> Path:
-    """Write arrays to ``path`` as an uncompressed `.npz`, all or nothing.
+def save_npz_atomic(
+    path: str | os.PathLike, arrays: dict[str, np.ndarray], *, compress: bool = False
+) -> Path:
+    """Write arrays to ``path`` as a `.npz` (zip-deflated with ``compress``), all or nothing.
 
     Parameters
     ----------
@@ -85,6 +87,8 @@ def save_npz_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> P
         Destination; the name is used exactly as given (no ``.npz`` is appended).
     arrays : dict of str to array
         The arrays to store. Object arrays are refused.
+    compress : bool
+        Deflate the arrays (smaller files, slower to write).
 
     Returns
     -------
@@ -95,7 +99,7 @@ def save_npz_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> P
         if np.asarray(value).dtype == object:
             raise TypeError(f"cannot store {key!r}: object arrays need pickle")
     with atomic_file(path) as file:
-        np.savez(file, **arrays)
+        (np.savez_compressed if compress else np.savez)(file, **arrays)
     return Path(path)
 
 
@@ -118,6 +122,11 @@ def load_npz(path: str | os.PathLike, required: dict[str, str]) -> dict[str, np.
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no file at {str(path)!r}")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"{str(path)!r} is not a readable .npz file (not a zip archive: a .npy file, or "
+            "truncated or corrupt); write it again with the package's save functions"
+        )
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}

@@ -38,6 +38,8 @@ def integer(value, name: str, *, minimum: int | None = None, maximum: int | None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
     value = int(value)
+    if minimum is not None and maximum is not None and not minimum <= value <= maximum:
+        raise ValueError(f"{name} must be an int in {minimum}..{maximum}, got {value}")
     _check_bounds(value, name, minimum, maximum)
     return value
 

@@ -65,7 +65,7 @@ def analyze(
     unit: Unit | Sequence[Unit] | Callable,
     grad: Callable | None = None,
     *,
-    shape: tuple[int, int] | None = None,
+    shape: tuple[int, ...] | None = None,
     vectorized: bool = False,
     radius: float = 1.0,
     restarts: int = 8,
@@ -84,18 +84,20 @@ def analyze(
     Call as ``analyze(unit, ...)`` with a :class:`~tcnn_widgets.units.Unit` (for
     example ``net.unit(3, 0, 1)`` or a :class:`~tcnn_widgets.QuadraticUnit`), as
     ``analyze(units, ...)`` with a list of units (returns a list, with a progress
-    bar), or as ``analyze(f, grad, shape=(h, w), ...)`` with plain callables.
+    bar), or as ``analyze(f, grad, shape=(h, w), ...)`` (or ``shape=(c, h, w)``)
+    with plain callables.
 
     Parameters
     ----------
     unit : Unit, sequence of Unit, or callable
         What to analyze; a callable is the activation ``f(x) -> float``.
     grad : callable, optional
-        The gradient ``grad(x) -> (h, w)``, when ``unit`` is a callable.
-    shape : (int, int), optional
-        Image shape, when ``unit`` is a callable.
+        The gradient ``grad(x)``, of x's shape, when ``unit`` is a callable.
+    shape : (int, int) or (int, int, int), optional
+        Stimulus shape (h, w) or (c, h, w) (channels first), when ``unit`` is a
+        callable.
     vectorized : bool
-        The callables accept stacks (N, h, w) and return (N,) and (N, h, w).
+        The callables accept stacks (N, *shape) and return (N,) and (N, *shape).
     radius : float
         Norm of the stimuli, ``||x|| = radius``.
     restarts : int
@@ -252,7 +254,7 @@ def polish(
     Parameters
     ----------
     unit : Unit
-    x : ndarray (h, w)
+    x : ndarray (*shape)
         A point on the sphere near a maximum.
     settings : Settings
     steps : int
@@ -260,7 +262,7 @@ def polish(
 
     Returns
     -------
-    x : ndarray (h, w)
+    x : ndarray (*shape)
     H : ndarray (n, n), symmetrized Hessian at x
     asymmetry : float
     method : str

@@ -219,17 +219,15 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_train(args: argparse.Namespace) -> int:
+    from . import _validate
     from .training import train_tica
     from .training.data import embedded_images, load_cifar10, preprocess
 
     checkpoint = args.checkpoint or args.out.with_name(args.out.stem + ".checkpoint.npz")
-    for path, option in ((args.out, "--out"), (checkpoint, "--checkpoint")):
-        if not path.parent.is_dir():
-            raise FileNotFoundError(f"{option}: folder {str(path.parent)!r} does not exist")
-    if args.time_limit is not None and not args.time_limit > 0:
-        raise ValueError(
-            f"--time-limit must be a positive number of seconds, got {args.time_limit}"
-        )
+    _validate.output_path(args.out, "--out", suffixes=(".npz",))
+    _validate.output_path(checkpoint, "--checkpoint", suffixes=(".npz",))
+    if args.time_limit is not None:
+        _validate.real(args.time_limit, "--time-limit", above=0)
     if args.cifar10 is not None or args.data == "cifar10":
         images = load_cifar10(args.cifar10, progress=not args.quiet).train_images
     else:
@@ -312,7 +310,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemError) as error:
+        # Ctrl-C inside a Numba call surfaces as a SystemError whose context is the
+        # KeyboardInterrupt; any other SystemError is a bug and keeps its traceback.
+        if isinstance(error, SystemError) and not isinstance(error.__context__, KeyboardInterrupt):
+            raise
         print(f"{parser.prog} {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (OSError, ValueError, TypeError, RuntimeError, ImportError) as error:

@@ -44,10 +44,11 @@ def name_directions(
 
     Parameters
     ----------
-    stimulus : ndarray, shape (h, w)
-        The optimal stimulus x* (any nonzero norm).
-    directions : ndarray, shape (d, h, w)
-        Tangent directions at x* (``w . x* = 0``); usually ``Invariances.directions``.
+    stimulus : ndarray, shape (h, w) or (c, h, w)
+        The optimal stimulus x* (any nonzero norm); channels first for colour.
+    directions : ndarray, shape (m, *stimulus.shape)
+        Any number m >= 1 of tangent directions at x* (``w . x* = 0``); usually
+        ``Invariances.directions`` (all n - 1, or the 2k of a matrix-free result).
         They need not have unit norm: fractions are relative to each one's energy.
     min_fraction : float
         A direction is named after the family that explains the largest fraction
@@ -58,16 +59,16 @@ def name_directions(
 
     Returns
     -------
-    labels : ndarray of str, shape (d,)
+    labels : ndarray of str, shape (m,)
         "translation", "rotation", "scale" or "other".
-    fractions : ndarray, shape (d, 3)
+    fractions : ndarray, shape (m, 3)
         Energy fractions explained by the translation, rotation and scale
         generators, in that order (see :data:`FAMILIES`). Each is in [0, 1]; they
         need not sum to 1, since the generators are not orthogonal to each other.
     """
     x, W = _check_inputs(stimulus, directions, min_fraction)
     if centre is None:
-        centre = ((x.shape[0] - 1) / 2, (x.shape[1] - 1) / 2)
+        centre = ((x.shape[-2] - 1) / 2, (x.shape[-1] - 1) / 2)
     elif np.shape(centre) != (2,) or not np.all(np.isfinite(centre)):
         raise ValueError(f"centre must be two finite numbers (row, column), got {centre!r}")
     tolerance = 1e-10 * np.linalg.norm(x) * max(x.shape)
@@ -90,7 +91,9 @@ def projected_generators(
 
     Parameters
     ----------
-    stimulus : ndarray, shape (h, w)
+    stimulus : ndarray, shape (h, w) or (c, h, w)
+        A colour stimulus moves all its channels together: each generator is the
+        same motion applied to every channel.
     centre : (float, float)
         ``(row, column)`` of the origin of the coordinates (u, v), in pixels.
 
@@ -101,9 +104,9 @@ def projected_generators(
         ``"rotation"`` and ``"scale"``: (n, 1) arrays. All are flattened images with
         their component along x* removed. Keys are in the order of :data:`FAMILIES`.
     """
-    h, w = stimulus.shape
-    d_du = mirror_derivative(stimulus, axis=1)
-    d_dv = mirror_derivative(stimulus, axis=0)
+    h, w = stimulus.shape[-2:]
+    d_du = mirror_derivative(stimulus, axis=-1)
+    d_dv = mirror_derivative(stimulus, axis=-2)
     v, u = np.meshgrid(np.arange(h) - centre[0], np.arange(w) - centre[1], indexing="ij")
     raw = {
         "translation": np.column_stack([d_du.ravel(), d_dv.ravel()]),
@@ -124,7 +127,7 @@ def mirror_derivative(image: np.ndarray, axis: int) -> np.ndarray:
     m = image.shape[axis]
     extended = np.concatenate([image, np.flip(image, axis=axis)], axis=axis)
     k = 2 * np.pi * np.fft.rfftfreq(2 * m)  # irfft drops the Nyquist term's imaginary part
-    shape = [1, 1]
+    shape = [1] * image.ndim
     shape[axis] = m + 1
     spectrum = np.fft.rfft(extended, axis=axis) * (1j * k).reshape(shape)
     return np.take(np.fft.irfft(spectrum, n=2 * m, axis=axis), np.arange(m), axis=axis)
@@ -151,12 +154,14 @@ def _check_inputs(
     for name, array in (("stimulus", x), ("directions", W)):
         if array.dtype.kind not in "fiu":
             raise TypeError(f"{name} must be a real-valued array, got dtype {array.dtype}")
-    if x.ndim != 2:
-        raise ValueError(f"stimulus must be an image of shape (h, w), got shape {x.shape}")
-    if W.ndim != 3 or W.shape[1:] != x.shape:
+    if x.ndim not in (2, 3):
         raise ValueError(
-            f"directions must have shape (d, {x.shape[0]}, {x.shape[1]}) to match the "
-            f"stimulus, got {W.shape}"
+            f"stimulus must be an image of shape (h, w) or (c, h, w), got shape {x.shape}"
+        )
+    if W.ndim != x.ndim + 1 or W.shape[1:] != x.shape or len(W) == 0:
+        raise ValueError(
+            f"directions must have shape (m, {', '.join(map(str, x.shape))}) with m >= 1 to "
+            f"match the stimulus, got {W.shape}"
         )
     x, W = x.astype(np.float64), W.astype(np.float64)
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(W))):

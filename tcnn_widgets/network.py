@@ -7,6 +7,7 @@ import os
 import numpy as np
 
 from . import _kernels as kernels
+from . import _validate
 from ._storage import load_npz, save_npz_atomic
 from .units import PoolingUnit
 
@@ -65,11 +66,9 @@ class TiledCNN:
         self, weights: np.ndarray, *, pool: int = 3, image_size: int = 32, eps: float = 1e-4
     ) -> None:
         self.weights = _check_weights(weights)
-        self.pool = _check_positive_int(pool, "pool")
-        self.image_size = _check_positive_int(image_size, "image_size")
-        if not np.isfinite(eps) or eps < 0:
-            raise ValueError(f"eps must be finite and >= 0, got {eps!r}")
-        self.eps = float(eps)
+        self.pool = _validate.integer(pool, "pool", minimum=1)
+        self.image_size = _validate.integer(image_size, "image_size", minimum=1)
+        self.eps = _validate.real(eps, "eps", minimum=0)
         if self.field + self.pool - 1 > self.image_size:
             raise ValueError(
                 f"a pooling unit sees {self.field + self.pool - 1} pixels square (field "
@@ -130,9 +129,9 @@ class TiledCNN:
         orthogonal : bool
             Orthonormalize the filters (METHOD section 3); needs ``maps <= field**2``.
         """
-        maps = _check_positive_int(maps, "maps")
-        tile = _check_positive_int(tile, "tile")
-        field = _check_positive_int(field, "field")
+        maps = _validate.integer(maps, "maps", minimum=1)
+        tile = _validate.integer(tile, "tile", minimum=1)
+        field = _validate.integer(field, "field", minimum=1)
         rng = np.random.default_rng(seed)
         weights = rng.standard_normal((maps, tile, tile, field, field))
         if orthogonal:
@@ -186,13 +185,9 @@ class TiledCNN:
 
         Its field is ``image[row : row + r + P - 1, col : col + r + P - 1]``.
         """
-        for value, name, bound in (
-            (map, "map", self.maps),
-            (row, "row", self.grid),
-            (col, "col", self.grid),
-        ):
-            if not isinstance(value, (int, np.integer)) or not 0 <= value < bound:
-                raise ValueError(f"{name} must be an int in 0..{bound - 1}, got {value!r}")
+        map = _validate.integer(map, "map", minimum=0, maximum=self.maps - 1)
+        row = _validate.integer(row, "row", minimum=0, maximum=self.grid - 1)
+        col = _validate.integer(col, "col", minimum=0, maximum=self.grid - 1)
         k, P = self.tile, self.pool
         filters = np.empty((P, P, self.field, self.field))
         for u in range(P):
@@ -250,11 +245,3 @@ def _check_weights(weights: np.ndarray) -> np.ndarray:
     if not np.all(np.isfinite(w)):
         raise ValueError("weights contain NaN or infinite values")
     return np.ascontiguousarray(w, dtype=np.float64)
-
-
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)

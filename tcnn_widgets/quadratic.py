@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .units import Unit, check_shape
+from ._validate import image_shape
+from .units import Unit
 
 
 class QuadraticUnit(Unit):
@@ -18,8 +19,9 @@ class QuadraticUnit(Unit):
         Linear term (zero when omitted).
     c : float
         Constant term.
-    shape : (int, int), optional
-        Image shape; defaults to a square image when n is a perfect square.
+    shape : (int, int) or (int, int, int), optional
+        Stimulus shape (h, w) or (c, h, w), channels first; defaults to a square
+        image when n is a perfect square.
     name : str
         Shown in results and figures.
     """
@@ -32,7 +34,7 @@ class QuadraticUnit(Unit):
         f: np.ndarray | None = None,
         c: float = 0.0,
         *,
-        shape: tuple[int, int] | None = None,
+        shape: tuple[int, ...] | None = None,
         name: str = "quadratic unit",
     ) -> None:
         H = np.asarray(H, dtype=np.float64)
@@ -53,9 +55,9 @@ class QuadraticUnit(Unit):
             if side * side != n:
                 raise ValueError(f"n = {n} is not a square number; pass shape=(h, w)")
             shape = (side, side)
-        self.shape = check_shape(shape)
-        if self.shape[0] * self.shape[1] != n:
-            raise ValueError(f"shape {shape} has {self.shape[0] * self.shape[1]} pixels, H has {n}")
+        self.shape = image_shape(shape)
+        if int(np.prod(self.shape)) != n:
+            raise ValueError(f"shape {shape} has {int(np.prod(self.shape))} entries, H has {n}")
         self.H, self.f, self.c = (H + H.T) / 2, f, float(c)
         self.name = name
 

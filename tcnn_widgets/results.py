@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from . import _validate
 from ._storage import load_npz, save_npz_atomic
 from .naming import name_directions
 from .pixels import interval_abs_max
@@ -22,6 +25,8 @@ _ARRAY_FIELDS = {
     "geodesic_activations": "f",
     "start_activations": "f",
 }
+# stored in single precision with precision="float32" (display data, not the result's core)
+_SINGLE_PRECISION_FIELDS = {"directions", "geodesic_activations", "hessian", "label_fractions"}
 # absent from files written before they existed, or when there is nothing to store
 _OPTIONAL_ARRAY_FIELDS = {"labels": "U", "label_fractions": "f", "hessian": "f", "ends_tied": "b"}
 _OPTIONAL_SCALAR_FIELDS = {
@@ -156,7 +161,55 @@ class Invariances:
 
     def __post_init__(self) -> None:
         self.ends_tied = np.asarray(self.ends_tied, dtype=bool)
-        self.check_shapes()
+        self.check()
+
+    def check(self, where: str = "Invariances") -> None:
+        """Raise a ValueError naming the first field whose shape or value is impossible.
+
+        Run on construction, before saving and after loading, so that no result that
+        cannot be shown, saved or loaded again exists.
+
+        Parameters
+        ----------
+        where : str
+            How to name this result in the message, e.g. ``"results[3]"``.
+        """
+        self.check_shapes(where)
+        for field in (
+            "stimulus",
+            "curvatures",
+            "directions",
+            "video_ranges",
+            "geodesic_angles",
+            "geodesic_activations",
+            "start_activations",
+        ):
+            if not np.all(np.isfinite(getattr(self, field))):
+                raise ValueError(f"{where}.{field} contains NaN or infinite values")
+        for field in ("activation", "mu", "residual", "hessian_asymmetry"):
+            if not np.isfinite(getattr(self, field)):
+                raise ValueError(f"{where}.{field} is not finite: {getattr(self, field)!r}")
+        if not (np.isfinite(self.radius) and self.radius > 0):
+            raise ValueError(f"{where}.radius must be a positive number, got {self.radius!r}")
+        norm = float(np.linalg.norm(self.stimulus))
+        if not abs(norm - self.radius) <= 1e-6 * self.radius:
+            raise ValueError(
+                f"{where}.stimulus has norm {norm:.6g}, not the radius {self.radius:.6g}"
+            )
+        if not 0 < self.threshold < 1:
+            raise ValueError(f"{where}.threshold must be in (0, 1), got {self.threshold!r}")
+        a, b = self.video_ranges[:, 0], self.video_ranges[:, 1]
+        if np.any(a > 0) or np.any(b < 0):
+            raise ValueError(f"{where}.video_ranges must hold [a, b] with a <= 0 <= b")
+        if self.method not in ("dense", "matrix-free"):
+            raise ValueError(
+                f"{where}.method must be 'dense' or 'matrix-free', got {self.method!r}"
+            )
+        if self.complete != (self.n_directions == self.stimulus.size - 1):
+            raise ValueError(
+                f"{where}.complete is {self.complete} but {self.n_directions} of "
+                f"{self.stimulus.size - 1} directions are kept"
+            )
 
     def check_shapes(self, where: str = "Invariances") -> None:
         """Raise a ValueError naming the first array that does not fit the stimulus.
@@ -233,8 +286,8 @@ class Invariances:
             ``"most"``: most invariant first (the stored order); ``"least"``: least
             invariant first.
         """
-        if order not in ("most", "least"):
-            raise ValueError(f"order must be 'most' or 'least', got {order!r}")
+        _validate.choice(order, "order", ("most", "least"))
+        rank = _validate.integer(rank, "rank")
         if not 0 <= rank < self.n_directions:
             raise IndexError(f"rank {rank} is outside 0..{self.n_directions - 1}")
         return rank if order == "most" else self.n_directions - 1 - rank
@@ -242,6 +295,7 @@ class Invariances:
     def frame(self, rank: int, angle: float) -> np.ndarray:
         """The stimulus ``cos(angle) x* + sin(angle) radius w_rank`` (METHOD section 6)."""
         index = self.index(rank)
+        angle = _validate.real(angle, "angle")
         return np.cos(angle) * self.stimulus + np.sin(angle) * self.radius * self.directions[index]
 
     def frames(self, rank: int, count: int = 32) -> tuple[np.ndarray, np.ndarray]:
@@ -250,10 +304,10 @@ class Invariances:
         Returns
         -------
         angles : ndarray, shape (count,)
-        frames : ndarray, shape (count, h, w)
+        frames : ndarray, shape (count, *stimulus.shape)
         """
         a, b = self.video_ranges[self.index(rank)]
-        angles = np.linspace(a, b, count)
+        angles = np.linspace(a, b, _validate.integer(count, "count", minimum=2))
         return angles, np.stack([self.frame(rank, t) for t in angles])
 
     def gray_limit(self, rank: int) -> float:
@@ -280,17 +334,40 @@ class Invariances:
         return invariances_mimebundle(self)
 
     # ---- storage -----------------------------------------------------------------
-    def to_arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
-        """All fields as named numpy arrays (no objects), keys prefixed by ``prefix``."""
-        return {
-            prefix + f.name: np.asarray(getattr(self, f.name))
-            for f in dataclasses.fields(self)
-            if getattr(self, f.name) is not None
-        }
+    def to_arrays(self, prefix: str = "", precision: str = "float64") -> dict[str, np.ndarray]:
+        """All fields as named numpy arrays (no objects), keys prefixed by ``prefix``.
+
+        Parameters
+        ----------
+        prefix : str
+            Put before every key (to store many results in one file).
+        precision : {"float64", "float32"}
+            ``"float32"`` stores the bulky display arrays (directions, activations along
+            geodesics, the Hessian, naming fractions) in single precision, about half
+            the size; the stimulus, curvatures, video ranges and scalars stay exact.
+        """
+        _validate.choice(precision, "precision", ("float64", "float32"))
+        self.check()
+        arrays = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            value = np.asarray(value)
+            if precision == "float32" and f.name in _SINGLE_PRECISION_FIELDS:
+                value = value.astype(np.float32)
+            arrays[prefix + f.name] = value
+        return arrays
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str = "") -> Invariances:
-        """Rebuild from :meth:`to_arrays` output; checks names, kinds and shapes."""
+        """Rebuild from :meth:`to_arrays` output; checks names, kinds, shapes and values.
+
+        Raises
+        ------
+        ValueError
+            Naming the first missing or impossible array.
+        """
         values = {}
         for field, kind in {**_ARRAY_FIELDS, **_SCALAR_FIELDS}.items():
             key = prefix + field
@@ -315,20 +392,39 @@ class Invariances:
                 )
             if value is not None:
                 values[field] = value
+        for field, value in values.items():  # single precision loads exactly as float64
+            if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+                values[field] = value.astype(np.float64)
         if "labels" not in values or "label_fractions" not in values:  # written before naming
             values["labels"], values["label_fractions"] = name_directions(
                 values["stimulus"], values["directions"]
             )
-        return cls(**values)
+        try:
+            return cls(**values)
+        except ValueError as error:
+            raise ValueError(f"stored results {prefix}: {error}") from None
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Save to a `.npz` file (atomic, no pickle)."""
-        save_npz_atomic(path, self.to_arrays())
+    def save(self, path: str | os.PathLike, *, precision: str = "float64") -> Path:
+        """Save to a compressed `.npz` file (atomic, no pickle; checked first).
+
+        Parameters
+        ----------
+        path : path-like
+            Destination ending in ``.npz``; its folder must exist.
+        precision : {"float64", "float32"}
+            See :meth:`to_arrays`.
+
+        Example
+        -------
+        >>> result.save("unit.npz", precision="float32")  # doctest: +SKIP
+        """
+        path = _validate.output_path(path, "path", suffixes=(".npz",))
+        return save_npz_atomic(path, self.to_arrays(precision=precision), compress=True)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Invariances:
-        """Load from a file written by :meth:`save`."""
-        return cls.from_arrays(load_npz(path, {}))
+        """Load from a file written by :meth:`save`; a clear error for anything else."""
+        return cls.from_arrays(load_npz(_validate.input_path(path, "path"), {}))
 
 
 def video_level(activation: float, threshold: float) -> float:
@@ -346,17 +442,43 @@ def video_level(activation: float, threshold: float) -> float:
     return activation - (1 - threshold) * abs(activation)
 
 
-def save_results(path: str | os.PathLike, results: list[Invariances]) -> None:
-    """Save many units' results to one `.npz` file (atomic, no pickle)."""
+def save_results(
+    path: str | os.PathLike, results: Sequence[Invariances], *, precision: str = "float64"
+) -> Path:
+    """Save many units' results to one compressed `.npz` file (atomic, no pickle).
+
+    Parameters
+    ----------
+    path : path-like
+        Destination ending in ``.npz``; its folder must exist.
+    results : sequence of Invariances
+    precision : {"float64", "float32"}
+        See :meth:`Invariances.to_arrays`.
+    """
+    path = _validate.output_path(path, "path", suffixes=(".npz",))
     arrays: dict[str, np.ndarray] = {"count": np.asarray(len(results))}
     for i, result in enumerate(results):
-        arrays.update(result.to_arrays(prefix=f"unit{i}."))
-    save_npz_atomic(path, arrays)
+        if not isinstance(result, Invariances):
+            raise TypeError(f"results[{i}] is a {type(result).__name__}, not Invariances")
+        arrays.update(result.to_arrays(prefix=f"unit{i}.", precision=precision))
+    return save_npz_atomic(path, arrays, compress=True)
 
 
 def load_results(path: str | os.PathLike) -> list[Invariances]:
-    """Load the list written by :func:`save_results`."""
-    arrays = load_npz(path, {"count": "i"})
-    return [
-        Invariances.from_arrays(arrays, prefix=f"unit{i}.") for i in range(int(arrays["count"]))
-    ]
+    """Load the list written by :func:`save_results`.
+
+    Raises
+    ------
+    ValueError
+        When the file's ``count`` does not match the units it holds, or a unit is
+        missing or impossible.
+    """
+    arrays = load_npz(_validate.input_path(path, "path"), {"count": "i"})
+    count = int(arrays["count"])
+    stored = {key.split(".", 1)[0] for key in arrays if key.startswith("unit") and "." in key}
+    if count < 0 or stored != {f"unit{i}" for i in range(count)}:
+        raise ValueError(
+            f"{str(path)!r} says it holds {count} units but holds {len(stored)}: the file was "
+            "altered or is not a results file"
+        )
+    return [Invariances.from_arrays(arrays, prefix=f"unit{i}.") for i in range(count)]

@@ -1,6 +1,7 @@
-"""Units: scalar functions of an image with their gradients (METHOD section 1).
+"""Units: scalar functions of a stimulus with their gradients (docs/method.md §1).
 
-`Unit` is the interface the analysis needs. `CallableUnit` wraps any user function
+A stimulus has shape ``(h, w)`` or ``(c, h, w)`` (channels first). `Unit` is the
+interface the analysis needs. `CallableUnit` wraps any user function
 and gradient; `PoolingUnit` is a square-root pooling unit of a tiled CNN, with
 Numba kernels and its exact Hessian.
 """
@@ -12,28 +13,29 @@ from collections.abc import Callable
 import numpy as np
 
 from . import _kernels as kernels
+from ._validate import image_shape
 
 
 class Unit:
-    """A scalar function g(x) of an image x of shape ``shape``, with its gradient.
+    """A scalar function g(x) of a stimulus x of shape ``shape``, with its gradient.
 
-    Subclasses implement :meth:`values_and_grads` (and may override the others for
-    speed). :meth:`hessian` exists only where a closed form is known
-    (``has_exact_hessian``).
+    ``shape`` is ``(h, w)`` or ``(c, h, w)`` (channels first). Subclasses implement
+    :meth:`values_and_grads` (and may override the others for speed).
+    :meth:`hessian` exists only where a closed form is known (``has_exact_hessian``).
     """
 
-    shape: tuple[int, int]
+    shape: tuple[int, ...]
     name: str = ""
     has_exact_hessian: bool = False
 
     # ---- to implement ---------------------------------------------------------------
     def values_and_grads(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Activations (N,) and gradients (N, h, w) for a stack ``X`` of N images."""
+        """Activations (N,) and gradients (N, *shape) for a stack ``X`` (N, *shape)."""
         raise NotImplementedError
 
     # ---- derived --------------------------------------------------------------------
     def values(self, X: np.ndarray) -> np.ndarray:
-        """Activations (N,) for a stack ``X`` of N images."""
+        """Activations (N,) for a stack ``X`` (N, *shape)."""
         return self.values_and_grads(X)[0]
 
     def value(self, x: np.ndarray) -> float:
@@ -41,7 +43,7 @@ class Unit:
         return float(self.values(self.check_input(x)[None])[0])
 
     def grad(self, x: np.ndarray) -> np.ndarray:
-        """The gradient of g at one image, shape (h, w)."""
+        """The gradient of g at one stimulus, of the unit's shape."""
         return self.values_and_grads(self.check_input(x)[None])[1][0]
 
     def geodesic_values(
@@ -51,9 +53,9 @@ class Unit:
 
         Parameters
         ----------
-        x : ndarray (h, w)
+        x : ndarray (*shape)
             The point the geodesics start from.
-        directions : ndarray (D, h, w)
+        directions : ndarray (D, *shape)
             Unit tangent directions.
         rho : float
             Sphere radius.
@@ -65,10 +67,10 @@ class Unit:
         ndarray (D, K)
         """
         D, K = angles.shape
-        points = (
-            np.cos(angles)[:, :, None, None] * x
-            + rho * np.sin(angles)[:, :, None, None] * directions[:, None]
-        )
+        n = x.size
+        points = np.cos(angles)[:, :, None] * x.reshape(1, 1, n) + rho * np.sin(angles)[
+            :, :, None
+        ] * directions.reshape(D, 1, n)
         return self.values(points.reshape(D * K, *self.shape)).reshape(D, K)
 
     def hessian(self, x: np.ndarray) -> np.ndarray:
@@ -98,13 +100,11 @@ class Unit:
         return H
 
     def check_stack(self, X: np.ndarray) -> np.ndarray:
-        """``X`` as a C-contiguous float64 stack (N, h, w) of this unit's images."""
+        """``X`` as a C-contiguous float64 stack (N, *shape) of this unit's stimuli."""
         X = np.asarray(X)
-        if X.ndim != 3 or X.shape[1:] != tuple(self.shape):
-            raise ValueError(
-                f"expected a stack of images of shape (N, {self.shape[0]}, {self.shape[1]}), "
-                f"got {X.shape}"
-            )
+        if X.ndim != 1 + len(self.shape) or X.shape[1:] != tuple(self.shape):
+            wanted = ", ".join(str(s) for s in self.shape)
+            raise ValueError(f"expected a stack of images of shape (N, {wanted}), got {X.shape}")
         if X.dtype.kind not in "fiu":
             raise TypeError(f"images must be real-valued, got dtype {X.dtype}")
         X = np.ascontiguousarray(X, dtype=np.float64)
@@ -126,19 +126,19 @@ class Unit:
 
 
 class CallableUnit(Unit):
-    """A unit given as plain callables ``f(x) -> float`` and ``grad(x) -> (h, w)``.
+    """A unit given as plain callables ``f(x) -> float`` and ``grad(x) -> shape``.
 
     Parameters
     ----------
     f, grad : callable
-        The activation and its gradient, on float64 images of shape ``shape``.
-    shape : (int, int)
-        Image shape (h, w).
+        The activation and its gradient, on float64 stimuli of shape ``shape``.
+    shape : (int, int) or (int, int, int)
+        Stimulus shape (h, w), or (c, h, w) with channels first.
     vectorized : bool
-        If True, ``f`` and ``grad`` accept a stack (N, h, w) and return (N,) and
-        (N, h, w); the analysis then evaluates many points per call.
+        If True, ``f`` and ``grad`` accept a stack (N, *shape) and return (N,) and
+        (N, *shape); the analysis then evaluates many points per call.
     hessian : callable, optional
-        ``hessian(x)`` returning the (n, n) or (h, w, h, w) Hessian, used by
+        ``hessian(x)`` returning the (n, n) or (*shape, *shape) Hessian, used by
         ``analyze(..., hessian="exact")``.
     name : str
         Shown in results and figures.
@@ -148,7 +148,7 @@ class CallableUnit(Unit):
         self,
         f: Callable,
         grad: Callable,
-        shape: tuple[int, int],
+        shape: tuple[int, ...],
         *,
         vectorized: bool = False,
         hessian: Callable | None = None,
@@ -160,7 +160,7 @@ class CallableUnit(Unit):
             raise TypeError(f"grad must be callable, got {type(grad).__name__}")
         if hessian is not None and not callable(hessian):
             raise TypeError(f"hessian must be callable or None, got {type(hessian).__name__}")
-        self.shape = check_shape(shape)
+        self.shape = image_shape(shape)
         self._f, self._grad, self._hessian = f, grad, hessian
         self.vectorized = bool(vectorized)
         self.has_exact_hessian = hessian is not None
@@ -182,9 +182,9 @@ class CallableUnit(Unit):
         return values
 
     def values_and_grads(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Activations (N,) and gradients (N, h, w), with clear errors for bad output.
+        """Activations (N,) and gradients (N, *shape), with clear errors for bad output.
 
-        A gradient may also come flat, with n = h w entries per image.
+        A gradient may also come flat, with n entries per stimulus.
         """
         values = self.values(X)
         if self.vectorized:
@@ -194,7 +194,7 @@ class CallableUnit(Unit):
                 grads = np.array([np.asarray(self._grad(x), dtype=np.float64) for x in X])
             except ValueError:  # gradients of different shapes
                 grads = np.array(None)
-        n = self.shape[0] * self.shape[1]
+        n = int(np.prod(self.shape))
         if grads.shape == (len(X), n):
             grads = grads.reshape(X.shape)
         if grads.shape != X.shape:
@@ -294,35 +294,22 @@ class PoolingUnit(Unit):
         return A / g - np.outer(Ax, Ax) / g**3
 
 
-def checked_hessian(H, shape: tuple[int, int], source: str) -> np.ndarray:
+def checked_hessian(H, shape: tuple[int, ...], source: str) -> np.ndarray:
     """A Hessian from user code as a finite (n, n) float64 array, or a clear error.
 
     Parameters
     ----------
     H : array-like
-        Shape (n, n) or (h, w, h, w), with ``(h, w) = shape``.
-    shape : (int, int)
-        The image shape.
+        Shape (n, n) or (*shape, *shape).
+    shape : tuple of int
+        The stimulus shape.
     source : str
         What produced H, for the message (e.g. ``"the hessian callable"``).
     """
-    n = shape[0] * shape[1]
+    n = int(np.prod(shape))
     H = np.asarray(H, dtype=np.float64)
     if H.shape not in ((n, n), (*shape, *shape)):
         raise ValueError(f"{source} returned shape {H.shape}, expected ({n}, {n})")
     if not np.all(np.isfinite(H)):
         raise ValueError(f"{source} returned NaN or infinite values")
     return H.reshape(n, n)
-
-
-def check_shape(shape) -> tuple[int, int]:
-    """``shape`` as a pair of positive ints, or a clear error."""
-    try:
-        h, w = (int(s) for s in shape)
-    except (TypeError, ValueError):
-        raise TypeError(f"shape must be a pair of ints (h, w), got {shape!r}") from None
-    if h < 1 or w < 1 or (h, w) != tuple(shape):
-        raise ValueError(f"shape must be two positive ints, got {shape!r}")
-    if h * w < 2:
-        raise ValueError(f"an image needs at least 2 pixels to have invariances, got {shape!r}")
-    return h, w

@@ -287,3 +287,68 @@ def test_video_ranges_of_a_unit_whose_optimum_is_negative():
     # -1/2 (cos^2 t + lambda_j sin^2 t) = -0.65  <=>  sin^2 t = 0.3 / (lambda_j - 1)
     expected = np.arcsin(np.sqrt(np.minimum(0.3 / (lam_j - 1), 1)))
     np.testing.assert_allclose(result.video_ranges[:, 1], expected, atol=1e-9)
+
+
+# ---- channels: stimuli of shape (c, h, w) ------------------------------------------
+
+
+def test_colour_units_take_channel_first_stacks_and_find_the_exact_optimum():
+    """A (3, 4, 5) quadratic unit: stacks, geodesics, Hessians and the sphere search work
+    on channel-first stimuli and find the closed-form optimum (METHOD section 8)."""
+    from tcnn_widgets._sphere import optimal_stimulus
+    from tcnn_widgets.units import CallableUnit
+
+    rng = np.random.default_rng(3)
+    shape = (3, 4, 5)
+    H = random_symmetric(60, rng)
+    f = rng.standard_normal(60)
+    unit = QuadraticUnit(H, f, shape=shape)
+    plain = CallableUnit(
+        lambda x: 0.5 * x.ravel() @ H @ x.ravel() + f @ x.ravel(),
+        lambda x: H @ x.ravel() + f,  # flat gradients are accepted
+        shape,
+    )
+    X = rng.standard_normal((7, *shape))
+    values, grads = plain.values_and_grads(X)
+    assert grads.shape == (7, *shape)
+    np.testing.assert_allclose(grads, unit.values_and_grads(X)[1], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(values, unit.values(X), rtol=1e-12)
+    x = X[0] / np.linalg.norm(X[0])
+    W = rng.standard_normal((2, *shape))
+    angles = np.array([[0.0, 0.3], [-0.2, 1.0]])
+    along = plain.geodesic_values(x, W, 1.0, angles)
+    for d in range(2):
+        for j in range(2):
+            point = np.cos(angles[d, j]) * x + np.sin(angles[d, j]) * W[d]
+            assert np.isclose(along[d, j], quadratic_value(unit, point), rtol=1e-12)
+    np.testing.assert_allclose(plain.fd_hessian(x, 1e-5), H, atol=1e-8)
+    best, _ = optimal_stimulus(unit, 1.0, 4, 2000, np.random.default_rng(0))
+    assert best.shape == shape
+    assert abs(np.dot(best.ravel(), unit.optimum().ravel())) > 1 - 1e-6
+
+
+@pytest.mark.parametrize(
+    "shape, message",
+    [
+        ((2, 3, 4, 5), "must be \\(h, w\\) or \\(c, h, w\\)"),
+        ((0, 4, 4), "shape\\[0\\] must be >= 1"),
+        ((1, 1), "at least 2 entries"),
+    ],
+)
+def test_bad_stimulus_shapes_are_refused(shape, message):
+    from tcnn_widgets.units import CallableUnit
+
+    with pytest.raises(ValueError, match=message):
+        CallableUnit(lambda x: 0.0, lambda x: x, shape)
+    with pytest.raises(ValueError, match=message):
+        analyze(lambda x: 0.0, lambda x: x, shape=shape)
+    with pytest.raises(ValueError, match=message):
+        QuadraticUnit(np.eye(int(np.prod(shape)) or 1), shape=shape)
+
+
+def test_a_colour_stack_of_the_wrong_shape_is_refused():
+    from tcnn_widgets.units import CallableUnit
+
+    unit = CallableUnit(lambda x: 0.0, lambda x: x, (3, 4, 4))
+    with pytest.raises(ValueError, match=r"expected a stack of images of shape \(N, 3, 4, 4\)"):
+        unit.check_stack(np.zeros((2, 4, 4)))

@@ -1,9 +1,14 @@
 """Bad input gets a clear error that names what was wrong."""
 
+import dataclasses
+import gc
+import warnings
+
 import numpy as np
 import pytest
 
-from tcnn_widgets import Invariances, QuadraticUnit, TiledCNN, analyze, load_results
+from tcnn_widgets import Invariances, QuadraticUnit, TiledCNN, analyze, load_results, save_results
+from tcnn_widgets.training import embedded_images, load_cifar10, train_tica
 
 
 @pytest.fixture
@@ -31,8 +36,10 @@ def test_bad_architecture():
         TiledCNN.random(maps=2, field=8, pool=3, image_size=8)
     with pytest.raises(ValueError, match="cannot be orthonormal in 3x3 = 9 dimensions"):
         TiledCNN.random(maps=10, field=3, pool=2, image_size=6)
-    with pytest.raises(ValueError, match="eps must be finite"):
+    with pytest.raises(ValueError, match="eps must be >= 0"):
         TiledCNN.random(maps=2, field=3, pool=2, image_size=6, eps=-1.0)
+    with pytest.raises(ValueError, match="eps must be a finite number"):
+        TiledCNN.random(maps=2, field=3, pool=2, image_size=6, eps=float("nan"))
 
 
 def test_bad_images(net):
@@ -98,7 +105,7 @@ def test_callable_needs_grad_and_shape():
         analyze(lambda x: 0.0)
     with pytest.raises(TypeError, match="grad must be callable"):
         analyze(lambda x: 0.0, 3, shape=(2, 2))
-    with pytest.raises(ValueError, match="shape must be two positive ints"):
+    with pytest.raises(ValueError, match=r"shape\[0\] must be >= 1"):
         analyze(lambda x: 0.0, lambda x: x, shape=(0, 3))
 
 
@@ -220,3 +227,154 @@ def test_zero_input_with_eps_zero_has_a_finite_gradient():
     unit = net.unit(0, 0, 0)
     assert unit.value(np.zeros((4, 4))) == 0
     assert np.all(unit.grad(np.zeros((4, 4))) == 0)
+
+
+# ---- loaders trust nothing, savers write nothing that cannot be loaded ------------------------
+
+
+@pytest.fixture(scope="module")
+def saved_result(tmp_path_factory):
+    unit = TiledCNN.random(maps=4, tile=2, field=3, pool=2, image_size=6, seed=0).unit(0, 0, 0)
+    result = analyze(unit, seed=0, restarts=2)
+    path = tmp_path_factory.mktemp("saved") / "unit.npz"
+    result.save(path)
+    return result, path
+
+
+def test_a_npy_file_under_a_npz_name_is_refused_clearly(tmp_path):
+    np.save(tmp_path / "x.npy", np.zeros(3))
+    (tmp_path / "x.npy").rename(tmp_path / "x.npz")
+    with pytest.raises(ValueError, match="not a readable .npz file"):
+        Invariances.load(tmp_path / "x.npz")
+    with pytest.raises(ValueError, match="not a readable .npz file"):
+        load_results(tmp_path / "x.npz")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("stimulus", np.nan, "stimulus contains NaN"),
+        ("radius", -1.0, "radius must be a positive number"),
+        ("threshold", 1.5, "threshold must be in"),
+        ("video_ranges", 0.5, r"video_ranges must hold \[a, b\]"),
+        ("method", "fast", "method must be 'dense' or 'matrix-free'"),
+    ],
+)
+def test_impossible_stored_values_are_refused_on_load(
+    saved_result, tmp_path, field, value, message
+):
+    _, path = saved_result
+    with np.load(path) as stored:
+        arrays = dict(stored)
+    arrays[field] = np.full_like(arrays[field], value) if field != "method" else np.array(value)
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ValueError, match=message):
+        Invariances.load(tmp_path / "bad.npz")
+
+
+def test_a_tampered_count_is_refused(saved_result, tmp_path):
+    result, _ = saved_result
+    path = tmp_path / "all.npz"
+    save_results(path, [result, result])
+    with np.load(path) as stored:
+        arrays = dict(stored)
+    for count in (0, 1, 3):
+        arrays["count"] = np.asarray(count)
+        np.savez(tmp_path / "tampered.npz", **arrays)
+        with pytest.raises(ValueError, match="says it holds"):
+            load_results(tmp_path / "tampered.npz")
+
+
+def test_save_never_replaces_a_good_file_with_one_load_refuses(saved_result):
+    result, path = saved_result
+    before = path.read_bytes()
+    broken = dataclasses.replace(result)
+    broken.radius = -1.0  # a field changed after construction
+    with pytest.raises(ValueError, match="radius must be a positive number"):
+        broken.save(path)
+    with pytest.raises(ValueError, match="radius must be a positive number"):
+        save_results(path, [result, broken])
+    assert path.read_bytes() == before
+
+
+def test_float32_files_load_exactly_what_they_store(saved_result, tmp_path):
+    result, _ = saved_result
+    path = tmp_path / "small.npz"
+    result.save(path, precision="float32")
+    loaded = Invariances.load(path)
+    np.testing.assert_array_equal(loaded.stimulus, result.stimulus)
+    np.testing.assert_array_equal(loaded.curvatures, result.curvatures)
+    np.testing.assert_array_equal(loaded.directions, result.directions.astype(np.float32))
+    with pytest.raises(ValueError, match="precision must be one of"):
+        result.save(path, precision="half")
+
+
+def test_save_paths_are_checked_before_writing(saved_result, tmp_path):
+    result, _ = saved_result
+    with pytest.raises(FileNotFoundError, match="does not exist; create it first"):
+        result.save(tmp_path / "missing" / "unit.npz")
+    with pytest.raises(ValueError, match=r"path must end in \.npz"):
+        result.save(tmp_path / "unit.json")
+    with pytest.raises(TypeError, match="path must be a path"):
+        result.save(3)
+
+
+# ---- types and indices never reach NumPy or Numba unchecked -----------------------------------
+
+
+@pytest.mark.parametrize("bad", [True, 1.0, "1", None])
+def test_indices_of_the_wrong_type_name_the_argument(tiny_network, saved_result, bad):
+    result, _ = saved_result
+    with pytest.raises(TypeError, match="map must be an int"):
+        tiny_network.unit(bad, 0, 0)
+    with pytest.raises(TypeError, match="col must be an int"):
+        tiny_network.unit(0, 0, bad)
+    with pytest.raises(TypeError, match="rank must be an int"):
+        result.index(bad)
+    with pytest.raises(TypeError, match="rank must be an int"):
+        result.frame(bad, 0.1)
+
+
+def test_numpy_integers_are_accepted_everywhere(tiny_network, saved_result):
+    result, _ = saved_result
+    unit = tiny_network.unit(np.int64(1), np.int32(0), np.uint8(1))
+    assert unit.name == "map 1, row 0, col 1"
+    assert result.index(np.int64(0), "least") == result.n_directions - 1
+    assert result.frames(np.int16(0), count=np.int64(3))[1].shape == (3, *result.shape)
+
+
+def test_string_parameters_are_checked(saved_result):
+    result, _ = saved_result
+    with pytest.raises(ValueError, match="order must be one of 'most', 'least'"):
+        result.index(0, "worst")
+    with pytest.raises(ValueError, match="angle must be a finite number"):
+        result.frame(0, float("nan"))
+
+
+# ---- others -----------------------------------------------------------------------------------
+
+
+def test_training_checks_its_checkpoint_folder_and_time_limit_before_the_work(tmp_path):
+    images = np.random.default_rng(0).standard_normal((4, 16, 16))
+    with pytest.raises(FileNotFoundError, match="checkpoint: folder"):
+        train_tica(images, maps=4, field=4, pool=2, checkpoint=tmp_path / "no" / "c.npz")
+    with pytest.raises(ValueError, match="time_limit must be a finite number"):
+        train_tica(images, maps=4, field=4, pool=2, time_limit=float("nan"))
+
+
+def test_in_memory_cifar_labels_outside_the_classes_are_refused():
+    images = np.zeros((2, 32, 32), dtype=np.uint8)
+    good = {"train_images": images, "test_images": images, "test_labels": np.array([0, 9])}
+    with pytest.raises(ValueError, match=r"train_labels must be class indices 0..9"):
+        load_cifar10({**good, "train_labels": np.array([3, 10])})
+    with pytest.raises(ValueError, match=r"train_labels must be class indices 0..9"):
+        load_cifar10({**good, "train_labels": np.array([-1, 2])})
+
+
+def test_embedded_images_leave_no_file_open():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        images = embedded_images()
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+    assert images.dtype == np.uint8 and images.shape[1:] == (32, 32)

@@ -208,6 +208,47 @@ def test_min_fraction_decides_between_a_name_and_other():
     assert labels[0] == "other"
 
 
+def test_colour_stimuli_move_all_channels_together():
+    # a colour Gabor (channels scaled copies with an offset pattern) and the analytic
+    # derivative of each channel under a shift, a rotation and a scaling
+    tints = np.array([1.0, -0.5, 0.3])[:, None, None]
+
+    def stimulus(shift=0.0, turn=0.0, zoom=1.0):
+        u, v = (U - shift) / zoom, V / zoom
+        c, s = np.cos(turn), np.sin(turn)
+        a, b = c * u + s * v, -s * u + c * v
+        return tints * gabor(a, b, wavelength=4.5, angle=0.5) + 0.4 * gabor(a, b, phase=1.0)
+
+    x, h = stimulus(), 1e-5
+    moves = [
+        (stimulus(shift=h) - stimulus(shift=-h)) / (2 * h),
+        (stimulus(turn=h) - stimulus(turn=-h)) / (2 * h),
+        (stimulus(zoom=1 + h) - stimulus(zoom=1 - h)) / (2 * h),
+    ]
+    W = np.array([tangent(x, w) for w in moves])
+    labels, fractions = name_directions(x, W)
+    assert list(labels) == list(FAMILIES)
+    assert np.all(np.diag(fractions) > 0.97), fractions
+    # a motion of one channel alone is not a motion of the colour image
+    alone = np.zeros_like(x)
+    alone[1] = moves[0][1]
+    labels, fractions = name_directions(x, tangent(x, alone)[None])
+    assert fractions[0, 0] < 0.5, fractions
+
+
+def test_one_channel_names_like_gray_and_any_number_of_directions_works():
+    x = gabor(U, V, phase=0.3)
+    rng = np.random.default_rng(5)
+    W = np.array([tangent(x, w) for w in rng.standard_normal((4, SIDE, SIDE))])
+    W[0] += 5 * tangent(x, mirror_derivative(x, axis=1))
+    gray = name_directions(x, W)
+    for count in (1, 2, 4):  # e.g. the 2k directions of a matrix-free result
+        labels, fractions = name_directions(x[None], W[:count, None])
+        np.testing.assert_array_equal(labels, gray[0][:count])
+        np.testing.assert_allclose(fractions, gray[1][:count], atol=1e-12)
+    assert gray[0][0] == "translation"
+
+
 # ---- bad input ---------------------------------------------------------------------------
 
 
@@ -215,6 +256,8 @@ def test_min_fraction_decides_between_a_name_and_other():
     ("stimulus", "directions", "kwargs", "error", "match"),
     [
         (np.ones(10), np.ones((2, 10)), {}, ValueError, "stimulus must be an image"),
+        (np.ones((3, 4, 4)), np.ones((2, 4, 4)), {}, ValueError, "directions must have shape"),
+        (np.ones((4, 4)), np.ones((0, 4, 4)), {}, ValueError, "m >= 1"),
         (np.ones((4, 4)), np.ones((2, 4, 5)), {}, ValueError, "directions must have shape"),
         (np.zeros((4, 4)), np.ones((2, 4, 4)), {}, ValueError, "all zeros"),
         (np.ones((4, 4)), np.zeros((2, 4, 4)), {}, ValueError, "all-zero image"),

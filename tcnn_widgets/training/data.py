@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from .. import _validate
 from .._storage import atomic_file
 
 BT601 = (0.299, 0.587, 0.114)
@@ -297,10 +298,17 @@ def _from_arrays(arrays: Mapping) -> Cifar10:
                 f"{split}_images must be 32x32 images, (N, 3, 32, 32), (N, 32, 32, 3) or "
                 f"(N, 32, 32), got shape {np.shape(arrays[f'{split}_images'])}"
             )
-        if labels.shape != (images.shape[0],):
-            raise ValueError(f"{split}_labels must have shape ({images.shape[0]},)")
+        labels = _validate.array(
+            labels, f"{split}_labels", shape=(images.shape[0],), dtype=np.int64
+        )
+        classes = tuple(arrays.get("classes", DEFAULT_CLASSES))
+        if labels.size and not (labels.min() >= 0 and labels.max() < len(classes)):
+            raise ValueError(
+                f"{split}_labels must be class indices 0..{len(classes) - 1}, got values "
+                f"{labels.min()}..{labels.max()}"
+            )
         out[f"{split}_images"], out[f"{split}_labels"] = images, labels.astype(np.uint8)
-    return Cifar10(**out, classes=tuple(arrays.get("classes", DEFAULT_CLASSES)))
+    return Cifar10(**out, classes=classes)
 
 
 def embedded_images(size: int = 32, *, scales: tuple = (2, 4, 8), stride: int = 8) -> np.ndarray:
@@ -329,7 +337,7 @@ def embedded_images(size: int = 32, *, scales: tuple = (2, 4, 8), stride: int = 
 
     crops = []
     for name in ("grace_hopper.jpg", "Minduka_Present_Blue_Pack.png"):
-        with Image.open(cbook.get_sample_data(name)) as photo:
+        with Image.open(cbook.get_sample_data(name, asfileobj=False)) as photo:
             gray = to_gray(np.asarray(photo.convert("RGB")))
         for factor in scales:
             shape = (gray.shape[1] // factor, gray.shape[0] // factor)

@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from .. import _validate
+from .._interrupt import deferred_interrupt
 from .._storage import load_npz, save_npz_atomic
 from ..network import TiledCNN, orthonormalize
 from ._objective import tica_objective
@@ -154,13 +156,19 @@ def train_tica(
     TrainingResult
     """
     X = _check_images(images)
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    for value, name in ((steps, "steps"), (checkpoint_every, "checkpoint_every")):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-            raise ValueError(f"{name} must be an int >= 0, got {value!r}")
-    if checkpoint_every < 1:
-        raise ValueError("checkpoint_every must be >= 1")
+    _validate.choice(method, "method", METHODS)
+    steps = _validate.integer(steps, "steps", minimum=0)
+    checkpoint_every = _validate.integer(checkpoint_every, "checkpoint_every", minimum=1)
+    tolerance = _validate.real(tolerance, "tolerance", minimum=0)
+    _validate.real(eps, "eps", above=0)
+    _validate.integer(seed, "seed", minimum=0)
+    _validate.flag(whiten, "whiten")
+    if time_limit is not None:
+        time_limit = _validate.real(time_limit, "time_limit", above=0)
+    if checkpoint is not None:  # checked now, not after the work at the first write
+        checkpoint = _validate.output_path(checkpoint, "checkpoint", suffixes=(".npz",))
+    if resume is not None:
+        resume = _validate.input_path(resume, "resume")
     template = TiledCNN.random(maps, tile, field, pool, seed=seed, image_size=X.shape[1], eps=eps)
     components = min(_COMPONENTS, field * field // 2)
     if whiten and resume is None and maps > components:
@@ -289,36 +297,46 @@ def _optimize(
         unit="step",
     )
     bar.set_postfix(objective=f"{f:.6g}")
-    try:
-        while state.steps < steps:
-            if time_limit is not None and time.perf_counter() - start > time_limit:
-                break
-            step = _projected_step if state.method == "projected" else _lbfgs_step
-            accepted = step(F, V, f, g, state, memory)
-            if accepted is None:
-                converged = True
-                break
-            V, f, g = accepted
-            state.filters = V
-            state.orthogonality_error = max(state.orthogonality_error, orthogonality_error(V))
-            state.steps += 1
-            state.objective.append(f)
-            state.times.append(elapsed())
-            bar.update(1)
-            bar.set_postfix(objective=f"{f:.6g}")
-            if checkpoint is not None and state.steps % checkpoint_every == 0:
-                _save_checkpoint(checkpoint, state, template, elapsed())
-            history = state.objective
-            if tolerance > 0 and len(history) > _WINDOW:
-                if history[-1 - _WINDOW] - f < tolerance * abs(history[-1 - _WINDOW]):
+    # Ctrl-C is honoured between steps, never inside a compiled kernel (see _interrupt)
+    with deferred_interrupt() as interrupt_requested:
+        try:
+            while state.steps < steps:
+                if interrupt_requested():
+                    interrupted = True
+                    break
+                if time_limit is not None and time.perf_counter() - start > time_limit:
+                    break
+                step = _projected_step if state.method == "projected" else _lbfgs_step
+                accepted = step(F, V, f, g, state, memory)
+                if accepted is None:
                     converged = True
                     break
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        bar.close()
-    if checkpoint is not None:
-        _save_checkpoint(checkpoint, state, template, elapsed())
+                V, f, g = accepted
+                state.filters = V
+                state.orthogonality_error = max(state.orthogonality_error, orthogonality_error(V))
+                state.steps += 1
+                state.objective.append(f)
+                state.times.append(elapsed())
+                bar.update(1)
+                bar.set_postfix(objective=f"{f:.6g}")
+                if checkpoint is not None and state.steps % checkpoint_every == 0:
+                    _save_checkpoint(checkpoint, state, template, elapsed())
+                history = state.objective
+                if tolerance > 0 and len(history) > _WINDOW:
+                    if history[-1 - _WINDOW] - f < tolerance * abs(history[-1 - _WINDOW]):
+                        converged = True
+                        break
+        except KeyboardInterrupt:  # a second Ctrl-C: stop now, keep the last whole step
+            interrupted = True
+        except SystemError as error:  # ... the same, raised inside a Numba call
+            if not isinstance(error.__context__, KeyboardInterrupt):
+                raise
+            interrupted = True
+        finally:
+            bar.close()
+        interrupted = interrupted or interrupt_requested()
+        if checkpoint is not None:
+            _save_checkpoint(checkpoint, state, template, elapsed())
     network = TiledCNN(
         F.pixel_filters(state.filters),
         pool=template.pool,
