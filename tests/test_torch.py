@@ -227,9 +227,7 @@ def test_crop_is_exact_where_the_gradient_misses_dead_relu_paths():
 def test_tiled_cnn_units_match_the_numba_engine(m, row, col):
     net = tw.TiledCNN.random(6, 2, 8, 3, seed=1, image_size=16)
     module = tt.from_tiled_cnn(net)
-    u = tt.unit(
-        module, "", m, position=(row, col), input_shape=(16, 16), crop="receptive_field"
-    )
+    u = tt.unit(module, "", m, position=(row, col), input_shape=(16, 16), crop="receptive_field")
     assert u.window == (slice(row, row + 10), slice(col, col + 10))
     reference = net.unit(m, row, col)
     X = np.random.default_rng(8).standard_normal((3, 10, 10))
