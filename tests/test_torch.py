@@ -104,6 +104,38 @@ def test_hvp_matches_torch_func_hessian_and_central_differences():
     np.testing.assert_allclose(u.hessian(x), H, rtol=0, atol=1e-13)
 
 
+def test_models_torch_func_refuses_fall_back_to_double_backward():
+    class Square(torch.autograd.Function):  # old-style: torch.func refuses it
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 2 * x * grad
+
+    class CustomFunctionNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(1, 2, 3)
+
+        def forward(self, x):
+            return torch.tanh(Square.apply(self.conv(x)))
+
+    torch.manual_seed(3)
+    u = tt.unit(CustomFunctionNet(), "", 1, input_shape=(6, 6))
+    rng = np.random.default_rng(14)
+    x, V = rng.standard_normal((6, 6)), rng.standard_normal((5, 6, 6))
+    assert u.hvp_method == "torch.func"
+    HV = u.hvp(x, V)
+    assert u.hvp_method == "double backward"
+    f = reference_function(u)
+    H = torch.autograd.functional.hessian(f, torch.tensor(x)).reshape(36, 36).numpy()
+    np.testing.assert_allclose(HV.reshape(5, 36), V.reshape(5, 36) @ H.T, rtol=0, atol=1e-13)
+
+
 def test_batched_products_equal_one_at_a_time():
     u = tt.unit(small_cnn(), "8", 0, input_shape=(8, 8), batch_size=3)
     rng = np.random.default_rng(2)
