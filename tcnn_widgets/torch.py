@@ -343,7 +343,9 @@ class TorchUnit(Unit):
         if self.hvp_method == "torch.func":
             grad = torch.func.grad(lambda s: self._forward(s[None])[0])
             try:
-                G, HV = torch.func.vmap(lambda v: torch.func.jvp(grad, (x,), (v,)))(V)
+                with warnings.catch_warnings():  # torch's first jvp imports a module
+                    warnings.filterwarnings("ignore", ".*torch.jit.script.*", FutureWarning)
+                    G, HV = torch.func.vmap(lambda v: torch.func.jvp(grad, (x,), (v,)))(V)
                 return G[0].detach(), HV.detach()
             except (RuntimeError, NotImplementedError):
                 self.hvp_method = "double backward"
@@ -461,40 +463,44 @@ class TorchUnit(Unit):
     def _smallest_frame(self, window: tuple[slice, slice]):
         """A part of the input, holding the window, on which the unit keeps its value.
 
-        For a convolutional network whose total stride divides 64, running it on the
-        window extended up and left to multiples of 64 gives the same unit at a
-        shifted position. Which position, and whether it holds at all, is tested on
-        two random stimuli (values equal to 1e-9 relative, 1e-4 in float32); where
-        no position does, the frame is the whole input.
+        A convolutional network run on the window, extended up and left to a multiple
+        of its total stride, gives the same unit at a shifted position. The stride is
+        not known, so the frames for alignments 1, 2, 4, ..., 64 are tried, smallest
+        first: one is taken when exactly one position of its output equals the unit
+        on two random stimuli (to 1e-9 relative, 1e-4 in float32). Where none does,
+        the frame is the whole input.
         """
         whole = tuple(slice(0, s) for s in self.input_shape[-2:])
         if self.position == "mean" or len(self.output_shape) == 1 or window == whole:
             return whole, self._index
-        frame = tuple(slice(s.start - s.start % 64, s.stop) for s in window)
-        if frame == whole:
-            return whole, self._index
         noise = torch.randn(
             (2, *self.input_shape[:-2], *_window_size(window)),
             generator=torch.Generator().manual_seed(1),
-        ).to(self.dtype)
-        S = noise.to(self.device)
+        )
+        S = noise.to(self.dtype).to(self.device)
+        tolerance = 1e-9 if self.dtype == torch.float64 else 1e-4
         with torch.no_grad():
-            self.window, self.frame = window, whole
+            self.window = window
             reference = self._forward(S)
-            self.frame = frame
+            scale = torch.clamp(reference.abs(), min=1e-30)[:, None, None]
             try:
-                out = self._layer_output(S)[:, self.channel]
-            except Exception:  # the model refuses the smaller input
-                return whole, self._index
+                for align in (1, 2, 4, 8, 16, 32, 64):
+                    self.frame = tuple(slice(s.start - s.start % align, s.stop) for s in window)
+                    if self.frame == whole:
+                        break
+                    try:
+                        out = self._layer_output(S)[:, self.channel]
+                    except Exception:  # the model refuses this smaller input
+                        continue
+                    if out.dim() != 3:
+                        break
+                    close = ((out - reference[:, None, None]).abs() <= tolerance * scale).all(0)
+                    matches = torch.nonzero(close).tolist()
+                    if len(matches) == 1:
+                        return self.frame, tuple(matches[0])
             finally:
                 self.window = self.frame = whole
-        tolerance = 1e-9 if self.dtype == torch.float64 else 1e-4
-        scale = torch.clamp(reference.abs(), min=1e-30)[:, None, None]
-        close = ((out - reference[:, None, None]).abs() <= tolerance * scale).all(dim=0)
-        matches = torch.nonzero(close).tolist()
-        if len(matches) != 1:
-            return whole, self._index
-        return frame, tuple(matches[0])
+        return whole, self._index
 
     def _position_text(self) -> str:
         if len(self.output_shape) == 1:
