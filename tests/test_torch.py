@@ -208,6 +208,30 @@ def test_positions_centre_mean_index_and_logits():
     np.testing.assert_allclose(logit.values(X), logits[:, 3].numpy(), rtol=1e-14)
 
 
+def test_the_forward_pass_stops_at_the_layer():
+    class Forbidden(torch.nn.Module):
+        def forward(self, x):
+            raise AssertionError("the forward pass went past the unit's layer")
+
+    torch.manual_seed(5)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Tanh(), Forbidden())
+    u = tt.unit(net, "1", 1, input_shape=(6, 6), crop="receptive_field")
+    x = np.random.default_rng(16).standard_normal((2, *u.shape))
+    u.values_and_grads(x)
+    u.hvp(x[0], x)
+
+    class Unused(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.spare = torch.nn.Conv2d(1, 2, 3), torch.nn.Conv2d(1, 2, 3)
+
+        def forward(self, x):
+            return self.conv(x)
+
+    with pytest.raises(ValueError, match="'spare' was not called"):
+        tt.unit(Unused(), "spare", 0, input_shape=(6, 6))
+
+
 def test_transform_maps_the_stimulus_to_the_model_input():
     net = small_cnn(channels=3)
     mean = torch.tensor([0.4, 0.5, 0.6], dtype=torch.float64)[:, None, None]
