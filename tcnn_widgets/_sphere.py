@@ -68,8 +68,9 @@ def optimal_stimulus(
             + (
                 "max_iter was reached"
                 if iteration + 1 == max_iter and step[best] > 1e-12 * radius
-                else "the optimum sits on a kink (ReLU or max-pool), where the gradient "
-                "jumps and no step raises the activation"
+                else "no step raises the activation any more: the optimum sits on a kink "
+                "(ReLU or max-pool), where the gradient jumps, or the unit's rounding "
+                "(float32) hides the rest"
             )
             + "; x* is the best point found and result.residual measures what is left",
             UserWarning,
