@@ -13,8 +13,10 @@ import tempfile
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from tcnn_widgets import PoolingUnit, TiledCNN, analyze
+from tcnn_widgets.naming import name_directions
 
 
 def best_time(function, repeat: int = 7, number: int = 1) -> float:
@@ -99,6 +101,61 @@ def bench_all_units(rows: list) -> None:
     )
 
 
+def closed_form_analysis(unit: PoolingUnit, radius=1.0, angles=65, threshold=0.7, top=np.pi / 2):
+    """The dense outputs of one pooling unit from its closed form (docs/method.md §8).
+
+    One eigendecomposition of A gives the optimum, the curvatures and directions;
+    the activation along each geodesic and the video ranges are formulas; the
+    directions are named as the analysis names them. Returns the arrays and the
+    seconds spent naming.
+    """
+    lam, V = np.linalg.eigh(unit.quadratic_matrix())
+    lam, V = lam[::-1], V[:, ::-1]
+    x = radius * V[:, 0]
+    g_star = np.sqrt(unit.eps + lam[0] * radius**2)
+    curvatures = (lam[1:] - lam[0]) / g_star
+    W = V[:, 1:].T.copy()
+    pivots = W[np.arange(len(W)), np.argmax(np.abs(W), axis=1)]
+    W *= np.where(pivots < 0, -1.0, 1.0)[:, None]
+    grid = np.linspace(-top, top, angles)
+    cos2, sin2 = np.cos(grid) ** 2, np.sin(grid) ** 2
+    along = np.sqrt(unit.eps + radius**2 * (lam[0] * cos2 + lam[1:, None] * sin2))
+    level = threshold * g_star
+    drop = (lam[0] * radius**2 + unit.eps - level**2) / (radius**2 * (lam[0] - lam[1:]))
+    ends = np.minimum(np.arcsin(np.sqrt(np.clip(drop, 0.0, 1.0))), top)
+    ranges = np.column_stack([-ends, ends])
+    start = time.perf_counter()
+    labels = name_directions(x.reshape(unit.shape), W.reshape(len(W), *unit.shape))
+    naming = time.perf_counter() - start
+    return (x, curvatures, W, along, ranges, labels), naming
+
+
+def bench_floor(rows: list) -> None:
+    """The dense analysis of all 64 unit types against their closed-form floor."""
+    units = TiledCNN.random(seed=0).unit_types()
+    analyze(units[:2], seed=0, progress=False)  # warm the JIT
+    namings = []
+
+    def floor():
+        namings.clear()
+        for unit in units:
+            namings.append(closed_form_analysis(unit)[1])
+
+    with threadpool_limits(limits=1, user_api="blas"):  # as analyze runs
+        floor_time = best_time(floor, repeat=5)
+    naming = sum(namings)
+    engine = best_time(lambda: analyze(units, seed=1, progress=False), repeat=5)
+    rows.append(("Closed-form floor, 64 unit types", f"{floor_time:.3f} s", "reference"))
+    rows.append(
+        (
+            "Dense analysis, 64 unit types (8 starts, FD)",
+            f"{engine:.3f} s",
+            f"{engine / floor_time:.2f}x the floor; without naming "
+            f"({naming:.3f} s in both) {(engine - naming) / (floor_time - naming):.2f}x",
+        )
+    )
+
+
 def bench_whole_image(rows: list) -> None:
     rng = np.random.default_rng(0)
     unit = PoolingUnit(rng.standard_normal((3, 3, 30, 30)) / 30, eps=1e-4, name="32x32 unit")
@@ -149,7 +206,7 @@ def bench_cold_start(rows: list) -> None:
 
 def main() -> None:
     rows: list[tuple[str, str, str]] = []
-    for bench in (bench_hessian, bench_all_units, bench_whole_image, bench_cold_start):
+    for bench in (bench_hessian, bench_floor, bench_all_units, bench_whole_image, bench_cold_start):
         bench(rows)
     width = max(len(r[0]) for r in rows)
     print(f"{'measurement':<{width}}  {'time':>10}  notes")

@@ -1,4 +1,4 @@
-"""Time the figure and GIF export and the ``tcnn-widgets demo`` command.
+"""Time the figure and GIF export and the ``tcnn-widgets demo`` command; size the demo report.
 
 Each row is compared with a reference measured in the same run:
 
@@ -6,6 +6,9 @@ Each row is compared with a reference measured in the same run:
 - GIF: Pillow encoding the same pictures (so the ratio is the cost of drawing them);
 - demo: the analysis of the same units alone (so the ratio is the report's overhead
   on top of the analysis), and the whole demo in a fresh process.
+
+Then the demo report's size, by kind of file (results, GIFs, figures, explorer page),
+against the 10 MB budget.
 
 Run: ``python benchmarks/bench_figures.py`` (all 64 unit types per network, as the
 demo does) or ``--units 8`` for a quick run.
@@ -69,7 +72,7 @@ def main() -> None:
         ("invariance strips 3+3 x 7, PNG", lambda: figures.invariance_strips(inv)),
         ("curvature spectrum, PNG", lambda: figures.curvature_spectrum(inv)),
         ("activation curve, PNG", lambda: figures.activation_curve(inv)),
-        ("notebook PNG (display.invariances_png)", lambda: display.summary_figure(inv)),
+        ("notebook PNG (display.summary_figure)", lambda: display.summary_figure(inv)),
     ]:
         rows.append((name, best_time(lambda make=make: save_png(make())), reference))
 
@@ -94,32 +97,36 @@ def main() -> None:
     )
     rows.append(
         (
-            "HTML player, no still fallback",
-            best_time(lambda: display.invariances_html(inv, fallback=False)),
+            "GIF with x*, x(t), x(t) - x*, trace, caption",
+            best_time(
+                lambda: video.gif_bytes(
+                    video.render_video(
+                        inv,
+                        0,
+                        with_stimulus=True,
+                        with_difference=True,
+                        with_trace=True,
+                        caption="most invariant #1",
+                    )
+                )
+            ),
             gif_reference,
         )
     )
-    rows.append(
-        (
-            "HTML player with its PNG fallback",
-            best_time(lambda: display.invariances_html(inv)),
-            gif_reference,
-        )
-    )
-
     start = time.perf_counter()
     for _ in range(2):  # the demo analyzes two networks
         analyze(types, restarts=8, seed=0, progress=False)
     analysis = time.perf_counter() - start
     rows.append((f"reference: analysis of 2 x {len(types)} units", analysis, analysis))
     with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "r"
         command = [
             sys.executable,
             "-m",
             "tcnn_widgets",
             "demo",
             "--out",
-            str(Path(folder) / "r"),
+            str(report),
             "--quiet",
             "--units",
             *map(str, range(len(types))),
@@ -127,6 +134,7 @@ def main() -> None:
         start = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True)
         demo = time.perf_counter() - start
+        sizes = report_sizes(report) if done.returncode == 0 else {}
     if done.returncode != 0:
         rows.append((f"demo FAILED: {done.stderr.strip()}", float("nan"), analysis))
     else:
@@ -135,6 +143,30 @@ def main() -> None:
     print(f"{'task':<48} {'seconds':>9} {'ratio':>7}")
     for name, seconds, base in rows:
         print(f"{name:<48} {seconds:>9.3f} {seconds / base:>7.2f}")
+    if sizes:
+        total = sum(sizes.values())
+        print(
+            f"\n{'demo report, ' + str(len(types)) + ' units per network':<48} {'MB':>9} {'share':>7}"
+        )
+        for kind, size in sizes.items():
+            print(f"{kind:<48} {size / 1e6:>9.2f} {size / total:>7.0%}")
+        print(f"{'total (budget 10 MB)':<48} {total / 1e6:>9.2f}")
+
+
+def report_sizes(report: Path) -> dict[str, int]:
+    """Bytes of the report's files by kind: results, GIFs, figures, explorer page, the rest."""
+    sizes = dict.fromkeys(["results (.npz)", "GIFs", "figures (.png)", "explorer/", "other"], 0)
+    for path in report.rglob("*"):
+        if not path.is_file():
+            continue
+        if path.relative_to(report).parts[0] == "explorer":
+            kind = "explorer/"
+        else:
+            kind = {".npz": "results (.npz)", ".gif": "GIFs", ".png": "figures (.png)"}.get(
+                path.suffix, "other"
+            )
+        sizes[kind] += path.stat().st_size
+    return sizes
 
 
 if __name__ == "__main__":

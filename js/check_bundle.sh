@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# CI check of the front end: a clean install from package-lock.json, a fresh build
-# compared byte for byte with the files shipped in tcnn_widgets/static/, and the JS
-# unit tests. Needs Node.js 20 and npm.
+# CI check of the front end: a clean install from package-lock.json, a type check of
+# js/src (// @ts-check with anywidget's types, tsc --noEmit), a fresh build compared byte
+# for byte with the files shipped in tcnn_widgets/static/, and the JS unit tests.
+# Needs Node.js 20 and npm.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 npm ci --no-audit --no-fund
+npx --no-install tsc -p tsconfig.json
+echo "js/src type-checks (tsc --noEmit, checkJs)"
 
 fresh=$(mktemp -d)
 trap 'rm -rf "$fresh"' EXIT

@@ -22,7 +22,7 @@ def optimal_stimulus(
     start steps along its tangent gradient with a Barzilai-Borwein step, halved until
     the activation rises enough (Armijo), and is retracted to the sphere. A start
     stops once its tangent gradient is below 1e-6 of its gradient; the best start is
-    then refined by Newton steps (``analysis.polish``).
+    then refined by Newton steps (``_matrix_free.newton_polish``).
 
     Parameters
     ----------
@@ -141,23 +141,10 @@ def ascent_accept(X, values, G, R, step, trial, trial_values, trial_G, active, r
         step[i] = min(max(new_step, 1e-12 * rho), 1e6 * rho)
 
 
-def tangent_basis(x: np.ndarray) -> np.ndarray:
-    """An orthonormal basis B (n, n - 1) of the tangent plane ``{v : v . x = 0}``.
-
-    The last n - 1 columns of the Householder reflection that maps the first
-    coordinate axis onto the direction of x.
-    """
-    u = x / np.linalg.norm(x)
-    v = u.copy()
-    v[0] += 1.0 if u[0] >= 0 else -1.0
-    Q = np.eye(u.size) - 2.0 * np.outer(v, v) / (v @ v)
-    return Q[:, 1:]
-
-
 def evaluate(unit: Unit, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Activations (N,) and flat gradients (N, n) at flat points X (N, n)."""
-    values, grads = unit.values_and_grads(X.reshape(len(X), *unit.shape))
-    return np.asarray(values, dtype=np.float64), grads.reshape(len(X), -1)
+    values, grads = unit.checked_values_and_grads(X.reshape(len(X), *unit.shape))
+    return values, grads.reshape(len(X), -1)
 
 
 def norms(A: np.ndarray) -> np.ndarray:

@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
-import numbers
+import functools
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 from tqdm.auto import tqdm
 
-from ._sphere import evaluate, optimal_stimulus, retract, tangent_basis
+from . import _validate
+from ._matrix_free import (
+    Products,
+    TangentBasis,
+    available_memory,
+    check_products_match_gradient,
+    dense_bytes,
+    newton_polish,
+    tangent_ends,
+)
+from ._sphere import optimal_stimulus
 from .naming import name_directions
 from .results import Invariances, video_level
-from .units import CallableUnit, Unit, checked_hessian
+from .units import CallableUnit, Unit, checked_hessian, checked_products
+
+AUTO_DENSE_MAX = 1024
+"""``method="auto"`` analyses units of at most this many entries densely (when
+``directions=k`` is given); see ``benchmarks/bench_matrix_free.py``."""
 
 
 @dataclass(frozen=True)
@@ -29,36 +44,30 @@ class Settings:
     angles: int = 65
     max_iter: int = 1000
     degeneracy_tol: float = 1e-6
+    directions: int | None = None
+    method: str = "auto"
 
     def __post_init__(self) -> None:
-        for name in ("radius", "fd_step", "threshold", "max_angle", "degeneracy_tol"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise TypeError(f"{name} must be a real number, got {value!r}")
-        for name in ("restarts", "angles", "max_iter"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-                raise TypeError(f"{name} must be an int, got {value!r}")
-        if not np.isfinite(self.radius) or self.radius <= 0:
-            raise ValueError(f"radius must be a positive number, got {self.radius!r}")
-        if self.restarts < 1:
-            raise ValueError(f"restarts must be an int >= 1, got {self.restarts!r}")
+        if self.directions is not None:
+            _validate.integer(self.directions, "directions", minimum=1)
+        _validate.choice(self.method, "method", ("auto", "dense", "matrix-free"))
+        # Bounds that keep answers meaningful: radius**2 must not overflow, x + h must
+        # differ from x in float64, and the angle grid must hold the angle 0 itself.
+        _validate.real(self.radius, "radius", above=0, maximum=1e100)
+        _validate.integer(self.restarts, "restarts", minimum=1)
         if not (callable(self.hessian) or self.hessian in ("fd", "exact")):
             raise ValueError(f"hessian must be 'fd', 'exact' or a callable, got {self.hessian!r}")
-        if not 0 < self.fd_step < 1:
+        _validate.real(self.fd_step, "fd_step", minimum=1e-10, below=1)
+        _validate.real(self.threshold, "threshold", above=0, below=1)
+        _validate.real(self.max_angle, "max_angle", above=0, maximum=np.pi)
+        _validate.integer(self.angles, "angles", minimum=3)
+        if self.angles % 2 == 0:
             raise ValueError(
-                f"fd_step must be in (0, 1) (relative to radius), got {self.fd_step!r}"
+                f"angles must be odd, so that the grid holds the angle 0 itself; got "
+                f"{self.angles}, use {self.angles + 1}"
             )
-        if not 0 < self.threshold < 1:
-            raise ValueError(f"threshold must be in (0, 1), got {self.threshold!r}")
-        if not 0 < self.max_angle <= np.pi:
-            raise ValueError(f"max_angle must be in (0, pi], got {self.max_angle!r}")
-        if self.angles < 3:
-            raise ValueError(f"angles must be an int >= 3, got {self.angles!r}")
-        if self.max_iter < 1:
-            raise ValueError(f"max_iter must be an int >= 1, got {self.max_iter!r}")
-        if not 0 <= self.degeneracy_tol < 1:
-            raise ValueError(f"degeneracy_tol must be in [0, 1), got {self.degeneracy_tol!r}")
+        _validate.integer(self.max_iter, "max_iter", minimum=1)
+        _validate.real(self.degeneracy_tol, "degeneracy_tol", minimum=0, below=1)
 
 
 def analyze(
@@ -77,6 +86,8 @@ def analyze(
     angles: int = 65,
     max_iter: int = 1000,
     degeneracy_tol: float = 1e-6,
+    directions: int | None = None,
+    method: str = "auto",
     progress: bool = True,
 ) -> Invariances | list[Invariances]:
     """Find a unit's optimal stimulus and its invariances.
@@ -105,7 +116,9 @@ def analyze(
     seed : int, optional
         Seed of the random starts; the result records the seed that reproduces it.
     hessian : {"fd", "exact"} or callable
-        Central differences of the gradient (default), the unit's closed form, or a
+        Where second derivatives come from: central differences of the gradient
+        (default), the unit's closed form (its ``hessian`` or ``hvp``; a user
+        ``hvp`` is first checked against differences of the gradient), or a
         callable ``hessian(x) -> (n, n)``.
     fd_step : float
         Finite-difference step, relative to ``radius``.
@@ -122,12 +135,42 @@ def analyze(
         Sorted curvatures whose gap is below this (relative to the largest
         |curvature|) join one degenerate group; gaps chain, so a group may span
         more than the tolerance.
+    directions : int, optional
+        None (default): all n - 1 tangent directions (n the number of stimulus
+        entries), from the dense Hessian. k: only the k most and the k least
+        invariant directions, 2k in all, most invariant first. When 2k > n - 1,
+        all n - 1 are kept instead, with a warning.
+    method : {"auto", "dense", "matrix-free"}
+        "dense" forms the n x n Hessian and diagonalizes it (docs/method.md §5-6);
+        "matrix-free" uses only Hessian-vector products and Lanczos for the two
+        ends (docs/method.md §10; needs ``directions=k``; memory O(k n)). "auto":
+        dense for ``directions=None`` or n <= ``AUTO_DENSE_MAX`` (1024), else
+        matrix-free. Both give the same answer wherever both run.
     progress : bool
         Show a progress bar when analyzing a list of units.
 
     Returns
     -------
     Invariances or list of Invariances
+        A matrix-free result has ``hessian=None``, ``method="matrix-free"``,
+        ``complete=False`` and records ``hvp_count`` and ``ends_tied``.
+
+    Raises
+    ------
+    ValueError
+        For bad arguments (each named), ``directions < 1``, or
+        ``method="matrix-free"`` without ``directions``.
+    MemoryError
+        Before any work, when a dense analysis would not fit comfortably in the
+        memory available (use ``directions=k``).
+    UserWarning
+        When ``directions=k`` asks for more than n - 1 directions.
+
+    Example
+    -------
+    >>> net = TiledCNN.random(seed=0)  # doctest: +SKIP
+    >>> result = analyze(net.unit(3, 0, 1), seed=1)  # doctest: +SKIP
+    >>> big = analyze(f, grad, shape=(3, 64, 64), directions=10, seed=1)  # doctest: +SKIP
     """
     settings = Settings(
         radius=radius,
@@ -139,6 +182,8 @@ def analyze(
         angles=angles,
         max_iter=max_iter,
         degeneracy_tol=degeneracy_tol,
+        directions=directions,
+        method=method,
     )
     if seed is not None and (
         isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
@@ -148,8 +193,14 @@ def analyze(
         seed = int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> 1)
     # The matrices are small: threaded BLAS is slower on them, and much slower when
     # other work shares the cores.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _threadpools().limit(limits=1, user_api="blas"):
         return _dispatch(unit, grad, shape, vectorized, settings, int(seed), progress)
+
+
+@functools.cache
+def _threadpools() -> ThreadpoolController:
+    """The process's thread pools, found once (finding them takes about 1 ms)."""
+    return ThreadpoolController()
 
 
 def _dispatch(unit, grad, shape, vectorized, settings, seed, progress):
@@ -190,21 +241,42 @@ def unit_seeds(seed: int, count: int) -> list[int]:
 
 def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
     """Analyze one unit with explicit settings and seed (the work behind :func:`analyze`)."""
-    if settings.hessian == "exact" and not unit.has_exact_hessian:
+    n = int(np.prod(unit.shape))
+    method, k = plan(settings, n)
+    if settings.hessian == "exact" and not (unit.has_exact_hessian or unit.has_exact_hvp):
         raise ValueError(
-            f"{type(unit).__name__} has no closed-form Hessian; use hessian='fd' or pass a callable"
+            f"{type(unit).__name__} has no closed-form Hessian or hvp; use hessian='fd' or "
+            "pass a callable"
         )
     rng = np.random.default_rng(seed)
     x, start_activations = optimal_stimulus(
         unit, settings.radius, settings.restarts, settings.max_iter, rng
     )
-    x, H, asymmetry, method = polish(unit, x, settings)
-    value, gradient = unit.values_and_grads(x[None])
-    activation, gradient = float(value[0]), gradient[0].ravel()
     rho = settings.radius
+    step = settings.fd_step * rho
+    products = product_source(unit, settings)
+    if settings.hessian == "exact" and unit.has_exact_hvp:
+        check_products_match_gradient(unit, x.ravel(), products, step, rng)
+    x = newton_polish(unit, x, rho, products)
+    value, gradient = unit.checked_values_and_grads(x[None])
+    activation, gradient = float(value[0]), gradient[0].ravel()
     mu = float(x.ravel() @ gradient) / rho**2
     residual = float(np.linalg.norm(gradient - mu * x.ravel()))
-    curvatures, directions = tangent_eigen(H, x, mu)
+    if method == "dense":
+        H, asymmetry, source = hessian_at(unit, x, settings)
+        products.count += n if source in ("fd", "hvp") else 0
+        curvatures, directions = tangent_eigen(H, x, mu)
+        beyond = np.full(2, np.nan)
+        if k is not None:
+            if len(curvatures) > 2 * k:  # the values next to the kept ends
+                beyond = curvatures[[k, -k - 1]]
+            keep = np.r_[0:k, len(curvatures) - k : len(curvatures)]
+            curvatures, directions = curvatures[keep], directions[keep]
+    else:
+        H, source = None, hessian_source(unit, settings)
+        curvatures, flat, beyond = tangent_ends(products, x.ravel(), mu, k, rng)
+        directions = flat.reshape(len(flat), *unit.shape)
+        asymmetry = product_asymmetry(products, x.ravel(), rng)
     groups = degenerate_groups(curvatures, settings.degeneracy_tol)
     angles = np.linspace(-settings.max_angle, settings.max_angle, settings.angles)
     along = geodesic_activations(unit, x, directions, rho, angles)
@@ -227,7 +299,7 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
         residual=residual,
         start_activations=start_activations,
         hessian_asymmetry=asymmetry,
-        hessian_method=method,
+        hessian_method="exact" if source == "hvp" else source,
         seed=seed,
         is_maximum=bool(np.all(curvatures <= settings.degeneracy_tol * max_abs(curvatures))),
         name=getattr(unit, "name", "") or "",
@@ -235,79 +307,140 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
         label_fractions=fractions,
         fd_step=settings.fd_step,
         degeneracy_tol=settings.degeneracy_tol,
+        method=method,
+        hvp_count=products.count,
+        complete=len(curvatures) == n - 1,
+        ends_tied=ends_tied(curvatures, beyond, k, settings.degeneracy_tol),
     )
 
 
-# ---- optimal stimulus (METHOD section 4) -------------------------------------------
+def plan(settings: Settings, n: int) -> tuple[str, int | None]:
+    """The method to run and the directions to keep per end (None: all n - 1).
 
-
-def polish(
-    unit: Unit, x: np.ndarray, settings: Settings, steps: int = 5
-) -> tuple[np.ndarray, np.ndarray, float, str]:
-    """Riemannian Newton steps on the sphere, then the Hessian at the final point.
-
-    A Newton step solves ``(B^T H B - mu I) v = -B^T r`` in the tangent plane, with
-    the Hessian of the starting point (x hardly moves, and a Hessian costs 2n
-    gradients). It is taken only while that matrix is negative definite (near a
-    maximum) and the activation does not fall.
-
-    Parameters
-    ----------
-    unit : Unit
-    x : ndarray (*shape)
-        A point on the sphere near a maximum.
-    settings : Settings
-    steps : int
-        At most this many Newton steps.
-
-    Returns
-    -------
-    x : ndarray (*shape)
-    H : ndarray (n, n), symmetrized Hessian at x
-    asymmetry : float
-    method : str
+    Raises
+    ------
+    ValueError
+        ``method="matrix-free"`` without ``directions``.
+    MemoryError
+        When the dense path would need more than half the available memory.
     """
-    rho = settings.radius
-    value, G = evaluate(unit, x.reshape(1, -1))
-    H, asymmetry, method = hessian_at(unit, x, settings)
-    moved = False
-    for _ in range(steps):
-        xf = x.ravel()
-        mu = float(xf @ G[0]) / rho**2
-        r = G[0] - mu * xf
-        if np.linalg.norm(r) <= 1e-14 * max(np.linalg.norm(G[0]), 1e-300):
-            break
-        B = tangent_basis(xf)
-        K = B.T @ H @ B - mu * np.eye(xf.size - 1)
-        try:
-            L = np.linalg.cholesky(-K)
-        except np.linalg.LinAlgError:
-            break  # not near a maximum: Newton would not ascend
-        v = np.linalg.solve(L.T, np.linalg.solve(L, B.T @ r))
-        trial = retract((xf + B @ v)[None], rho)
-        trial_value, trial_G = evaluate(unit, trial)
-        if trial_value[0] < value[0] - 1e-15 * abs(value[0]):
-            break
-        x, value, G, moved = trial[0].reshape(unit.shape), trial_value, trial_G, True
-    if moved:
-        H, asymmetry, method = hessian_at(unit, x, settings)
-    return x, H, asymmetry, method
+    k = settings.directions
+    if k is not None and 2 * k > n - 1:
+        warnings.warn(
+            f"directions={k} asks for 2k = {2 * k} directions, but a stimulus of {n} entries "
+            f"has only n - 1 = {n - 1}: keeping all {n - 1} (dense, complete)",
+            UserWarning,
+            stacklevel=4,
+        )
+        k = None
+    if k is None and settings.method == "matrix-free":
+        raise ValueError(
+            "method='matrix-free' finds only the ends of the spectrum: pass directions=k "
+            "(the k most and k least invariant directions), or use method='dense'"
+        )
+    if k is None:
+        method = "dense"
+    elif settings.method == "auto":
+        method = "dense" if n <= AUTO_DENSE_MAX else "matrix-free"
+    else:
+        method = settings.method
+    if method == "dense":
+        need, free = dense_bytes(n), available_memory()
+        if need > free / 2:
+            raise MemoryError(
+                f"a dense analysis of a stimulus of {n} entries needs about {need / 2**30:.1f} "
+                f"GiB (n x n matrices), more than half of the {free / 2**30:.1f} GiB available; "
+                "pass directions=k (e.g. directions=10) for the k most and k least invariant "
+                "directions without forming the Hessian"
+            )
+    return method, k
+
+
+def hessian_source(unit: Unit, settings: Settings) -> str:
+    """``"fd"``, ``"callable"``, or for ``"exact"``: ``"exact"`` (closed-form Hessian)
+    or ``"hvp"`` (only closed-form products)."""
+    if callable(settings.hessian):
+        return "callable"
+    if settings.hessian == "fd":
+        return "fd"
+    return "exact" if unit.has_exact_hessian else "hvp"
+
+
+def product_source(unit: Unit, settings: Settings) -> Products:
+    """Hessian-vector products as the settings ask: differences of the gradient, the
+    unit's ``hvp``, or the products of an exact or callable Hessian matrix."""
+    if settings.hessian == "fd":
+        step = settings.fd_step * settings.radius
+        return Products(lambda x, V: unit.fd_hvp(x, V, step), unit.shape)
+    if settings.hessian == "exact" and unit.has_exact_hvp:
+        source = f"{type(unit).__name__}.hvp"
+        return Products(lambda x, V: checked_products(unit.hvp(x, V), V.shape, source), unit.shape)
+    cache: dict[bytes, np.ndarray] = {}
+
+    def matrix_products(x: np.ndarray, V: np.ndarray) -> np.ndarray:
+        key = x.tobytes()
+        if key not in cache:
+            cache.clear()
+            cache[key] = hessian_at(unit, x, settings)[0]
+        return V.reshape(len(V), -1) @ cache[key]
+
+    return Products(matrix_products, unit.shape)
+
+
+def product_asymmetry(products: Products, x: np.ndarray, rng: np.random.Generator) -> float:
+    """``|a.Hb - b.Ha| / (||Ha|| ||b||)`` for two random unit vectors: the asymmetry
+    of the products, an estimate of ``||H - H^T|| / ||H||`` without forming H."""
+    a, b = rng.standard_normal((2, x.size))
+    a /= np.linalg.norm(a)
+    b /= np.linalg.norm(b)
+    Ha, Hb = products(x, np.stack([a, b]))
+    size = np.linalg.norm(Ha) * np.linalg.norm(b)
+    return float(abs(a @ Hb - b @ Ha) / size) if size > 0 else 0.0
+
+
+def ends_tied(
+    curvatures: np.ndarray, beyond: np.ndarray, k: int | None, tolerance: float
+) -> np.ndarray:
+    """[most, least]: all k kept at that end and the next value beyond them are one
+    degenerate cluster (gaps within ``tolerance`` relative to the largest |curvature|),
+    so the cluster may extend beyond what was kept. Always False for complete sets."""
+    if k is None:
+        return np.zeros(2, dtype=bool)
+    scale = tolerance * max_abs(curvatures)
+    most = np.r_[curvatures[:k], beyond[0]]
+    least = np.r_[beyond[1], curvatures[-k:]]
+    return np.array([bool(np.all(np.abs(np.diff(end)) <= scale)) for end in (most, least)])
 
 
 def hessian_at(unit: Unit, x: np.ndarray, settings: Settings) -> tuple[np.ndarray, float, str]:
-    """Symmetrized Hessian at x, its asymmetry ``||H - H^T|| / ||H||``, and the method used."""
-    if callable(settings.hessian):
+    """Symmetrized Hessian at x, its asymmetry ``||H - H^T|| / ||H||``, and its source.
+
+    The source is ``"fd"``, ``"callable"``, ``"exact"`` (closed-form Hessian) or
+    ``"hvp"`` (the unit's exact products applied to the n axes).
+    """
+    source = hessian_source(unit, settings)
+    if source == "callable":
         raw = checked_hessian(settings.hessian(x), x.shape, "the hessian callable")
-        method = "callable"
-    elif settings.hessian == "exact":  # analyze_unit checked that it exists
-        raw, method = unit.hessian(x), "exact"
+    elif source == "exact":  # analyze_unit checked that it exists
+        raw = unit.hessian(x)
+    elif source == "hvp":
+        n = x.size
+        raw = checked_products(unit.hvp(x, np.eye(n).reshape(n, *x.shape)), (n, *x.shape), "hvp")
+        raw = raw.reshape(n, n).T
     else:
-        raw, method = unit.fd_hessian(x, settings.fd_step * settings.radius), "fd"
+        raw = unit.fd_hessian(x, settings.fd_step * settings.radius)
     if not np.all(np.isfinite(raw)):
-        raise ValueError(f"the {method} Hessian has NaN or infinite entries at the optimum")
+        raise ValueError(f"the {source} Hessian has NaN or infinite entries at the optimum")
     size = np.linalg.norm(raw)
     asymmetry = float(np.linalg.norm(raw - raw.T) / size) if size > 0 else 0.0
-    return (raw + raw.T) / 2, asymmetry, method
+    if source != "fd" and asymmetry > 1e-6:  # only differences may be a little asymmetric
+        raise ValueError(
+            f"the {source} Hessian is not symmetric (||H - H^T|| / ||H|| = {asymmetry:.2g}); "
+            "a Hessian is symmetric: check the code that computes it"
+        )
+    raw += raw.T
+    raw *= 0.5
+    return raw, asymmetry, source
 
 
 # ---- invariances (METHOD section 6) ------------------------------------------------
@@ -316,12 +449,13 @@ def hessian_at(unit: Unit, x: np.ndarray, settings: Settings) -> tuple[np.ndarra
 def tangent_eigen(H: np.ndarray, x: np.ndarray, mu: float) -> tuple[np.ndarray, np.ndarray]:
     """Curvatures ``eig(B^T H B) - mu`` (descending) and their directions as images.
 
+    The Householder basis B is applied implicitly (O(n^2), no n x n products).
     Each direction's sign is fixed so that its largest-magnitude pixel is positive.
     """
-    B = tangent_basis(x.ravel())
-    eigenvalues, V = np.linalg.eigh(B.T @ H @ B)
+    basis = TangentBasis(x.ravel())
+    eigenvalues, V = np.linalg.eigh(basis.conjugate(H))
     order = np.argsort(eigenvalues)[::-1]
-    W = (B @ V[:, order]).T
+    W = basis.expand(V[:, order].T)
     pivots = W[np.arange(len(W)), np.argmax(np.abs(W), axis=1)]
     W *= np.where(pivots < 0, -1.0, 1.0)[:, None]
     return eigenvalues[order] - mu, W.reshape(len(W), *x.shape)

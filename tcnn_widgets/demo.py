@@ -81,11 +81,22 @@ def run_demo(
         results = analyze(
             [types[i] for i in chosen], restarts=restarts, seed=seed, progress=progress
         )
-        sections.append(write_section(out, slug, title, results, featured=featured, note=note))
+        sections.append(
+            write_section(
+                out,
+                slug,
+                title,
+                results,
+                featured=featured,
+                note=note,
+                hessians=False,  # shown nowhere; the report stays small (tw.analyze recomputes)
+                precision="float32",
+            )
+        )
         everything += named(results, f"{slug}: ")
     explorer = out / "explorer" / "index.html"
     explorer.parent.mkdir(exist_ok=True)
-    InvarianceExplorer(everything).to_html(explorer)
+    InvarianceExplorer(everything, compact=True).to_html(explorer, report="../index.html")
     return write_index(
         out,
         "Optimal stimuli and invariances of a tiled CNN",

@@ -5,10 +5,14 @@ Every function returns a :class:`matplotlib.figure.Figure`. Pass ``fig`` (a
 figure is made (without pyplot, so nothing global is touched). ``savefig`` to PNG,
 SVG and PDF works on all of them.
 
-Images are drawn with the one gray rule shared with the GIFs and the widget
-(:func:`tcnn_widgets.pixels.to_gray_bytes`): each frame is turned into gray bytes
-first and shown as an RGB image with ``interpolation="nearest"``, so a figure's pixel
-is exactly the widget's byte. (Drawing the float frame with ``cmap="gray"`` and
+Images are drawn with the one display rule shared with the GIFs and the widget
+(``docs/method.md`` §11: gray for ``(h, w)``, RGB with one limit for ``(3, h, w)``,
+channel by channel otherwise; :func:`tcnn_widgets.pixels.to_gray_bytes` per channel):
+each frame is turned into bytes first and shown as an RGB image with
+``interpolation="nearest"`` (nearest-neighbour enlargement, no blur), so a figure's
+pixel is exactly the widget's byte. Angles are labelled in degrees. Which directions
+are shown, and how a tie at the least invariant end is said, is
+:func:`shown_directions`' job. (Drawing the float frame with ``cmap="gray"`` and
 ``vmin=-limit, vmax=limit`` would not do: matplotlib's colormap picks level
 ``floor(256 u)`` for ``u = (v / limit + 1) / 2``, which is one level off the rule's
 ``round(255 u)`` for about a third of all values.)
@@ -17,67 +21,202 @@ is exactly the widget's byte. (Drawing the float frame with ``cmap="gray"`` and
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.image import AxesImage
 
-from .pixels import to_gray_bytes
+from . import _validate
+from ._pictures import WHITE, abs_limit, as_rgb, join
+from .pixels import to_display_bytes
 from .results import Invariances
-from .selection import extreme_directions, geodesic
+from .selection import geodesic
 
-FONT_SIZE = 9
+FONT_SIZE = 10
 GAP = 2  # columns of white between the images of one row, in stimulus pixels
 
 
+@dataclass(frozen=True)
+class ShownDirection:
+    """A direction chosen for display, and what its caption must say.
+
+    Attributes
+    ----------
+    index : int
+        Index into the result's arrays (most invariant first).
+    rank : int
+        Its rank among the kept directions counted from its end (0 = first), as
+        ``inv.index(rank, order)``, :func:`tcnn_widgets.selection.geodesic` and
+        :func:`tcnn_widgets.video.write_gif` take it.
+    order : {"most", "least"}
+        The end it is counted from.
+    spectrum_rank : int
+        Its rank counted from its end in the whole spectrum of n - 1 directions (the
+        number its caption shows; differs from ``rank`` only for 2k kept directions).
+    group_size : int
+        How many kept directions share its curvature (1: a distinct direction).
+    tie_skipped : int
+        At the least invariant end: the size of the tie passed over to reach this
+        direction (0 when none was); the tie has no single image.
+    tie_open : bool
+        The skipped tie may extend beyond the kept directions (``ends_tied``), so its
+        size is a lower bound.
+    """
+
+    index: int
+    rank: int
+    order: str
+    spectrum_rank: int
+    group_size: int
+    tie_skipped: int = 0
+    tie_open: bool = False
+
+    @property
+    def caption(self) -> str:
+        """E.g. ``"least invariant #92 (first outside the tie of 91)"``."""
+        text = f"{self.order} invariant #{self.spectrum_rank + 1}"
+        if self.tie_skipped:
+            bound = "≥" if self.tie_open else ""
+            text += f" (first outside the tie of {bound}{self.tie_skipped})"
+        elif self.group_size > 1:
+            text += f" (1 of {self.group_size} equal)"
+        return text
+
+
+def shown_directions(inv: Invariances, top: int) -> list[ShownDirection]:
+    """The directions figures, strips and the report show: ``top`` from each end, honestly.
+
+    The ``top`` most invariant directions, then the ``top`` least invariant ones. When
+    the least invariant end is a tie (a degenerate group of equal curvature, or
+    ``inv.ends_tied[1]``), no member of it is "the" least invariant direction: the
+    tie has no single image (``docs/method.md`` §6, §10). The least invariant rows
+    then start at the most informative distinct direction outside the tie, the least
+    invariant one not in it, and say so in their caption. No direction appears twice.
+
+    Parameters
+    ----------
+    inv : Invariances
+        The analysis result (complete, or 2k kept directions).
+    top : int
+        Directions from each end, at least 1.
+
+    Returns
+    -------
+    list of ShownDirection
+        Most invariant first, then least invariant first; the least end may hold
+        fewer than ``top`` (none when every kept direction is in the tie).
+
+    Example
+    -------
+    >>> [d.caption for d in shown_directions(result, 1)]  # doctest: +SKIP
+    ['most invariant #1 (1 of 2 equal)', 'least invariant #92 (first outside the tie of 91)']
+    """
+    top = _validate.integer(top, "top", minimum=1)
+    m = inv.n_directions
+    sizes = {
+        int(g): int(c) for g, c in zip(*np.unique(inv.groups, return_counts=True), strict=True)
+    }
+    tie = inv.group_members(m - 1)
+    tie_open = bool(np.asarray(inv.ends_tied)[1])
+    skipped = set(tie.tolist()) if len(tie) > 1 or tie_open else set()
+    most = list(range(min(top, m)))
+    least = [i for i in range(m - 1, -1, -1) if i not in skipped and i not in most][:top]
+    ranks = spectrum_ranks(inv)  # rank in the whole spectrum, also for 2k kept directions
+    total = int(ranks[-1]) + 1
+    shown = [ShownDirection(i, i, "most", int(ranks[i]), sizes[int(inv.groups[i])]) for i in most]
+    shown += [
+        ShownDirection(
+            i,
+            m - 1 - i,
+            "least",
+            total - 1 - int(ranks[i]),
+            sizes[int(inv.groups[i])],
+            len(skipped),
+            tie_open and bool(skipped),
+        )
+        for i in least
+    ]
+    return shown
+
+
+def tie_note(inv: Invariances) -> str:
+    """A plain sentence on the least invariant tie, or ``""`` when that end is not tied."""
+    m = inv.n_directions
+    tie = inv.group_members(m - 1)
+    tie_open = bool(np.asarray(inv.ends_tied)[1])
+    if len(tie) < 2 and not tie_open:
+        return ""
+    size = f"At least {len(tie)}" if tie_open else f"The {len(tie)}"
+    return (
+        f"{size} least invariant directions tie (equal curvature ν = "
+        f"{inv.curvatures[m - 1]:.3g}): only their span is meaningful, so the tie has no "
+        "single image. The least invariant directions shown are those outside the tie."
+    )
+
+
+def end_note(inv: Invariances) -> str:
+    """Which directions a result holds: all of them, or only the two ends of the spectrum."""
+    n = int(np.prod(inv.shape))
+    if inv.complete:
+        return f"all {inv.n_directions} directions"
+    k = inv.n_directions // 2
+    return f"the {k} most and {k} least invariant of {n - 1} directions (matrix-free)"
+
+
 def show_frame(ax: Axes, frame: np.ndarray, limit: float) -> AxesImage:
-    """Draw one frame on the symmetric gray scale ``[-limit, limit]``, without blur.
+    """Draw one stimulus on the symmetric scale ``[-limit, limit]``, without blur.
 
     Parameters
     ----------
     ax : Axes
         Where to draw; its ticks and frame are hidden.
-    frame : ndarray, shape (h, w)
-        Pixel values.
+    frame : ndarray, shape (h, w) or (c, h, w)
+        Pixel values: gray, RGB for c = 3, channel by channel otherwise
+        (``docs/method.md`` §11).
     limit : float
-        Half-width of the gray scale: ``-limit`` is black, ``+limit`` white.
+        Half-width of the scale: ``-limit`` is black, ``+limit`` white (per channel).
 
     Returns
     -------
     AxesImage
-        Its data are the RGB gray bytes ``to_gray_bytes(frame, limit)``.
+        Its data are the RGB bytes of the display rule.
     """
-    return show_row(ax, [to_gray_bytes(frame, limit)], [""])
+    return show_row(ax, [to_display_bytes(frame, limit)], [""])
 
 
-def show_row(ax: Axes, grays: Sequence[np.ndarray], labels: Sequence[str]) -> AxesImage:
-    """Draw gray-byte images side by side in one Axes, each labelled underneath.
+def show_stimulus(ax: Axes, stimulus: np.ndarray) -> AxesImage:
+    """Draw a stimulus on its own symmetric scale ``[-max|x|, max|x|]``."""
+    return show_frame(ax, stimulus, abs_limit(stimulus))
 
-    The images are joined into one picture with ``GAP`` columns of white between
-    them (image ``k`` starts at column ``k * (w + GAP)``) and drawn with
-    ``interpolation="nearest"``. One Axes per row keeps large figures fast.
+
+def show_row(ax: Axes, pictures: Sequence[np.ndarray], labels: Sequence[str]) -> AxesImage:
+    """Draw pictures side by side in one Axes, each labelled underneath.
+
+    The pictures are joined into one with ``GAP`` columns of white between them
+    (picture ``k`` starts at column ``k * (w + GAP)``) and drawn with
+    ``interpolation="nearest"``: enlarged by nearest neighbour, no blur. One Axes per
+    row keeps large figures fast.
 
     Parameters
     ----------
     ax : Axes
         Where to draw.
-    grays : sequence of ndarray of uint8, each (h, w)
-        The images, e.g. from :func:`tcnn_widgets.pixels.to_gray_bytes`.
+    pictures : sequence of ndarray of uint8, each (h, w) gray or (h, w, 3) RGB
+        The pictures, e.g. from the display rule (:func:`show_frame`).
     labels : sequence of str
-        One label per image, written under it.
+        One label per picture, written under it.
 
     Returns
     -------
     AxesImage
     """
-    h, w = np.shape(grays[0])
-    picture = np.full((h, len(grays) * (w + GAP) - GAP), 255, dtype=np.uint8)
-    for k, gray in enumerate(grays):
-        picture[:, k * (w + GAP) : k * (w + GAP) + w] = gray
-    image = ax.imshow(_rgb(picture), interpolation="nearest")
-    centres = np.arange(len(grays)) * (w + GAP) + (w - 1) / 2
+    w = pictures[0].shape[1]
+    image = ax.imshow(as_rgb(join(list(pictures), GAP)), interpolation="nearest")
+    centres = np.arange(len(pictures)) * (w + GAP) + (w - 1) / 2
     ax.set_xticks(centres, labels, fontsize=FONT_SIZE - 1)
     ax.set_yticks([])
     ax.tick_params(length=0, pad=2)
@@ -124,19 +263,19 @@ def stimulus_grid(
         raise ValueError(f"got {len(labels)} labels for {len(results)} results")
     if columns is None:
         columns = min(8, math.ceil(math.sqrt(len(results))))
-    if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
-        raise ValueError(f"columns must be an int >= 1, got {columns!r}")
+    columns = _validate.integer(columns, "columns", minimum=1)
     rows = math.ceil(len(results) / columns)
-    fig = fig if fig is not None else _new_figure(1.2 * columns, 1.5 * rows)
+    pictures = [to_display_bytes(r.stimulus, abs_limit(r.stimulus)) for r in results]
+    if len({p.shape for p in pictures}) > 1:
+        raise ValueError("stimulus_grid needs results of one stimulus shape")
+    size = _panel_inches(pictures[0])
+    fig = fig if fig is not None else _new_figure(1.2 * size * columns, (size + 0.5) * rows)
     axes = fig.subplots(rows, 1, squeeze=False)[:, 0]
-    grays = [
-        to_gray_bytes(r.stimulus, max(float(np.max(np.abs(r.stimulus))), 1e-300)) for r in results
-    ]
-    blank = np.full_like(grays[0], 255)
+    blank = np.full_like(pictures[0], WHITE)
     for row, ax in enumerate(axes):
         part = slice(row * columns, (row + 1) * columns)
-        padding = columns - len(grays[part])
-        show_row(ax, grays[part] + [blank] * padding, list(labels[part]) + [""] * padding)
+        padding = columns - len(pictures[part])
+        show_row(ax, pictures[part] + [blank] * padding, list(labels[part]) + [""] * padding)
     return _root(fig)
 
 
@@ -149,16 +288,17 @@ def invariance_strips(
 ) -> Figure:
     """Frames along the ``top`` most and ``top`` least invariant directions.
 
-    One row per direction; each row is the direction's invariance video sampled at
-    ``frames`` evenly spaced angles across its video range, on the video's fixed gray
-    scale, with the real activation under each frame. A direction whose curvature is
-    shared by others is labelled with its group size: only the group's span is
-    meaningful, not the one vector shown.
+    One row per direction (chosen by :func:`shown_directions`); each row is the
+    direction's invariance video sampled at ``frames`` evenly spaced angles across its
+    video range, on the video's fixed scale, with the angle (degrees) and the real
+    activation under each frame. A direction whose curvature is shared by others is
+    labelled with its group size: only the group's span is meaningful. When the least
+    invariant end is a tie, its rows start outside the tie and the title says so.
 
     Parameters
     ----------
     inv : Invariances
-        The analysis result.
+        The analysis result (complete, or the 2k directions of a matrix-free one).
     top : int
         Directions from each end of the spectrum (capped so no row repeats).
     frames : int
@@ -171,31 +311,49 @@ def invariance_strips(
     Figure
         Row ``i`` is ``fig.axes[i]``: first the most invariant directions, then the
         least invariant ones; frame ``k`` of a row starts at image column
-        ``k * (w + GAP)``.
+        ``k * (w + GAP)``, w the width of one frame's picture.
+
+    Example
+    -------
+    >>> figures.invariance_strips(result, top=2).savefig("strips.png")  # doctest: +SKIP
     """
-    rows = extreme_directions(inv, top)
-    fig = fig if fig is not None else _new_figure(0.95 * frames + 1.5, 1.15 * len(rows) + 0.4)
-    axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
-    for ax, (rank, order) in zip(axes, rows, strict=True):
-        path = geodesic(inv, rank, order=order, count=frames)
-        show_row(ax, list(path.gray), [f"g = {g:.3g}" for g in path.activations])
-        label = inv.labels[inv.index(rank, order)]
-        name = f"{order} inv. #{rank + 1}: {label}\nν = {path.curvature:.3g}"
-        if path.group_size > 1:
-            name += f"\n(1 of {path.group_size} equal)"
-        ax.set_ylabel(name, fontsize=FONT_SIZE - 1, rotation=0, ha="right", va="center")
-    fig.suptitle(
-        f"{inv.name or 'unit'}: frames along the geodesics (g* = {inv.activation:.3g})",
-        fontsize=FONT_SIZE + 1,
+    rows = shown_directions(inv, top)
+    frames = _validate.integer(frames, "frames", minimum=2)
+    size = _panel_inches(to_display_bytes(inv.stimulus, 1.0))
+    fig = (
+        fig if fig is not None else _new_figure(size * frames + 2.2, (size + 0.3) * len(rows) + 0.8)
     )
+    axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
+    for ax, row in zip(axes, rows, strict=True):
+        path = geodesic(inv, row.index, count=frames)
+        pictures = [to_display_bytes(frame, path.limit) for frame in path.frames]
+        labels = [
+            f"{_degrees(t):+d}°\ng = {g:.3g}"
+            for t, g in zip(path.angles, path.activations, strict=True)
+        ]
+        show_row(ax, pictures, labels)
+        text = (
+            row.caption.replace(" (", "\n(")
+            + f"\n{_label(inv, row.index)} ν = {path.curvature:.3g}"
+        )
+        ax.set_ylabel(text.strip(), fontsize=FONT_SIZE - 1, rotation=0, ha="right", va="center")
+    title = f"{inv.name or 'unit'}: frames along the geodesics (g* = {inv.activation:.3g}; "
+    title += f"{end_note(inv)})"
+    note = tie_note(inv)
+    if note:
+        title += "\n" + note
+    fig.suptitle(_wrap(title, 12 * frames + 20), fontsize=FONT_SIZE)
     return _root(fig)
 
 
 def curvature_spectrum(inv: Invariances, *, ax: Axes | None = None) -> Figure:
-    """The curvatures nu of all tangent directions, most invariant first.
+    """The curvatures nu of the kept tangent directions, most invariant first.
 
-    Degenerate groups (equal curvatures) are drawn as one bar across their ranks,
-    labelled with their size, so that no single vector of a group looks unique.
+    Degenerate groups (equal curvatures) are drawn as one band across their ranks,
+    labelled with their size, so that no single vector of a group looks unique. For a
+    matrix-free result (2k directions kept of n - 1) the k least invariant ones are
+    drawn at their true ranks n - 1 - k .. n - 2, and the ranks between, not computed,
+    are shaded; a tied end that may continue beyond the kept directions is marked.
 
     Parameters
     ----------
@@ -208,9 +366,12 @@ def curvature_spectrum(inv: Invariances, *, ax: Axes | None = None) -> Figure:
     -------
     Figure
     """
-    ax = ax if ax is not None else _new_figure(5.0, 3.2).subplots()
-    ranks = np.arange(inv.n_directions)
+    ax = ax if ax is not None else _new_figure(5.5, 3.4).subplots()
+    ranks = spectrum_ranks(inv)
     ax.axhline(0.0, color="0.6", linewidth=0.8)
+    if not inv.complete:
+        k = inv.n_directions // 2
+        ax.axvspan(ranks[k - 1] + 0.5, ranks[k] - 0.5, color="0.93", label="not computed")
     ax.plot(ranks, inv.curvatures, ".", color="C0", markersize=4, label="single direction")
     labelled = False
     for group in np.unique(inv.groups):
@@ -218,17 +379,20 @@ def curvature_spectrum(inv: Invariances, *, ax: Axes | None = None) -> Figure:
         if len(members) < 2:
             continue
         level = float(np.mean(inv.curvatures[members]))
+        open_end = (members[0] == 0 and inv.ends_tied[0]) or (
+            members[-1] == inv.n_directions - 1 and inv.ends_tied[1]
+        )
         ax.plot(
-            [members[0] - 0.4, members[-1] + 0.4],
+            [ranks[members[0]] - 0.4, ranks[members[-1]] + 0.4],
             [level, level],
             color="C1",
             linewidth=3,
             solid_capstyle="butt",
-            label=None if labelled else "degenerate group",
+            label=None if labelled else "tie (degenerate group)",
         )
         ax.annotate(
-            f"×{len(members)}",
-            (members.mean(), level),
+            f"{'≥' if open_end else ''}×{len(members)}",
+            (ranks[members].mean(), level),
             textcoords="offset points",
             xytext=(0, 5),
             ha="center",
@@ -239,12 +403,26 @@ def curvature_spectrum(inv: Invariances, *, ax: Axes | None = None) -> Figure:
     ax.set_xlabel("rank (0 = most invariant)", fontsize=FONT_SIZE)
     ax.set_ylabel("curvature ν", fontsize=FONT_SIZE)
     ax.tick_params(labelsize=FONT_SIZE - 1)
-    title = f"{inv.name or 'unit'}: curvature spectrum"
+    title = f"{inv.name or 'unit'}: curvature spectrum ({end_note(inv)})"
     if not inv.is_maximum:
         title += "\n(some ν > 0: not a local maximum)"
-    ax.set_title(title, fontsize=FONT_SIZE + 1)
+    ax.set_title(_wrap(title, 70), fontsize=FONT_SIZE)
     ax.legend(fontsize=FONT_SIZE - 1, loc="best")
     return _root(ax)
+
+
+def spectrum_ranks(inv: Invariances) -> np.ndarray:
+    """The rank in the full spectrum (0 .. n - 2) of each kept direction.
+
+    ``arange(m)`` for a complete result; for 2k kept directions of n - 1, the k most
+    invariant are ranks 0 .. k - 1 and the k least invariant n - 1 - k .. n - 2.
+    """
+    m = inv.n_directions
+    if inv.complete:
+        return np.arange(m)
+    n = int(np.prod(inv.shape))
+    k = m // 2
+    return np.concatenate([np.arange(k), np.arange(n - 1 - (m - k), n - 1)])
 
 
 def activation_curve(
@@ -256,7 +434,7 @@ def activation_curve(
     ``x'(t) = -sin(t) x* + cos(t) rho w`` and ``x''(t) = -x(t)``, so
     ``d2/dt2 g(x(t)) = x'^T H x' + grad g . x''``. At ``t = 0``, ``x'(0) = rho w`` and
     ``x''(0) = -x*``, hence ``d2g/dt2(0) = rho^2 w^T H w - x*^T grad g(x*)
-    = rho^2 (w^T H w - mu) = rho^2 nu`` (METHOD section 6: ``mu = x*^T grad g / rho^2``).
+    = rho^2 (w^T H w - mu) = rho^2 nu`` (``docs/method.md`` §6: ``mu = x*^T grad g / rho^2``).
     The first derivative ``grad g . rho w = mu rho x*^T w`` vanishes at the optimum, so
 
         g(x(t)) ~ g* + (1/2) rho^2 nu t^2
@@ -307,20 +485,36 @@ def activation_curve(
     ax.set_ylabel("activation", fontsize=FONT_SIZE)
     ax.tick_params(labelsize=FONT_SIZE - 1)
     ax.set_title(
-        f"{inv.name or 'unit'}: {order} invariant #{rank + 1}, {inv.labels[index]} (ν = {nu:.3g})",
+        f"{inv.name or 'unit'}\n{order} invariant #{rank + 1}, {_label(inv, index)} (ν = {nu:.3g})",
         fontsize=FONT_SIZE + 1,
     )
     ax.legend(fontsize=FONT_SIZE - 1, loc="best")
     return _root(ax)
 
 
-def _rgb(gray: np.ndarray) -> np.ndarray:
-    return np.repeat(gray[..., None], 3, axis=-1)
+def _wrap(text: str, width: int) -> str:
+    """Each line of ``text`` wrapped at ``width`` characters."""
+    return "\n".join(textwrap.fill(line, width) for line in text.split("\n"))
+
+
+def _degrees(angle: float) -> int:
+    """An angle in radians as whole degrees (never "-0")."""
+    return int(round(float(np.degrees(angle))))
+
+
+def _label(inv: Invariances, index: int) -> str:
+    """The named invariance of a direction, or ``""`` when the result has no names."""
+    return "" if inv.labels is None else str(inv.labels[index])
 
 
 def short_name(name: str) -> str:
     """``"map 3, row 0, col 1"`` -> ``"m3 r0 c1"``: fits under a 10-pixel stimulus."""
     return name.replace("map ", "m").replace("row ", "r").replace("col ", "c").replace(",", "")
+
+
+def _panel_inches(picture: np.ndarray) -> float:
+    """Inches per image panel: 1, or more for a large picture so that it is not shrunk at 150 dpi."""
+    return max(1.0, picture.shape[1] / 150)
 
 
 def _new_figure(width: float, height: float) -> Figure:

@@ -71,6 +71,12 @@ class QuadraticUnit(Unit):
         self.check_input(x)
         return self.H.copy()
 
+    def hvp(self, x: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """Exact products ``H v`` (m, *shape) of the stack ``V`` (m, *shape)."""
+        self.check_input(x)
+        V = self.check_stack(V)
+        return (V.reshape(len(V), -1) @ self.H).reshape(V.shape)
+
     def optimum(self, radius: float = 1.0) -> np.ndarray:
         """The exact maximizer of g on ``||x|| = radius``, as an image.
 

@@ -3,9 +3,14 @@
 :func:`write_section` writes what one network's analysis gives (results ``.npz``,
 the grid of optimal stimuli, and for a few featured units their invariance strips,
 curvature spectrum, activation curves and GIFs); :func:`write_index` writes the
-page; :func:`run_demo` does the ``tcnn-widgets demo`` job from start to end.
+page (:func:`tcnn_widgets.demo.run_demo` does the ``tcnn-widgets demo`` job).
 Every file is written atomically, and ``index.html`` last, so a report with an
 index is complete. The pages load nothing from the network.
+
+What a featured unit shows follows :func:`tcnn_widgets.figures.shown_directions`: its
+most invariant direction, and the least invariant direction that is a single image
+(outside a tie at that end, which the page then describes in plain words). Figures are
+shown at 100 CSS pixels per inch of figure, one PNG pixel per CSS pixel.
 """
 
 from __future__ import annotations
@@ -28,6 +33,22 @@ from .results import Invariances, save_results
 from .video import write_gif
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
+FIGURE_DPI = 100  # PNG pixels per inch; pages show figures at 100 CSS px per inch, 1:1
+GIF_FRAMES = 16  # frames of a report GIF, played forward then back (30 in all)
+GIF_SIZE = 100  # the longer side of a stimulus in a report GIF, in pixels (nearest neighbour)
+
+
+@dataclass
+class Picture:
+    """A figure or GIF of the report: its path (relative to the report folder), caption, width.
+
+    ``width`` is the width in CSS pixels it is shown at (a figure at its size in inches
+    times 100, so its 9-point text reads at about 12 px), or None to let the browser decide.
+    """
+
+    path: str
+    caption: str = ""
+    width: int | None = None
 
 
 @dataclass
@@ -36,10 +57,11 @@ class UnitFiles:
 
     name: str
     activation: float
-    strips: str
-    spectrum: str
-    curves: list[str]
-    gifs: list[tuple[str, str]]  # (caption, path)
+    strips: Picture
+    spectrum: Picture
+    curves: list[Picture]
+    gifs: list[Picture]
+    note: str = ""  # what the least invariant end is, in plain words, when it is tied
 
 
 @dataclass
@@ -49,7 +71,7 @@ class Section:
     title: str
     slug: str
     results_file: str
-    grid: str
+    grid: Picture
     units: list[UnitFiles] = field(default_factory=list)
     note: str = ""
 
@@ -63,6 +85,8 @@ def write_section(
     featured: int = 2,
     fmt: str = "png",
     note: str = "",
+    hessians: bool = True,
+    precision: str = "float64",
 ) -> Section:
     """Write one network's results and figures into ``out/slug/``.
 
@@ -83,6 +107,13 @@ def write_section(
         Format of the figures.
     note : str
         A sentence shown under the heading.
+    hessians : bool
+        Keep each result's dense Hessian in ``results.npz``. Without them the file is
+        far smaller (the Hessian is n x n per unit and is shown nowhere in the report;
+        ``tw.analyze(unit, seed=result.seed)`` computes it again exactly).
+    precision : {"float64", "float32"}
+        Of the stored display arrays (see :func:`tcnn_widgets.results.save_results`);
+        ``"float32"`` about halves the file, and loads exactly what was stored.
 
     Returns
     -------
@@ -95,13 +126,14 @@ def write_section(
         raise ValueError("results is empty: analyze at least one unit")
     folder = Path(out) / slug
     folder.mkdir(parents=True, exist_ok=True)
-    save_results(folder / "results.npz", results)
-    _save(figures.stimulus_grid(results), folder / f"stimuli.{fmt}")
+    stored = results if hessians else [dataclasses.replace(r, hessian=None) for r in results]
+    save_results(folder / "results.npz", stored, precision=precision)
+    grid = _save(figures.stimulus_grid(results), folder / f"stimuli.{fmt}")
     section = Section(
         title=title,
         slug=slug,
         results_file=f"{slug}/results.npz",
-        grid=f"{slug}/stimuli.{fmt}",
+        grid=Picture(f"{slug}/stimuli.{fmt}", "Optimal stimuli of all analyzed units.", grid),
         note=note,
     )
     best_first = np.argsort([-r.activation for r in results], kind="stable")
@@ -117,44 +149,63 @@ def _stem(inv: Invariances, index: int) -> str:
 
 
 def _write_unit(folder: Path, slug: str, stem: str, inv: Invariances, fmt: str) -> UnitFiles:
-    """Figures and GIFs of one featured unit."""
+    """Figures and GIFs of one featured unit: its most invariant direction, and the least
+    invariant one that is a single image (outside a tie; see :func:`figures.shown_directions`)."""
     files = UnitFiles(
         name=inv.name or stem,
         activation=inv.activation,
-        strips=f"{slug}/{stem}_strips.{fmt}",
-        spectrum=f"{slug}/{stem}_spectrum.{fmt}",
+        strips=Picture(
+            f"{slug}/{stem}_strips.{fmt}",
+            "Frames along the geodesics, on each video's fixed scale.",
+            _save(figures.invariance_strips(inv), folder / f"{stem}_strips.{fmt}"),
+        ),
+        spectrum=Picture(
+            f"{slug}/{stem}_spectrum.{fmt}",
+            "Curvature spectrum; a tie is drawn as one band.",
+            _save(figures.curvature_spectrum(inv), folder / f"{stem}_spectrum.{fmt}"),
+        ),
         curves=[],
         gifs=[],
+        note=figures.tie_note(inv),
     )
-    _save(figures.invariance_strips(inv), folder / f"{stem}_strips.{fmt}")
-    _save(figures.curvature_spectrum(inv), folder / f"{stem}_spectrum.{fmt}")
-    for order in ("most", "least"):
+    for shown in figures.shown_directions(inv, 1):
+        order = shown.order
         curve = f"{stem}_{order}_curve.{fmt}"
-        _save(figures.activation_curve(inv, 0, order=order), folder / curve)
-        files.curves.append(f"{slug}/{curve}")
+        width = _save(figures.activation_curve(inv, shown.rank, order=order), folder / curve)
+        files.curves.append(Picture(f"{slug}/{curve}", "", width))
         gif = f"{stem}_{order}_invariant.gif"
+        caption = f"{shown.caption}, ν = {inv.curvatures[shown.index]:.3g}"
         write_gif(
             inv,
-            0,
+            shown.rank,
             folder / gif,
             order=order,
-            scale=max(4, 160 // max(inv.shape)),
+            count=GIF_FRAMES,
+            scale=max(1, GIF_SIZE // max(inv.shape[-2:])),
             with_stimulus=True,
+            with_difference=True,
             with_trace=True,
-            bounce=True,
+            caption=caption,
         )
-        members = len(inv.group_members(inv.index(0, order)))
-        caption = f"{order} invariant direction (ν = {inv.curvatures[inv.index(0, order)]:.3g}"
-        caption += f", 1 of {members} with equal curvature)" if members > 1 else ")"
-        files.gifs.append((caption, f"{slug}/{gif}"))
+        files.gifs.append(
+            Picture(
+                f"{slug}/{gif}",
+                f"{caption}: x*, the moving stimulus x(t), the change x(t) - x* on its own "
+                "scale, and the activation along the path (angle in degrees).",
+            )
+        )
     return files
 
 
-def _save(fig: Figure, path: Path) -> None:
-    """Save a figure atomically (temporary file beside it, then rename)."""
+def _save(fig: Figure, path: Path) -> int | None:
+    """Save a figure atomically; return the CSS width to show a PNG at (its size in inches x 100).
+
+    At ``FIGURE_DPI`` = 100 that is one PNG pixel per CSS pixel, and 9-point text is 12.5 px.
+    """
     buffer = io.BytesIO()
-    fig.savefig(buffer, format=path.suffix[1:])
+    fig.savefig(buffer, format=path.suffix[1:], dpi=FIGURE_DPI)
     write_bytes_atomic(path, buffer.getvalue())
+    return round(fig.get_figwidth() * 100) if path.suffix == ".png" else None
 
 
 def write_index(
@@ -189,11 +240,13 @@ def write_index(
     parts = [
         "<!doctype html>",
         '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{e(title)}</title>",
-        "<style>body{font:15px/1.45 sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
-        "img{max-width:100%}img.gif{image-rendering:pixelated}"
-        ".row{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}figure.gif{max-width:700px}"
-        "figure{margin:0}figcaption{font-size:13px;color:#444}</style>",
+        "<style>body{font:16px/1.5 sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}"
+        "img{max-width:100%;height:auto}img.gif{image-rendering:pixelated}"
+        ".row{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}"
+        "figure{margin:0 0 1em 0}figcaption{font-size:14px;color:#444;max-width:60em}"
+        "p.note{background:#fff6e0;padding:.5em .8em;border-left:4px solid #e0a000}</style>",
         f"</head><body><h1>{e(title)}</h1>",
     ]
     if intro:
@@ -211,29 +264,34 @@ def write_index(
             f'<p>All results: <a href="{e(section.results_file)}">{e(section.results_file)}</a>'
             " (load with <code>tcnn_widgets.load_results</code>).</p>"
         )
-        parts.append(
-            f'<figure><img src="{e(section.grid)}" alt="optimal stimuli">'
-            "<figcaption>Optimal stimuli of all analyzed units.</figcaption></figure>"
-        )
+        parts.append(_figure(section.grid, "optimal stimuli"))
         for unit in section.units:
             parts.append(f"<h3>{e(unit.name)} (g* = {unit.activation:.4g})</h3>")
+            if unit.note:
+                parts.append(f'<p class="note">{e(unit.note)}</p>')
             parts.append('<div class="row">')
-            for caption, gif in unit.gifs:
-                parts.append(
-                    f'<figure class="gif"><img class="gif" src="{e(gif)}" alt="{e(caption)}">'
-                    f"<figcaption>{e(caption)}: optimal stimulus, the moving stimulus, "
-                    "and the activation along the path.</figcaption></figure>"
-                )
+            parts += [_figure(gif, gif.caption, "gif") for gif in unit.gifs]
             parts.append("</div>")
-            parts.append(f'<figure><img src="{e(unit.strips)}" alt="invariance strips"></figure>')
+            parts.append(_figure(unit.strips, "invariance strips"))
             parts.append('<div class="row">')
-            for image in [unit.spectrum, *unit.curves]:
-                parts.append(
-                    f'<figure style="flex:1 1 300px"><img src="{e(image)}" alt=""></figure>'
-                )
+            parts += [_figure(p, "") for p in [unit.spectrum, *unit.curves]]
             parts.append("</div>")
     parts.append("</body></html>\n")
     return write_bytes_atomic(Path(out) / "index.html", "\n".join(parts))
+
+
+def _figure(picture: Picture, alt: str, kind: str = "") -> str:
+    """A ``<figure>`` with the picture at its width and its caption (all escaped)."""
+    e = html.escape
+    attributes = f'src="{e(picture.path)}" alt="{e(alt)}"'
+    if kind:
+        attributes += f' class="{e(kind)}"'
+    style = ""
+    if picture.width:
+        attributes += f' width="{picture.width}"'
+        style = f' style="max-width:{picture.width}px"'
+    caption = f"<figcaption>{e(picture.caption)}</figcaption>" if picture.caption else ""
+    return f"<figure{style}><img {attributes}>{caption}</figure>"
 
 
 def named(results: Sequence[Invariances], prefix: str) -> list[Invariances]:

@@ -328,7 +328,7 @@ class Invariances:
     # ---- notebook display ----------------------------------------------------------
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         """Notebook display: a PNG summary (also in static exports and on GitHub) and
-        an animated HTML player of the invariance videos, which needs no kernel."""
+        plain text; the live view is ``tw.InvarianceExplorer(result)``."""
         from .display import invariances_mimebundle  # display reads results: import on use
 
         return invariances_mimebundle(self)
@@ -392,6 +392,7 @@ class Invariances:
                 )
             if value is not None:
                 values[field] = value
+        values.setdefault("hessian", None)  # none was formed (matrix-free)
         for field, value in values.items():  # single precision loads exactly as float64
             if isinstance(value, np.ndarray) and value.dtype.kind == "f":
                 values[field] = value.astype(np.float64)

@@ -20,23 +20,78 @@ class Unit:
     """A scalar function g(x) of a stimulus x of shape ``shape``, with its gradient.
 
     ``shape`` is ``(h, w)`` or ``(c, h, w)`` (channels first). Subclasses implement
-    :meth:`values_and_grads` (and may override the others for speed).
+    :meth:`values_and_grads` (and may override the others for speed). :meth:`hvp`
+    gives Hessian-vector products: central differences of the gradient unless a
+    subclass overrides it with exact ones (then ``has_exact_hvp`` is True).
     :meth:`hessian` exists only where a closed form is known (``has_exact_hessian``).
+
+    Example
+    -------
+    >>> class Energy(Unit):  # g(x) = sum x^2 / 2 on 3 x 8 x 8 colour stimuli
+    ...     shape = (3, 8, 8)
+    ...     def values_and_grads(self, X):
+    ...         return 0.5 * np.sum(X**2, axis=(1, 2, 3)), X.copy()
+    >>> Energy().hvp(np.ones((3, 8, 8)), np.ones((1, 3, 8, 8))).shape
+    (1, 3, 8, 8)
     """
 
     shape: tuple[int, ...]
     name: str = ""
     has_exact_hessian: bool = False
 
+    @property
+    def has_exact_hvp(self) -> bool:
+        """True when :meth:`hvp` is exact (a closed form or user code), not differences."""
+        return type(self).hvp is not Unit.hvp
+
     # ---- to implement ---------------------------------------------------------------
     def values_and_grads(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Activations (N,) and gradients (N, *shape) for a stack ``X`` (N, *shape)."""
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement values_and_grads(X): for a stack X of "
+            f"shape (N, {', '.join(map(str, self.shape))}) return the activations (N,) and the "
+            "gradients of X's shape"
+        )
 
     # ---- derived --------------------------------------------------------------------
+    def checked_values_and_grads(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`values_and_grads` with its outputs checked; the analysis calls only this.
+
+        Returns
+        -------
+        values : ndarray (N,), float64
+        grads : ndarray (N, *shape), float64
+
+        Raises
+        ------
+        TypeError
+            For complex or non-numeric outputs.
+        ValueError
+            For outputs of the wrong shape, or NaN or infinite values (named with the
+            norm of the inputs, which shows a radius too large for the unit).
+        """
+        values, grads = self.values_and_grads(X)
+        who = f"{type(self).__name__}.values_and_grads"
+        for name, output, shape in (
+            ("activations", values, (len(X),)),
+            ("gradients", grads, X.shape),
+        ):
+            output = np.asarray(output)
+            if output.dtype.kind not in "fiu":
+                raise TypeError(f"{who} returned {name} of dtype {output.dtype}; they must be real")
+            if output.shape != shape:
+                raise ValueError(f"{who} returned {name} of shape {output.shape}, expected {shape}")
+            if not np.all(np.isfinite(output)):
+                largest = float(np.max(np.abs(X))) if X.size else 0.0
+                raise ValueError(
+                    f"{who} returned NaN or infinite {name} at inputs with entries up to "
+                    f"{largest:.3g}; check the unit there (a smaller radius helps if it overflows)"
+                )
+        return np.asarray(values, dtype=np.float64), np.asarray(grads, dtype=np.float64)
+
     def values(self, X: np.ndarray) -> np.ndarray:
         """Activations (N,) for a stack ``X`` (N, *shape)."""
-        return self.values_and_grads(X)[0]
+        return self.checked_values_and_grads(X)[0]
 
     def value(self, x: np.ndarray) -> float:
         """The activation g(x) of one image."""
@@ -44,7 +99,7 @@ class Unit:
 
     def grad(self, x: np.ndarray) -> np.ndarray:
         """The gradient of g at one stimulus, of the unit's shape."""
-        return self.values_and_grads(self.check_input(x)[None])[1][0]
+        return self.checked_values_and_grads(self.check_input(x)[None])[1][0]
 
     def geodesic_values(
         self, x: np.ndarray, directions: np.ndarray, rho: float, angles: np.ndarray
@@ -94,10 +149,66 @@ class Unit:
             points = np.repeat(x.reshape(1, n), 2 * len(columns), axis=0)
             points[2 * np.arange(len(columns)), columns] += step
             points[2 * np.arange(len(columns)) + 1, columns] -= step
-            grads = self.values_and_grads(points.reshape(len(points), *self.shape))[1]
+            grads = self.checked_values_and_grads(points.reshape(len(points), *self.shape))[1]
             grads = grads.reshape(len(columns), 2, n)
             H[:, columns] = ((grads[:, 0] - grads[:, 1]) / (2 * step)).T
         return H
+
+    def hvp(self, x: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """Hessian-vector products ``H(x) v`` for the m vectors of ``V`` (m, *shape).
+
+        Subclasses with a closed form (or autodiff) override this; the default is
+        :meth:`fd_hvp` with a step of ``1e-5 ||x||`` (docs/method.md §10).
+
+        Returns
+        -------
+        ndarray (m, *shape)
+
+        Example
+        -------
+        >>> HV = unit.hvp(x, np.stack([x, -x]))  # doctest: +SKIP
+        """
+        x = self.check_input(x)
+        return self.fd_hvp(x, V, 1e-5 * max(float(np.linalg.norm(x)), 1e-300))
+
+    def fd_hvp(
+        self, x: np.ndarray, V: np.ndarray, step: float, chunk_values: int = 1 << 22
+    ) -> np.ndarray:
+        """Central differences of the gradient along each vector (docs/method.md §10).
+
+        ``H v ~ (grad(x + h v) - grad(x - h v)) / 2h`` with ``h = step / ||v||``, so that
+        every evaluation point lies ``step`` away from x. The 2m points go to
+        :meth:`values_and_grads` in stacks of at most ``chunk_values`` entries, so a
+        vectorized unit gets few, large calls.
+
+        Parameters
+        ----------
+        x : ndarray (*shape)
+        V : ndarray (m, *shape)
+        step : float
+            Distance of the evaluation points from x.
+
+        Returns
+        -------
+        ndarray (m, *shape); zero rows for zero vectors.
+        """
+        n = x.size
+        V = np.asarray(V, dtype=np.float64).reshape(-1, n)
+        sizes = np.sqrt(np.einsum("ij,ij->i", V, V))
+        h = step / np.where(sizes > 0, sizes, 1.0)
+        out = np.zeros_like(V)
+        per_chunk = max(1, chunk_values // (2 * n))
+        for start in range(0, len(V), per_chunk):
+            rows = slice(start, start + per_chunk)
+            offsets = h[rows, None] * V[rows]
+            points = np.empty((2 * len(offsets), n))
+            points[0::2] = x.reshape(1, n) + offsets
+            points[1::2] = x.reshape(1, n) - offsets
+            grads = self.checked_values_and_grads(points.reshape(len(points), *self.shape))[1]
+            grads = grads.reshape(len(offsets), 2, n)
+            out[rows] = (grads[:, 0] - grads[:, 1]) / (2 * h[rows, None])
+        out[sizes == 0] = 0.0
+        return out.reshape(len(V), *self.shape)
 
     def check_stack(self, X: np.ndarray) -> np.ndarray:
         """``X`` as a C-contiguous float64 stack (N, *shape) of this unit's stimuli."""
@@ -108,7 +219,7 @@ class Unit:
         if X.dtype.kind not in "fiu":
             raise TypeError(f"images must be real-valued, got dtype {X.dtype}")
         X = np.ascontiguousarray(X, dtype=np.float64)
-        if not np.all(np.isfinite(X)):
+        if not np.isfinite(X).all():
             raise ValueError("the images contain NaN or infinite values")
         return X
 
@@ -120,7 +231,7 @@ class Unit:
         x = np.ascontiguousarray(x, dtype=np.float64)
         if x.shape != tuple(self.shape):
             raise ValueError(f"x has shape {x.shape}; this unit takes images of shape {self.shape}")
-        if not np.all(np.isfinite(x)):
+        if not np.isfinite(x).all():
             raise ValueError("x contains NaN or infinite values")
         return x
 
@@ -140,6 +251,11 @@ class CallableUnit(Unit):
     hessian : callable, optional
         ``hessian(x)`` returning the (n, n) or (*shape, *shape) Hessian, used by
         ``analyze(..., hessian="exact")``.
+    hvp : callable, optional
+        ``hvp(x, V)`` returning the Hessian-vector products (m, *shape) of the m
+        vectors ``V`` (m, *shape) at x (exact: a closed form or autodiff); used by
+        ``analyze(..., hessian="exact")``, which first checks one product against
+        finite differences of ``grad``.
     name : str
         Shown in results and figures.
     """
@@ -152,6 +268,7 @@ class CallableUnit(Unit):
         *,
         vectorized: bool = False,
         hessian: Callable | None = None,
+        hvp: Callable | None = None,
         name: str = "",
     ) -> None:
         if not callable(f):
@@ -160,8 +277,10 @@ class CallableUnit(Unit):
             raise TypeError(f"grad must be callable, got {type(grad).__name__}")
         if hessian is not None and not callable(hessian):
             raise TypeError(f"hessian must be callable or None, got {type(hessian).__name__}")
+        if hvp is not None and not callable(hvp):
+            raise TypeError(f"hvp must be callable or None, got {type(hvp).__name__}")
         self.shape = image_shape(shape)
-        self._f, self._grad, self._hessian = f, grad, hessian
+        self._f, self._grad, self._hessian, self._hvp = f, grad, hessian, hvp
         self.vectorized = bool(vectorized)
         self.has_exact_hessian = hessian is not None
         self.name = name
@@ -212,6 +331,17 @@ class CallableUnit(Unit):
         if self._hessian is None:
             return super().hessian(x)
         return checked_hessian(self._hessian(x), self.shape, "hessian")
+
+    @property
+    def has_exact_hvp(self) -> bool:
+        return self._hvp is not None
+
+    def hvp(self, x: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """The user's ``hvp(x, V)``, checked (shape, finite); differences without one."""
+        if self._hvp is None:
+            return super().hvp(x, V)
+        V = np.asarray(V, dtype=np.float64)
+        return checked_products(self._hvp(x, V), V.shape, "hvp")
 
 
 class PoolingUnit(Unit):
@@ -276,6 +406,31 @@ class PoolingUnit(Unit):
             self.filters, self.eps, self.check_input(x), directions, float(rho), angles
         )
 
+    def hvp(self, x: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """Exact products ``H v = A v / g - (A x)(A x . v) / g^3`` (docs/method.md §8).
+
+        ``A v`` is computed by applying the P^2 filters (O(P^2 r^2) per vector),
+        without forming A.
+        """
+        x = self.check_input(x)
+        V = self.check_stack(V)
+        Ax = self._apply_a(x[None])[0]
+        g = np.sqrt(self.eps + float(np.sum(x * Ax)))
+        AV = self._apply_a(V)
+        along = np.einsum("mij,ij->m", V, Ax)
+        return AV / g - along[:, None, None] * Ax / g**3
+
+    def _apply_a(self, V: np.ndarray) -> np.ndarray:
+        """``A v`` (m, s, s) for a stack of fields: filter responses, then the filters back."""
+        P, r = self.filters.shape[0], self.filters.shape[2]
+        windows = np.lib.stride_tricks.sliding_window_view(V, (r, r), axis=(1, 2))
+        responses = np.einsum("mpqab,pqab->mpq", windows, self.filters)
+        out = np.zeros_like(V)
+        for u in range(P):
+            for v in range(P):
+                out[:, u : u + r, v : v + r] += responses[:, u, v, None, None] * self.filters[u, v]
+        return out
+
     def quadratic_matrix(self) -> np.ndarray:
         """The matrix ``A = sum_uv w_uv w_uv^T`` (n, n), filters embedded in the field."""
         P, r = self.filters.shape[0], self.filters.shape[2]
@@ -313,3 +468,34 @@ def checked_hessian(H, shape: tuple[int, ...], source: str) -> np.ndarray:
     if not np.all(np.isfinite(H)):
         raise ValueError(f"{source} returned NaN or infinite values")
     return H.reshape(n, n)
+
+
+def checked_products(HV, expected: tuple[int, ...], source: str) -> np.ndarray:
+    """Hessian-vector products from user code as a finite float64 array, or a clear error.
+
+    Parameters
+    ----------
+    HV : array-like
+        Shape ``expected`` (m, *shape), or flat (m, n).
+    expected : tuple of int
+        The shape of the stack of vectors V.
+    source : str
+        What produced the products, for the message.
+
+    Raises
+    ------
+    ValueError
+        For another shape, NaN or infinite values.
+    """
+    HV = np.asarray(HV, dtype=np.float64)
+    flat = (expected[0], int(np.prod(expected[1:])))
+    if HV.shape == flat:
+        HV = HV.reshape(expected)
+    if HV.shape != tuple(expected):
+        raise ValueError(
+            f"{source} returned shape {HV.shape} for vectors V of shape {tuple(expected)}; "
+            "it must return one product per vector, of V's shape"
+        )
+    if not np.all(np.isfinite(HV)):
+        raise ValueError(f"{source} returned NaN or infinite values")
+    return HV

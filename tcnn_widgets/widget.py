@@ -10,10 +10,14 @@ Python, which analyzes it with :func:`tcnn_widgets.analysis.analyze` and caches 
 from __future__ import annotations
 
 import base64
+import gzip
 import html
 import inspect
 import io
 import os
+import re
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,33 +28,156 @@ import traitlets
 from ipywidgets.embed import dependency_state, embed_snippet
 from PIL import Image
 
-from ._storage import check_folder, write_bytes_atomic
+from ._storage import write_bytes_atomic
+from ._validate import flag, input_path, output_path
 from .analysis import analyze
-from .pixels import to_gray_bytes
+from .pixels import to_display_bytes
 from .results import Invariances
 
 STATIC = Path(__file__).parent / "static"
-OFFLINE_FILES = ("embed-amd.js", "require.js", "anywidget.js")
-"""Files that a page written by :meth:`InvarianceExplorer.to_html` loads from its folder."""
-
 PAGE_TEMPLATE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
 <meta name="color-scheme" content="light dark">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
-<script src="require.js"></script>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 74em; margin: 1.5em auto; padding: 0 1em;
+  color: CanvasText; background: Canvas; line-height: 1.4; }}
+header p {{ max-width: 48em; }}
+</style>
+{scripts}
 </head>
 <body>
+<header>
+<h1>{title}</h1>
+{back}<p>Each unit's <b>optimal stimulus</b> x* is the input of fixed norm that drives it most.
+Along a tangent direction w the stimulus moves on the geodesic
+x(&theta;) = cos &theta; x* + sin &theta; &rho; w. The <b>most invariant</b> directions change
+the input a lot while the activation barely drops; the <b>least invariant</b> ones are what the
+unit codes for. Pick a unit in the gallery, a direction with the rank slider or the spectrum,
+and play its video (angles in degrees; the video runs while the activation stays above
+c&middot;g*). Method: <i>docs/method.md</i> of tcnn_widgets, after Le et al., "Tiled
+convolutional neural networks", NIPS 2010.</p>
+</header>
+<hr>
 {snippet}
 </body>
 </html>
 """
 
 
+UNPACK_SCRIPT = """<script>/* unpack embed-amd.js (gzip, base64) and run it */
+(async () => {
+  const packed = document.getElementById("tcnn-embed-amd").textContent.trim();
+  const bytes = Uint8Array.from(atob(packed), (c) => c.charCodeAt(0));
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  const script = document.createElement("script");
+  script.textContent = await new Response(stream).text();
+  document.head.append(script);
+})();
+</script>"""
+"""Runs the widget manager packed in the page; it renders the widgets when the page has
+loaded (at once if it already has)."""
+
+
+def offline_scripts() -> str:
+    """The three scripts a static widget page needs, inside the page.
+
+    require.js and anywidget's AMD build are inlined as they are; anywidget's build is
+    anonymous (``define([...], ...)``) and is defined under the module name
+    ``"anywidget"``, which the widget HTML manager then finds without fetching anything.
+    The HTML manager (3.6 MB of script) is stored gzip-compressed and base64-encoded
+    (1.2 MB) and unpacked in the browser with ``DecompressionStream``.
+
+    Returns
+    -------
+    str
+        HTML ``<script>`` elements (about 1.4 MB).
+    """
+    parts = []
+    for name in ("require.js", "anywidget.js"):
+        text = (STATIC / name).read_text(encoding="utf-8")
+        if name == "anywidget.js":
+            anonymous = 'define(["@jupyter-widgets/base"]'
+            if text.count(anonymous) != 1:
+                raise RuntimeError(f"static/{name} is not anywidget's AMD build: rebuild js/")
+            text = text.replace(anonymous, 'define("anywidget", ["@jupyter-widgets/base"]')
+        if "</script" in text.lower():
+            raise RuntimeError(f"static/{name} contains '</script' and cannot be inlined")
+        parts.append(f"<script>/* {name} */\n{text}\n</script>")
+    packed = gzip.compress((STATIC / "embed-amd.js").read_bytes(), compresslevel=9, mtime=0)
+    parts.append(
+        '<script type="application/gzip;base64" id="tcnn-embed-amd">\n'
+        f"{base64.b64encode(packed).decode('ascii')}\n</script>"
+    )
+    parts.append(UNPACK_SCRIPT)
+    return "\n".join(parts)
+
+
+def inline_offline_scripts(path: str | os.PathLike) -> Path:
+    """Make a page exported by ``jupyter nbconvert --to html`` work offline, as one file.
+
+    Export with ``--HTMLExporter.require_js_url=require.js
+    --HTMLExporter.widget_renderer_url=embed-amd.js``; this function then replaces
+    require.js's ``<script src=...>`` element and nbconvert's loader of ``embed-amd.js``
+    by the scripts themselves (anywidget's included), atomically, so that the page alone, copied anywhere, shows its widgets with no
+    network and no files beside it.
+
+    Parameters
+    ----------
+    path : path-like
+        The exported ``.html`` page.
+
+    Returns
+    -------
+    Path
+        The page, rewritten in place.
+
+    Raises
+    ------
+    ValueError
+        When the page does not load ``require.js`` and ``embed-amd.js`` as above.
+
+    Example
+    -------
+    >>> # jupyter nbconvert --to html --HTMLExporter.require_js_url=require.js \\
+    >>> #     --HTMLExporter.widget_renderer_url=embed-amd.js explore.ipynb
+    >>> inline_offline_scripts("explore.html")  # doctest: +SKIP
+    """
+    path = input_path(path, "path")
+    page = path.read_text(encoding="utf-8")
+    require = re.search(r'<script src="require\.js"></script>', page)
+    loader = re.search(  # nbconvert's script that appends <script src="embed-amd.js">
+        r"<script>\s*\(function\(\) \{\s*function addWidgetsRenderer\(\).*?</script>",
+        page,
+        flags=re.DOTALL,
+    )
+    if not (require and loader and "'embed-amd.js'" in loader.group()):
+        raise ValueError(
+            f"{path} does not load require.js and embed-amd.js from its folder: export it with "
+            "jupyter nbconvert --to html --HTMLExporter.require_js_url=require.js "
+            "--HTMLExporter.widget_renderer_url=embed-amd.js"
+        )
+    page = (
+        page[: require.start()]
+        + offline_scripts()
+        + page[require.end() : loader.start()]
+        + page[loader.end() :]
+    )
+    write_bytes_atomic(path, page.encode("utf-8"))
+    return path
+
+
 def _float32_bytes(values: Any) -> bytes:
     """Little-endian float32 bytes of an array, C order."""
     return np.ascontiguousarray(values, dtype="<f4").tobytes()
+
+
+def _wire_bytes(values: Any, compact: bool) -> bytes:
+    """Little-endian float16 (compact) or float32 bytes of an array, C order."""
+    return np.ascontiguousarray(values, dtype="<f2" if compact else "<f4").tobytes()
 
 
 def check_result(result: Invariances, where: str) -> None:
@@ -68,12 +195,18 @@ def check_result(result: Invariances, where: str) -> None:
     result.check_shapes(where)
 
 
-def encode_unit(result: Invariances) -> dict[str, Any]:
+def encode_unit(result: Invariances, compact: bool = False) -> dict[str, Any]:
     """The record that the front end receives for one analyzed unit.
 
     Numbers are plain JSON; arrays are little-endian float32 bytes (``groups``:
     int32), decoded by ``js/src/buffers.js``. ``gray_limits[i]`` is
-    ``result.gray_limits()[i]``, the fixed gray scale of direction ``i``'s video.
+    ``result.gray_limits()[i]``, the fixed scale of direction ``i``'s video (shared by
+    all channels). A gray ``(h, w)`` stimulus has ``channels`` 1. ``complete`` is False
+    when only the 2k end directions are kept; ``ends_tied`` says, for [most, least]
+    invariant end, whether that end is one tie that may extend beyond what was kept.
+    Unnamed results send empty ``labels``. With ``compact``, ``directions`` and
+    ``geodesic_activations`` are float16 (half the bytes; a frame then differs from
+    Python's by at most one gray level where float32 rounding moves none).
 
     Parameters
     ----------
@@ -85,43 +218,32 @@ def encode_unit(result: Invariances) -> dict[str, Any]:
     dict
         The wire record.
     """
-    h, w = result.shape
+    channels, h, w = (1, *result.shape) if len(result.shape) == 2 else result.shape
+    named = result.labels is not None and result.label_fractions is not None
     return {
         "name": str(result.name),
         "error": "",
+        "channels": int(channels),
         "height": int(h),
         "width": int(w),
         "activation": float(result.activation),
         "threshold": float(result.threshold),
         "video_level": float(result.video_level),
         "radius": float(result.radius),
+        "complete": bool(result.complete),
+        "ends_tied": [bool(tied) for tied in result.ends_tied],
         "stimulus": _float32_bytes(result.stimulus),
-        "directions": _float32_bytes(result.directions),
+        "compact": bool(compact),
+        "directions": _wire_bytes(result.directions, compact),
         "curvatures": _float32_bytes(result.curvatures),
         "groups": np.ascontiguousarray(result.groups, dtype="<i4").tobytes(),
         "video_ranges": _float32_bytes(result.video_ranges),
         "gray_limits": _float32_bytes(result.gray_limits()),
         "geodesic_angles": _float32_bytes(result.geodesic_angles),
-        "geodesic_activations": _float32_bytes(result.geodesic_activations),
-        "labels": [str(label) for label in result.labels],
-        "label_fractions": _float32_bytes(result.label_fractions),
+        "geodesic_activations": _wire_bytes(result.geodesic_activations, compact),
+        "labels": [str(label) for label in result.labels] if named else [],
+        "label_fractions": _float32_bytes(result.label_fractions if named else np.zeros(0)),
     }
-
-
-def write_offline_scripts(folder: str | os.PathLike) -> None:
-    """Copy the scripts that static widget pages load from their own folder.
-
-    A page written by :meth:`InvarianceExplorer.to_html`, or a notebook exported with
-    ``jupyter nbconvert --to html --HTMLExporter.require_js_url=require.js
-    --HTMLExporter.widget_renderer_url=embed-amd.js``, then works with no network.
-
-    Parameters
-    ----------
-    folder : path-like
-        The folder of the HTML page.
-    """
-    for name in OFFLINE_FILES:
-        write_bytes_atomic(Path(folder) / name, (STATIC / name).read_bytes())
 
 
 class InvarianceExplorer(anywidget.AnyWidget):
@@ -134,22 +256,43 @@ class InvarianceExplorer(anywidget.AnyWidget):
 
     Parameters
     ----------
-    network_or_results : network, Invariances or sequence of Invariances
-        Precomputed results (one per unit, all of the same stimulus shape), or a
-        network: an object whose ``unit_types()`` returns the units, each analyzed
-        when first shown and then cached.
+    network_or_results : network, Invariances, sequence of Invariances, or dict
+        Precomputed results (one per unit), or a network: an object whose
+        ``unit_types()`` returns the units, analyzed in a background thread (the one
+        shown first) and cached. A network whose ``layers`` count more than one and
+        whose ``unit_types(layer=...)`` takes a layer shows each layer as a group. A
+        dict of named networks or result lists, e.g. ``{"pretrained": net, "random":
+        other}``, shows each as a named group; the gallery separates groups and a
+        selector switches between them. Units of different stimulus shapes may mix.
     unit, rank, angle, order
         The initial selection: unit index, rank (0-based, in ``order``), angle in
         radians, and ``"most"`` or ``"least"`` invariant first.
     analysis_options : dict, optional
-        Keyword arguments for :func:`tcnn_widgets.analysis.analyze` (network only),
+        Keyword arguments for :func:`tcnn_widgets.analysis.analyze` (networks only),
         e.g. ``{"seed": 0, "restarts": 4}``.
+    background : bool
+        Analyze the units of networks in a background thread from the start, so that
+        the gallery fills with every unit's optimal stimulus (sent in a few batches).
+        With False, a unit is analyzed when first shown (or by :meth:`analyze_all`).
+    compact : bool
+        Send the directions and the activations along the geodesics as float16: about
+        half the data, for pages of many units (:meth:`to_html`). Frames then match
+        Python's to within one gray level.
+
+    Example
+    -------
+    >>> explorer = InvarianceExplorer({"pretrained": tw.load_pretrained(),
+    ...                                "random": tw.TiledCNN.random(16, 2, 8, 3, seed=0)})
+    >>> explorer  # doctest: +SKIP
 
     Attributes
     ----------
     units : list
         One record per unit (see :func:`encode_unit`); ``None`` while not analyzed,
         ``{"name", "error"}`` when the analysis failed.
+    groups : list of dict
+        ``{"name", "start", "stop"}``: the units ``start..stop-1`` form a named group
+        (one network or layer).
     unit, rank, angle, order, playing
         The synced selection. The front end clamps rank and angle into range.
     """
@@ -157,6 +300,7 @@ class InvarianceExplorer(anywidget.AnyWidget):
     _esm = STATIC / "widget.js"
 
     units = traitlets.List(help="one wire record (or None) per unit").tag(sync=True)
+    groups = traitlets.List(help="named groups of units: name, start, stop").tag(sync=True)
     unit = traitlets.Int(0, help="index of the unit shown").tag(sync=True)
     rank = traitlets.Int(0, help="rank of the direction, in the chosen order").tag(sync=True)
     order = traitlets.Unicode("most", help="'most' or 'least' invariant first").tag(sync=True)
@@ -172,23 +316,36 @@ class InvarianceExplorer(anywidget.AnyWidget):
         angle: float = 0.0,
         order: str = "most",
         analysis_options: dict[str, Any] | None = None,
+        background: bool = True,
+        compact: bool = False,
     ) -> None:
-        results, network_units = _sources(network_or_results)
-        if network_units is None and analysis_options:
+        results, units, groups = _sources(network_or_results)
+        if all(source is None for source in units) and analysis_options:
             raise ValueError(
                 "analysis_options apply only to a network; these results are precomputed"
             )
-        self._network_units = network_units
+        self._network_units = units
         self._analysis_options = {"progress": False, **(analysis_options or {})}
         try:
             inspect.signature(analyze).bind(None, **self._analysis_options)
         except TypeError as error:
             raise TypeError(f"analysis_options do not fit tcnn_widgets.analyze: {error}") from None
-        self._cache: list[Invariances | None] = results or [None] * len(network_units)
+        self._cache: list[Invariances | None] = results
         self._errors: dict[int, str] = {}
-        records = [None if r is None else encode_unit(r) for r in self._cache]
-        super().__init__(units=records, unit=unit, rank=rank, angle=angle, order=order)
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._compact = flag(compact, "compact")
+        records = [None if r is None else encode_unit(r, self._compact) for r in self._cache]
+        super().__init__(
+            units=records, groups=groups, unit=unit, rank=rank, angle=angle, order=order
+        )
         self._ensure_analyzed(self.unit)
+        self._thread = None
+        if flag(background, "background") and None in self._cache:
+            self._thread = threading.Thread(
+                target=self._analyze_in_background, name="InvarianceExplorer", daemon=True
+            )
+            self._thread.start()
 
     def __repr__(self) -> str:
         return (
@@ -223,27 +380,56 @@ class InvarianceExplorer(anywidget.AnyWidget):
         self._ensure_analyzed(change["new"])
 
     # ---- results ----------------------------------------------------------------------
-    def _ensure_analyzed(self, unit: int) -> None:
-        """Analyze ``unit`` if it is neither cached nor failed, and send its record."""
-        if self._cache[unit] is not None or unit in self._errors:
-            return
-        source = self._network_units[unit]
-        try:
-            result = analyze(source, **self._analysis_options)
-            shapes = {other.shape for other in self._cache if other is not None}
-            if shapes and result.shape not in shapes:
-                raise ValueError(
-                    f"stimulus shape {result.shape} differs from the other units' {shapes}"
-                )
-        except Exception as error:  # shown in the widget instead of a blank area
-            self._errors[unit] = f"{type(error).__name__}: {error}"
-            record = {"name": str(getattr(source, "name", "")), "error": self._errors[unit]}
-        else:
-            self._cache[unit] = result
-            record = encode_unit(result)
-        records = list(self.units)
-        records[unit] = record
-        self.units = records
+    def _ensure_analyzed(self, unit: int, send: bool = True) -> bool:
+        """Analyze ``unit`` if it is neither cached nor failed; send the records if asked.
+
+        Returns True when this call analyzed the unit.
+        """
+        with self._lock:
+            if self._cache[unit] is not None or unit in self._errors:
+                return False
+            source = self._network_units[unit]
+            try:
+                result = analyze(source, **self._analysis_options)
+            except Exception as error:  # shown in the widget instead of a blank area
+                self._errors[unit] = f"{type(error).__name__}: {error}"
+            else:
+                self._cache[unit] = result
+            if send:
+                self._send_records()
+            return True
+
+    def _send_records(self) -> None:
+        """Send the records of every unit analyzed so far (one message)."""
+        with self._lock:
+            records = list(self.units)
+            for unit, result in enumerate(self._cache):
+                if result is not None and records[unit] is None:
+                    records[unit] = encode_unit(result, self._compact)
+                elif unit in self._errors and records[unit] is None:
+                    name = str(getattr(self._network_units[unit], "name", ""))
+                    records[unit] = {"name": name, "error": self._errors[unit]}
+            if records != self.units:
+                self.units = records
+
+    def _analyze_in_background(self, batch_seconds: float = 0.5) -> None:
+        """Analyze every pending unit, sending what is done every ``batch_seconds``."""
+        last = time.monotonic()
+        for unit in range(len(self._cache)):
+            if self._stop.is_set():
+                return
+            if self._ensure_analyzed(unit, send=False) and time.monotonic() - last > batch_seconds:
+                self._send_records()
+                last = time.monotonic()
+        if not self._stop.is_set():
+            self._send_records()
+
+    def close(self) -> None:
+        """Stop the background analysis and close the widget."""
+        stop = getattr(self, "_stop", None)  # absent when __init__ failed
+        if stop is not None:
+            stop.set()
+        super().close()
 
     def result(self, unit: int | None = None) -> Invariances:
         """The analysis of a unit (the current one by default), analyzing it if needed.
@@ -267,9 +453,9 @@ class InvarianceExplorer(anywidget.AnyWidget):
 
     def analyze_all(self) -> None:
         """Analyze every unit that is not cached yet (sends one update)."""
-        with self.hold_sync():
-            for unit in range(len(self._cache)):
-                self._ensure_analyzed(unit)
+        for unit in range(len(self._cache)):
+            self._ensure_analyzed(unit, send=False)
+        self._send_records()
 
     def selection(self) -> tuple[Invariances, int, float]:
         """The current unit's result, direction index and angle, clamped as the front end does.
@@ -289,12 +475,14 @@ class InvarianceExplorer(anywidget.AnyWidget):
         return result, index, float(min(max(self.angle, start), stop))
 
     def current_frame(self) -> np.ndarray:
-        """The stimulus shown now, ``cos θ x* + sin θ ρ w`` (float64, shape (h, w))."""
+        """The stimulus shown now, ``cos θ x* + sin θ ρ w`` (float64, the stimulus shape)."""
         result, index, angle = self.selection()
         return result.frame(index, angle)
 
     def frame_png(self, size: int = 256) -> bytes:
-        """PNG of the current frame on its video's gray scale, enlarged without smoothing.
+        """PNG of the current frame on its video's scale, enlarged without smoothing.
+
+        Gray, RGB for three channels, or channel tiles (:func:`tcnn_widgets.pixels.to_display_bytes`).
 
         Parameters
         ----------
@@ -303,11 +491,11 @@ class InvarianceExplorer(anywidget.AnyWidget):
             stimulus size is used).
         """
         result, index, angle = self.selection()
-        gray = to_gray_bytes(result.frame(index, angle), result.gray_limit(index))
-        scale = max(1, size // max(gray.shape))
-        image = Image.fromarray(gray)
+        shown = to_display_bytes(result.frame(index, angle), result.gray_limit(index))
+        scale = max(1, size // max(shown.shape[:2]))
+        image = Image.fromarray(shown)
         image = image.resize(
-            (gray.shape[1] * scale, gray.shape[0] * scale), Image.Resampling.NEAREST
+            (shown.shape[1] * scale, shown.shape[0] * scale), Image.Resampling.NEAREST
         )
         buffer = io.BytesIO()
         image.save(buffer, format="PNG")
@@ -323,26 +511,42 @@ class InvarianceExplorer(anywidget.AnyWidget):
         return data, metadata
 
     # ---- static page ------------------------------------------------------------------
-    def to_html(self, path: str | os.PathLike, *, title: str = "Invariance explorer") -> Path:
-        """Write a standalone page whose rank, angle and play controls work without a kernel.
+    def to_html(
+        self,
+        path: str | os.PathLike,
+        *,
+        title: str = "Invariance explorer",
+        report: str | None = None,
+    ) -> Path:
+        """Write ONE self-contained page whose controls all work without a kernel or network.
 
-        All units are analyzed first and embedded. The page loads three scripts from its
-        own folder (the widget HTML manager, require.js and anywidget), which are copied
-        beside it, so it needs no network. Every file is written atomically.
+        All units are analyzed first and embedded, with the three scripts the page needs
+        (require.js, anywidget and the widget HTML manager) inlined: the file alone,
+        copied to another folder or machine, works offline. It is written atomically.
 
         Parameters
         ----------
         path : path-like
             The ``.html`` file to write; its folder must exist.
         title : str
-            The page title.
+            The page title and heading.
+        report : str, optional
+            The address of a report to link back to (e.g. ``"index.html"``).
 
         Returns
         -------
         Path
             The page written.
+
+        Example
+        -------
+        >>> explorer.to_html("explorer.html", report="index.html")  # doctest: +SKIP
         """
-        path = check_folder(path)  # before the analysis, which may take a while
+        path = output_path(path, "path", suffixes=(".html", ".htm"))  # before the analysis
+        if not isinstance(title, str):
+            raise TypeError(f"title must be a str, got {title!r}")
+        if report is not None and not isinstance(report, str):
+            raise TypeError(f"report must be a str (an address) or None, got {report!r}")
         self.analyze_all()
         snippet = embed_snippet(
             [self],
@@ -352,37 +556,79 @@ class InvarianceExplorer(anywidget.AnyWidget):
             requirejs=False,
             cors=False,
         )
-        page = PAGE_TEMPLATE.format(title=html.escape(title), snippet=snippet)
-        write_offline_scripts(path.parent)
+        snippet = re.sub(r'<script src="embed-amd.js"></script>\s*', "", snippet)
+        back = (
+            ""
+            if report is None
+            else f'<p><a href="{html.escape(report)}">Back to the report</a></p>\n'
+        )
+        page = PAGE_TEMPLATE.format(
+            title=html.escape(title), back=back, scripts=offline_scripts(), snippet=snippet
+        )
         write_bytes_atomic(path, page.encode("utf-8"))
         return path
 
 
-def _sources(network_or_results: Any) -> tuple[list[Invariances] | None, list | None]:
-    """Split the explorer's input into precomputed results or a network's units."""
-    if isinstance(network_or_results, Invariances):
-        network_or_results = [network_or_results]
-    if callable(getattr(network_or_results, "unit_types", None)):
-        units = list(network_or_results.unit_types())
-        if not units:
-            raise ValueError("the network has no units (unit_types() returned an empty list)")
-        return None, units
-    if isinstance(network_or_results, Sequence) and not isinstance(
-        network_or_results, (str, bytes)
-    ):
-        results = list(network_or_results)
-        if not results:
-            raise ValueError("network_or_results is empty: pass at least one Invariances")
-        for i, result in enumerate(results):
-            check_result(result, f"network_or_results[{i}]")
-        shapes = {result.shape for result in results}
-        if len(shapes) > 1:
+def _sources(network_or_results: Any) -> tuple[list, list, list[dict]]:
+    """Flatten the explorer's input into results, unit sources and named groups.
+
+    Returns
+    -------
+    results : list of Invariances or None
+        One per unit; None for a unit of a network, analyzed later.
+    units : list
+        The unit to analyze for each entry; None for a precomputed result.
+    groups : list of dict
+        ``{"name", "start", "stop"}`` per group; empty for one unnamed group.
+    """
+    if isinstance(network_or_results, dict):
+        if not network_or_results:
+            raise ValueError("network_or_results is an empty dict: name at least one network")
+        parts = []
+        for name, value in network_or_results.items():
+            if not isinstance(name, str):
+                raise TypeError(f"group names must be str, got {name!r}")
+            for part, entries in _parts(value, f"network_or_results[{name!r}]"):
+                parts.append((f"{name}, {part}" if part else name, entries))
+    else:
+        parts = _parts(network_or_results, "network_or_results")
+    results, units, groups = [], [], []
+    for name, entries in parts:
+        groups.append({"name": name, "start": len(results), "stop": len(results) + len(entries)})
+        for entry in entries:
+            precomputed = isinstance(entry, Invariances)
+            results.append(entry if precomputed else None)
+            units.append(None if precomputed else entry)
+    return results, units, groups if len(groups) > 1 else []
+
+
+def _parts(value: Any, where: str) -> list[tuple[str, list]]:
+    """(group name, results or units) of one network (one part per layer) or result list."""
+    if isinstance(value, Invariances):
+        return [("", [value])]
+    if callable(getattr(value, "unit_types", None)):
+        layers = getattr(value, "layers", 1)
+        count = layers if isinstance(layers, int) else len(layers)
+        if count > 1 and "layer" in inspect.signature(value.unit_types).parameters:
+            parts = [
+                (f"layer {layer}", list(value.unit_types(layer=layer)))
+                for layer in range(1, count + 1)
+            ]
+        else:
+            parts = [("", list(value.unit_types()))]
+        if not any(units for _, units in parts):
             raise ValueError(
-                f"all results must have the same stimulus shape, got {sorted(shapes)}; "
-                "explore results of different networks in separate explorers"
+                f"{where}: the network has no units (unit_types() returned an empty list)"
             )
-        return results, None
+        return [(name, units) for name, units in parts if units]
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        results = list(value)
+        if not results:
+            raise ValueError(f"{where} is empty: pass at least one Invariances")
+        for i, result in enumerate(results):
+            check_result(result, f"{where}[{i}]")
+        return [("", results)]
     raise TypeError(
-        "network_or_results must be a network (with unit_types()), an Invariances or a list of "
-        f"Invariances, got {type(network_or_results).__name__}"
+        f"{where} must be a network (with unit_types()), an Invariances, a list of "
+        f"Invariances, or a dict of those, got {type(value).__name__}"
     )

@@ -7,7 +7,6 @@ and fail when the environment variable CI is "true".
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -25,6 +24,61 @@ from tcnn_widgets.results import Invariances
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def colour_unit(channels: int = 3, size: int = 4):
+    """f and grad of a small unit on (channels, size, size) stimuli: the energy of three
+    tanh filters, with an analytic gradient."""
+    weights = np.random.default_rng(3).normal(size=(3, channels * size * size))
+
+    def f(x):
+        return float(np.sum(np.tanh(weights @ x.ravel()) ** 2))
+
+    def grad(x):
+        t = np.tanh(weights @ x.ravel())
+        return (weights.T @ (2 * t * (1 - t**2))).reshape(x.shape)
+
+    return f, grad
+
+
+def large_result(shape: tuple[int, ...] = (3, 224, 224), k: int = 3) -> Invariances:
+    """A synthetic matrix-free-like result on large stimuli (2k directions), for drawing.
+
+    x* is a smooth colour pattern; the directions are random, orthonormal and tangent to
+    it; the activation along each geodesic is ``g* cos t`` on a 33-angle grid. Only the
+    display is tested with it: it is not the analysis of a unit.
+    """
+    rng = np.random.default_rng(0)
+    grids = np.meshgrid(*[np.linspace(-1, 1, size) for size in shape], indexing="ij")
+    stimulus = np.sin(3 * grids[-1] + sum(grids[:-1])) * np.exp(-(grids[-1] ** 2 + grids[-2] ** 2))
+    stimulus /= np.linalg.norm(stimulus)
+    flat = rng.normal(size=(2 * k, stimulus.size))
+    flat -= np.outer(flat @ stimulus.ravel(), stimulus.ravel())
+    basis = np.linalg.qr(flat.T)[0].T
+    angles = np.linspace(-np.pi / 2, np.pi / 2, 33)
+    return Invariances(
+        stimulus=stimulus,
+        activation=2.0,
+        mu=2.0,
+        radius=1.0,
+        curvatures=-np.linspace(0.1, 2.0, 2 * k),
+        directions=basis.reshape(2 * k, *shape),
+        groups=np.arange(2 * k),
+        video_ranges=np.tile([-0.6, 0.8], (2 * k, 1)),
+        threshold=0.7,
+        geodesic_angles=angles,
+        geodesic_activations=np.tile(2.0 * np.cos(angles), (2 * k, 1)),
+        hessian=None,
+        residual=0.0,
+        start_activations=np.array([2.0]),
+        hessian_asymmetry=0.0,
+        hessian_method="fd",
+        seed=0,
+        is_maximum=True,
+        name="synthetic large",
+        method="matrix-free",
+        complete=False,
+    )
 
 
 def need(what: str, available: bool) -> None:
@@ -92,6 +146,19 @@ def shown_frame(canvas) -> dict:
     }
 
 
+def shown_rgb(canvas) -> np.ndarray:
+    """The RGB pixels of a canvas, read back with getImageData: (height, width, 3) uint8."""
+    shown = canvas.evaluate(
+        """(canvas) => {
+            const image = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+            return { data: Array.from(image.data), width: canvas.width, height: canvas.height };
+        }"""
+    )
+    rgba = np.array(shown["data"], dtype=np.uint8).reshape(shown["height"], shown["width"], 4)
+    assert np.all(rgba[..., 3] == 255), "the canvas must be opaque"
+    return rgba[..., :3]
+
+
 def expected_gray(result: Invariances, index: int, angle: float) -> np.ndarray:
     """The frame Python computes for a direction and angle, on the video's gray scale."""
     return to_gray_bytes(result.frame(index, angle), result.gray_limit(index))
@@ -141,31 +208,66 @@ def jupyter_lab(root: Path, timeout: float = 60.0, app: str = "lab"):
         *settings,
         f"--ServerApp.root_dir={root}",
     ]
-    log = open(root / "jupyter.log", "w")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=root)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/status", timeout=2) as answer:
-                    json.load(answer)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"JupyterLab did not start: {(root / 'jupyter.log').read_text()}"
-                    ) from None
-                time.sleep(0.3)
-        yield url
-    finally:
-        server.terminate()
+    with open(root / "jupyter.log", "w") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+        url = f"http://127.0.0.1:{port}"
         try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+            _wait_for(f"{url}/api/status", server, root / "jupyter.log", timeout)
+            yield url
+        finally:
+            _stop(server)
+
+
+@contextmanager
+def marimo_app(app: Path, timeout: float = 60.0):
+    """Run ``marimo run app.py --headless`` on a free port of 127.0.0.1; yields its URL."""
+    need("marimo", _has_module("marimo"))
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "marimo",
+        "run",
+        str(app),
+        "--headless",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-token",
+    ]
+    log_path = app.parent / "marimo.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=app.parent)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_for(url + "/", server, log_path, timeout)
+            yield url
+        finally:
+            _stop(server)
+
+
+def _wait_for(url: str, server: subprocess.Popen, log_path: Path, timeout: float) -> None:
+    """Wait until ``url`` answers, or raise with the server's log."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start: {log_path.read_text()}") from None
+            time.sleep(0.3)
+
+
+def _stop(server: subprocess.Popen) -> None:
+    """Terminate a server process (kill it when it does not stop within 15 s)."""
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def _has_module(name: str) -> bool:

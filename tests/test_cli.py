@@ -16,6 +16,7 @@ from PIL import Image
 from tcnn_widgets import load_results
 from tcnn_widgets.cli import main
 from tcnn_widgets.network import TiledCNN
+from tcnn_widgets.report import GIF_FRAMES
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -147,7 +148,7 @@ def test_analyze_end_to_end(tmp_path, small_weights, capsys):
     for link in links:
         assert (out / link).is_file(), link
     for gif in gifs:
-        assert Image.open(out / gif).n_frames == 62  # 32 frames, bounced
+        assert Image.open(out / gif).n_frames == 2 * GIF_FRAMES - 2  # forward, then back
     assert not list(out.rglob(".*tmp"))  # no temporary files left behind
 
 

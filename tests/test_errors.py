@@ -7,7 +7,15 @@ import warnings
 import numpy as np
 import pytest
 
-from tcnn_widgets import Invariances, QuadraticUnit, TiledCNN, analyze, load_results, save_results
+from tcnn_widgets import (
+    Invariances,
+    QuadraticUnit,
+    TiledCNN,
+    Unit,
+    analyze,
+    load_results,
+    save_results,
+)
 from tcnn_widgets.training import embedded_images, load_cifar10, train_tica
 
 
@@ -72,14 +80,16 @@ def test_unit_input_checks(net):
 
 def test_bad_analysis_settings(net):
     unit = net.unit(0, 0, 0)
-    for radius in (0.0, -1.0, np.nan):
-        with pytest.raises(ValueError, match="radius must be a positive number"):
+    for radius in (0.0, -1.0):
+        with pytest.raises(ValueError, match="radius must be > 0"):
             analyze(unit, radius=radius)
-    with pytest.raises(ValueError, match="restarts must be an int >= 1"):
+    with pytest.raises(ValueError, match="radius must be a finite number"):
+        analyze(unit, radius=np.nan)
+    with pytest.raises(ValueError, match="restarts must be >= 1"):
         analyze(unit, restarts=0)
     with pytest.raises(ValueError, match="hessian must be 'fd', 'exact' or a callable"):
         analyze(unit, hessian="magic")
-    with pytest.raises(ValueError, match="threshold must be in"):
+    with pytest.raises(ValueError, match="threshold must be < 1"):
         analyze(unit, threshold=1.5)
     with pytest.raises(ValueError, match="seed must be a non-negative int"):
         analyze(unit, seed=-3)
@@ -378,3 +388,73 @@ def test_embedded_images_leave_no_file_open():
         gc.collect()
     assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
     assert images.dtype == np.uint8 and images.shape[1:] == (32, 32)
+
+
+# ---- accepted settings never give a silently wrong answer -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"angles": 64}, "angles must be odd, so that the grid holds the angle 0"),
+        ({"fd_step": 1e-300}, "fd_step must be >= 1e-10"),
+        ({"radius": 1e200}, r"radius must be <= 1e\+100"),
+        ({"radius": float("nan")}, "radius must be a finite number"),
+        ({"threshold": float("nan")}, "threshold must be a finite number"),
+    ],
+)
+def test_settings_that_would_give_wrong_answers_are_refused(tiny_network, setting, message):
+    with pytest.raises(ValueError, match=message):
+        analyze(tiny_network.unit(0, 0, 0), **setting)
+
+
+# ---- outputs of user code are checked ---------------------------------------------------------
+
+
+class _Energy(Unit):
+    """g(x) = |x|^2 / 2 on 4 x 4 images, with outputs spoiled by ``spoil``."""
+
+    shape = (4, 4)
+
+    def __init__(self, spoil):
+        self.spoil = spoil
+
+    def values_and_grads(self, X):
+        return self.spoil(0.5 * np.sum(X**2, axis=(1, 2)), X.copy())
+
+
+@pytest.mark.parametrize(
+    ("spoil", "error", "message"),
+    [
+        (lambda v, g: (v * np.nan, g), ValueError, "returned NaN or infinite activations"),
+        (lambda v, g: (v, g * np.inf), ValueError, "returned NaN or infinite gradients"),
+        (lambda v, g: (v[:1], g), ValueError, r"activations of shape \(1,\), expected"),
+        (lambda v, g: (v, g[:, 0]), ValueError, r"gradients of shape \(\d+, 4\), expected"),
+        (lambda v, g: (v + 0j, g), TypeError, "activations of dtype complex128; they must be real"),
+        (lambda v, g: (v, g + 1j), TypeError, "gradients of dtype complex128"),
+    ],
+)
+def test_bad_outputs_of_a_unit_subclass_get_clear_errors(spoil, error, message):
+    with pytest.raises(error, match=message):
+        analyze(_Energy(spoil), seed=0, restarts=2)
+
+
+def test_a_unit_without_values_and_grads_says_what_to_implement():
+    class Empty(Unit):
+        shape = (3, 4, 4)
+
+    with pytest.raises(NotImplementedError, match=r"must implement values_and_grads\(X\)"):
+        analyze(Empty(), seed=0, restarts=2)
+
+
+def test_a_grossly_non_symmetric_hessian_callable_is_refused():
+    A = np.diag(np.arange(1.0, 17.0))
+    with pytest.raises(ValueError, match="callable Hessian is not symmetric"):
+        analyze(
+            lambda x: 0.5 * x.ravel() @ A @ x.ravel(),
+            lambda x: (A @ x.ravel()).reshape(4, 4),
+            shape=(4, 4),
+            hessian=lambda x: A + np.triu(np.ones((16, 16))),
+            seed=0,
+            restarts=2,
+        )

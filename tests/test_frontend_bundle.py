@@ -1,4 +1,5 @@
-"""The shipped front-end bundle equals a fresh build of js/, and the JS unit tests pass."""
+"""js/src type-checks, the shipped front-end bundle equals a fresh build of js/, and the
+JS unit tests pass."""
 
 import os
 import shutil
@@ -20,3 +21,4 @@ def test_bundle_is_fresh_and_js_unit_tests_pass():
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "matches a fresh build" in done.stdout
+    assert "type-checks" in done.stdout

@@ -7,6 +7,7 @@ in the front end, and a recorder on ``comm.send`` shows what Python sends back.
 from __future__ import annotations
 
 import base64
+import gzip
 import io
 import json
 import os
@@ -18,13 +19,14 @@ from pathlib import Path
 import anywidget
 import numpy as np
 import pytest
+from browser_helpers import colour_unit
 from ipywidgets.widgets.widget import _remove_buffers
 from PIL import Image
 
 import tcnn_widgets.widget as widget_module
 from tcnn_widgets.analysis import analyze
 from tcnn_widgets.network import TiledCNN
-from tcnn_widgets.pixels import to_gray_bytes
+from tcnn_widgets.pixels import to_display_bytes, to_gray_bytes
 from tcnn_widgets.results import Invariances
 from tcnn_widgets.widget import InvarianceExplorer, encode_unit
 
@@ -64,6 +66,12 @@ def analyze_calls(monkeypatch):
 
     monkeypatch.setattr(widget_module, "analyze", counting)
     return calls
+
+
+@pytest.fixture(scope="module")
+def colour() -> Invariances:
+    """A (3, 4, 4) colour unit: energy of 3 tanh filters, analyzed densely."""
+    return analyze(*colour_unit(), shape=(3, 4, 4), seed=0, progress=False)
 
 
 def floats(data: bytes) -> np.ndarray:
@@ -124,10 +132,25 @@ def test_rank_angle_order_and_play_changes_send_no_data_and_analyze_nothing(
     assert all("units" not in data["state"] for data, _ in sent)
 
 
+def test_colour_and_partial_records(colour, results):
+    record = encode_unit(colour)
+    assert (record["channels"], record["height"], record["width"]) == (3, 4, 4)
+    assert len(floats(record["directions"])) == 47 * 48
+    assert record["complete"] is True and record["ends_tied"] == [False, False]
+    matrix_free = analyze(
+        small_network().unit_types()[2], seed=0, directions=3, method="matrix-free", progress=False
+    )
+    kept = encode_unit(matrix_free)
+    assert kept["complete"] is False and kept["ends_tied"] == [False, True]
+    assert len(floats(kept["curvatures"])) == 6
+    assert len(floats(kept["directions"])) == 6 * 25
+    assert kept["channels"] == 1
+
+
 # ---- on-demand analysis and caching ----------------------------------------------------
 def test_network_units_are_analyzed_on_demand_and_cached(sent, analyze_calls):
     network = small_network()
-    explorer = InvarianceExplorer(network, analysis_options={"seed": 0})
+    explorer = InvarianceExplorer(network, analysis_options={"seed": 0}, background=False)
     assert len(analyze_calls) == 1
     assert explorer.units[0] is not None
     assert explorer.units[1:] == [None] * 15
@@ -150,11 +173,32 @@ def test_network_units_are_analyzed_on_demand_and_cached(sent, analyze_calls):
 
 
 def test_analyze_all_fills_every_unit_in_one_update(sent):
-    explorer = InvarianceExplorer(small_network(), analysis_options={"seed": 0})
+    explorer = InvarianceExplorer(small_network(), analysis_options={"seed": 0}, background=False)
     sent.clear()
     explorer.analyze_all()
     assert all(record is not None for record in explorer.units)
     assert sum("units" in data["state"] for data, _ in sent) == 1
+
+
+def test_background_analysis_fills_the_gallery_in_a_few_messages(sent, analyze_calls):
+    explorer = InvarianceExplorer(small_network(), analysis_options={"seed": 0})
+    explorer._thread.join(timeout=120)
+    assert not explorer._thread.is_alive()
+    assert all(record is not None and not record["error"] for record in explorer.units)
+    assert len(analyze_calls) == 16, "each unit is analyzed once"
+    updates = sum("units" in data["state"] for data, _ in sent)
+    assert 1 <= updates <= 4, f"{updates} messages: records are sent in batches"
+    direct = analyze(small_network().unit_types()[11], seed=0, progress=False)
+    np.testing.assert_array_equal(explorer.result(11).stimulus, direct.stimulus)
+
+
+def test_closing_stops_the_background_analysis(analyze_calls):
+    network = TiledCNN.random(maps=16, tile=2, field=8, pool=3, seed=0)  # 64 units
+    explorer = InvarianceExplorer(network, analysis_options={"seed": 0})
+    explorer.close()
+    explorer._thread.join(timeout=60)
+    assert not explorer._thread.is_alive()
+    assert len(analyze_calls) < 64
 
 
 def test_precomputed_results_are_never_analyzed(results, analyze_calls):
@@ -169,7 +213,7 @@ def test_failed_analysis_shows_its_error_and_is_not_retried(analyze_calls):
         def unit_types(self):
             return [small_network().unit_types()[0], "not a unit"]
 
-    explorer = InvarianceExplorer(Network(), analysis_options={"seed": 0})
+    explorer = InvarianceExplorer(Network(), analysis_options={"seed": 0}, background=False)
     explorer.unit = 1
     record = explorer.units[1]
     with pytest.raises(TypeError) as expected:
@@ -211,20 +255,41 @@ def test_png_fallback_is_the_current_frame_on_its_video_gray_scale(results):
     np.testing.assert_array_equal(image, np.kron(gray, np.ones((scale, scale), np.uint8)))
 
 
+def test_nbconvert_html_export_without_widget_state_shows_the_png_fallback(tmp_path):
+    nbformat = pytest.importorskip("nbformat")  # in the [test] extras
+    nbclient = pytest.importorskip("nbclient")
+    from nbconvert import HTMLExporter
+
+    cell = (
+        "from tcnn_widgets.network import TiledCNN\n"
+        "from tcnn_widgets.widget import InvarianceExplorer\n"
+        "InvarianceExplorer(TiledCNN.random(maps=4, tile=2, field=4, pool=2, seed=0),\n"
+        "                   unit=3, analysis_options={'seed': 0}, background=False)"
+    )
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+    nbclient.NotebookClient(notebook, timeout=300, store_widget_state=False).execute()
+    page, _ = HTMLExporter().from_notebook_node(notebook)
+    (png,) = re.findall(r'<img[^>]*src="data:image/png;base64,([^"]+)"', page)
+    shown = np.asarray(Image.open(io.BytesIO(base64.b64decode(png)))).astype(int)
+    alone = analyze(small_network().unit_types()[3], seed=0, progress=False)
+    here = InvarianceExplorer(alone).frame_png()
+    expected = np.asarray(Image.open(io.BytesIO(here))).astype(int)
+    assert shown.shape == expected.shape == (255, 255)  # 5 x 5 enlarged 51 times
+    assert np.abs(shown - expected).max() <= 1  # the kernel's analysis, to 8-bit rounding
+
+
 # ---- static page ----------------------------------------------------------------------------
-def test_to_html_embeds_every_unit_and_the_offline_scripts(tmp_path, analyze_calls):
+def test_to_html_writes_one_file_with_every_unit_and_the_scripts_inlined(tmp_path, analyze_calls):
     explorer = InvarianceExplorer(small_network(), analysis_options={"seed": 0})
     page = explorer.to_html(tmp_path / "explorer.html", title="Units <&>")
     assert len(analyze_calls) == 16
     text = page.read_text()
     assert "<title>Units &lt;&amp;&gt;</title>" in text
-    assert re.findall(r'<script src="([^"]+)"', text) == ["require.js", "embed-amd.js"]
-    assert "https://" not in re.sub(
-        r"<script type=\"application/vnd.jupyter.widget-state\+json\">.*?</script>",
-        "",
-        text,
-        flags=re.S,
-    )
+    assert re.findall(r"<script[^>]*\bsrc=", text) == []
+    assert "<h1>Units &lt;&amp;&gt;</h1>" in text
+    # the inlined libraries mention addresses; the page itself loads none (the browser
+    # tests block every request and check that the page still works)
+    assert "https://" not in re.sub(r"<script[^>]*>.*?</script>", "", text, flags=re.S)
     state = json.loads(
         re.search(
             r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', text, re.S
@@ -239,11 +304,33 @@ def test_to_html_embeds_every_unit_and_the_offline_scripts(tmp_path, analyze_cal
         floats(base64.b64decode(stimulus["data"])),
         explorer.result(9).stimulus.astype(np.float32).ravel(),
     )
-    for name in widget_module.OFFLINE_FILES:
-        assert (tmp_path / name).read_bytes() == (widget_module.STATIC / name).read_bytes()
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["explorer.html", *widget_module.OFFLINE_FILES]
+    for name in ("require.js", "anywidget.js"):
+        assert f"<script>/* {name} */" in text
+    packed = re.search(
+        r'<script type="application/gzip;base64" id="tcnn-embed-amd">(.*?)</script>', text, re.S
     )
+    embed = (widget_module.STATIC / "embed-amd.js").read_bytes()
+    assert gzip.decompress(base64.b64decode(packed.group(1))) == embed
+    assert 'define("anywidget", ["@jupyter-widgets/base"]' in text
+    assert [p.name for p in tmp_path.iterdir()] == ["explorer.html"]
+
+
+def test_to_html_links_back_to_a_report_and_checks_its_arguments(tmp_path, results):
+    explorer = InvarianceExplorer(results)
+    text = explorer.to_html(tmp_path / "page.html", report="../index.html?a=1&b=2").read_text()
+    assert '<a href="../index.html?a=1&amp;b=2">Back to the report</a>' in text
+    assert "Back to the report" not in explorer.to_html(tmp_path / "plain.html").read_text()
+    with pytest.raises(ValueError, match="must end in .html"):
+        explorer.to_html(tmp_path / "page.txt")
+    with pytest.raises(TypeError, match="report must be a str"):
+        explorer.to_html(tmp_path / "page.html", report=3)
+
+
+def test_inline_offline_scripts_refuses_a_page_exported_without_the_local_urls(tmp_path):
+    page = tmp_path / "exported.html"
+    page.write_text('<html><head><script src="https://cdn/require.js"></script></head></html>')
+    with pytest.raises(ValueError, match="require_js_url=require.js"):
+        widget_module.inline_offline_scripts(page)
 
 
 def test_to_html_leaves_an_existing_page_whole_when_writing_fails(tmp_path, results, monkeypatch):
@@ -280,12 +367,48 @@ def test_unit_out_of_range_is_an_index_error(results):
     assert explorer.unit == 0
 
 
-def test_results_of_mismatched_shapes_are_refused(results):
-    other = analyze(
-        TiledCNN.random(maps=2, tile=1, field=3, pool=2, seed=1).unit_types()[0], seed=0
+def test_named_groups_of_networks_and_results_with_different_shapes(results, analyze_calls):
+    other = TiledCNN.random(maps=2, tile=1, field=3, pool=2, seed=1)
+    explorer = InvarianceExplorer(
+        {"precomputed": results[:3], "other": other},
+        analysis_options={"seed": 0},
+        background=False,
     )
-    with pytest.raises(ValueError, match=r"same stimulus shape, got \[\(4, 4\), \(5, 5\)\]"):
-        InvarianceExplorer([results[0], other])
+    assert explorer.groups == [
+        {"name": "precomputed", "start": 0, "stop": 3},
+        {"name": "other", "start": 3, "stop": 3 + len(other.unit_types())},
+    ]
+    assert analyze_calls == []
+    explorer.unit = 4
+    assert explorer.result(4).shape == (4, 4) != results[0].shape
+    assert explorer.units[4]["height"] == 4 and explorer.units[0]["height"] == 5
+    with pytest.raises(ValueError, match="empty dict"):
+        InvarianceExplorer({})
+    with pytest.raises(TypeError, match=r"network_or_results\['x'\] must be a network"):
+        InvarianceExplorer({"x": 3})
+
+
+def test_layers_of_a_network_become_groups(results):
+    class TwoLayers:
+        layers = 2
+
+        def unit_types(self, layer=1):
+            return {1: results[:2], 2: results[2:5]}[layer]
+
+    cached, units, groups = widget_module._sources(TwoLayers())
+    assert groups == [
+        {"name": "layer 1", "start": 0, "stop": 2},
+        {"name": "layer 2", "start": 2, "stop": 5},
+    ]
+    assert cached == [*results[:5]] and units == [None] * 5
+
+    class OneLayer(TwoLayers):
+        layers = 1
+
+    assert widget_module._sources(OneLayer())[2] == []
+
+
+def test_a_result_that_does_not_fit_its_shape_is_refused(results):
     broken = Invariances(**{**results[0].__dict__})
     broken.directions = broken.directions[:-1]
     with pytest.raises(ValueError, match=r"network_or_results\[1\]\.directions has shape"):
@@ -353,13 +476,96 @@ def test_js_gray_rule_is_the_python_rule_byte_for_byte():
         ]
     )
     script = """
-    import { grayByte } from "./src/grayscale.js";
+    import { grayByte } from "./src/pixels.js";
     let text = ""; for await (const chunk of process.stdin) text += chunk;
     const { values, limit } = JSON.parse(text);
     console.log(JSON.stringify(values.map((v) => grayByte(v, limit))));
     """
     js = run_node(script, {"values": values.tolist(), "limit": limit})
     np.testing.assert_array_equal(js, to_gray_bytes(values, limit))
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+def test_js_display_rule_is_pixels_to_display_bytes_byte_for_byte(channels):
+    rng = np.random.default_rng(channels)
+    frame = rng.normal(size=(channels, 3, 5))
+    limit = float(np.max(np.abs(frame))) * 0.9  # some values clip
+    script = """
+    import { displayRGBA, displaySize } from "./src/pixels.js";
+    let text = ""; for await (const chunk of process.stdin) text += chunk;
+    const { frame, limit, channels, height, width } = JSON.parse(text);
+    const size = displaySize(channels, height, width);
+    const rgba = displayRGBA(frame, limit, channels, height, width,
+      new Uint8ClampedArray(4 * size.width * size.height));
+    console.log(JSON.stringify({ rgba: Array.from(rgba), ...size }));
+    """
+    js = run_node(
+        script,
+        {
+            "frame": frame.ravel().tolist(),
+            "limit": limit,
+            "channels": channels,
+            "height": 3,
+            "width": 5,
+        },
+    )
+    rgba = np.array(js["rgba"], dtype=np.uint8).reshape(js["height"], js["width"], 4)
+    expected = to_display_bytes(frame, limit)
+    assert np.all(rgba[..., 3] == 255)
+    if channels == 3:
+        np.testing.assert_array_equal(rgba[..., :3], expected)
+    else:
+        assert expected.shape == (3, channels * 5 + channels - 1)
+        for c in range(3):
+            np.testing.assert_array_equal(rgba[..., c], expected)
+
+
+def test_to_display_bytes_shapes_and_bad_input():
+    gray = np.array([[-1.0, 0.0], [0.5, 2.0]])
+    np.testing.assert_array_equal(to_display_bytes(gray, 1.0), to_gray_bytes(gray, 1.0))
+    np.testing.assert_array_equal(to_display_bytes(gray[None], 1.0), to_gray_bytes(gray, 1.0))
+    rgb = to_display_bytes(np.stack([gray, -gray, 0 * gray]), 2.0)
+    assert rgb.shape == (2, 2, 3)
+    np.testing.assert_array_equal(rgb[..., 1], to_gray_bytes(-gray, 2.0))
+    tiles = to_display_bytes(np.stack([gray, gray]), 1.0)
+    np.testing.assert_array_equal(tiles[:, 2], [255, 255])  # the gap column
+    with pytest.raises(ValueError, match=r"shape \(h, w\) or \(c, h, w\)"):
+        to_display_bytes(np.zeros((1, 2, 2, 2)), 1.0)
+    with pytest.raises(ValueError, match="limit must be a positive finite number"):
+        to_display_bytes(gray, 0.0)
+
+
+def test_png_fallback_of_a_colour_unit_is_rgb(colour):
+    explorer = InvarianceExplorer(colour, rank=2, angle=0.1)
+    data, _ = explorer._repr_mimebundle_()
+    image = np.asarray(Image.open(io.BytesIO(base64.b64decode(data["image/png"]))))
+    result, index, angle = explorer.selection()
+    rgb = to_display_bytes(result.frame(index, angle), result.gray_limit(index))
+    assert rgb.shape == (4, 4, 3)
+    np.testing.assert_array_equal(image, np.kron(rgb, np.ones((64, 64, 1), np.uint8)))
+
+
+def test_js_float16_decoding_is_numpy_float16(results):
+    values = np.concatenate([results[0].directions.ravel(), [0.0, -0.0, 6.1e-5, 1e-7, 65504.0]])
+    half = values.astype("<f2")
+    script = """
+    import { decodeFloat16 } from "./src/buffers.js";
+    let text = ""; for await (const chunk of process.stdin) text += chunk;
+    const bytes = Uint8Array.from(JSON.parse(text).bytes);
+    console.log(JSON.stringify(Array.from(decodeFloat16(bytes))));
+    """
+    js = run_node(script, {"bytes": list(half.tobytes())})
+    np.testing.assert_array_equal(np.array(js, dtype=np.float32), half.astype(np.float32))
+
+
+def test_compact_records_halve_the_directions(results):
+    full, compact = encode_unit(results[1]), encode_unit(results[1], compact=True)
+    assert compact["compact"] is True and full["compact"] is False
+    assert len(compact["directions"]) * 2 == len(full["directions"])
+    decoded = np.frombuffer(compact["directions"], "<f2").reshape(results[1].directions.shape)
+    np.testing.assert_allclose(decoded, results[1].directions, rtol=2.0**-11, atol=2.0**-25)
+    explorer = InvarianceExplorer(results, compact=True)
+    assert all(record["compact"] for record in explorer.units)
 
 
 def test_js_frames_match_invariances_frame(results):

@@ -10,6 +10,7 @@ import base64
 import io
 import json
 import re
+import shutil
 import subprocess
 import sys
 
@@ -17,20 +18,23 @@ import numpy as np
 import pytest
 from browser_helpers import (
     assert_frame_matches,
+    colour_unit,
     jupyter_lab,
+    large_result,
     launch,
     local_only,
     need,
     open_notebook_and_run,
     shown_frame,
+    shown_rgb,
     write_explorer_notebook,
 )
 from PIL import Image
 
 from tcnn_widgets.analysis import analyze
 from tcnn_widgets.network import TiledCNN
-from tcnn_widgets.pixels import to_gray_bytes
-from tcnn_widgets.widget import InvarianceExplorer, write_offline_scripts
+from tcnn_widgets.pixels import to_display_bytes, to_gray_bytes
+from tcnn_widgets.widget import InvarianceExplorer, inline_offline_scripts
 
 pytestmark = pytest.mark.browser
 
@@ -61,8 +65,15 @@ def explorer():
 
 @pytest.fixture(scope="module")
 def page_path(explorer, tmp_path_factory):
-    """The explorer's standalone page (all units analyzed and embedded)."""
-    return explorer.to_html(tmp_path_factory.mktemp("page") / "explorer.html")
+    """The explorer's one-file page (all units analyzed and embedded), moved alone to
+    another folder after writing: nothing beside it is needed."""
+    written = explorer.to_html(
+        tmp_path_factory.mktemp("page") / "explorer.html", report="../index.html"
+    )
+    assert [p.name for p in written.parent.iterdir()] == ["explorer.html"], "nothing beside it"
+    moved = tmp_path_factory.mktemp("elsewhere") / "copy.html"
+    shutil.move(written, moved)
+    return moved
 
 
 def open_page(browser, path, **options):
@@ -114,6 +125,15 @@ def test_first_view_is_the_optimal_stimulus_enlarged_without_smoothing(page, exp
     ) in readouts
 
 
+def test_page_has_a_heading_an_explanation_and_a_link_back(page):
+    assert page.get_by_role("heading", level=1).inner_text() == "Invariance explorer"
+    assert "optimal stimulus" in page.locator("header").inner_text()
+    assert page.get_by_role("link", name="Back to the report").get_attribute("href") == (
+        "../index.html"
+    )
+    assert page.locator("script[src]").count() == 0, "every script is inlined"
+
+
 def test_rank_slider_moves_by_keyboard(page, explorer):
     rank = page.get_by_role("slider", name="Rank")
     rank.focus()
@@ -123,8 +143,9 @@ def test_rank_slider_moves_by_keyboard(page, explorer):
     check(page, explorer, unit=2, index=3)
     page.keyboard.press("End")
     check(page, explorer, unit=2, index=explorer.result(2).n_directions - 1)
-    selected = page.locator(".tcnn-spectrum .tcnn-bar.tcnn-selected")
+    selected = page.locator(".tcnn-spectrum rect.tcnn-selected")
     assert selected.count() == 1
+    assert int(selected.get_attribute("data-first")) <= explorer.result(2).n_directions - 1
 
 
 def test_angle_slider_follows_mouse_and_keyboard(page, explorer):
@@ -204,17 +225,69 @@ def test_play_starts_from_the_keyboard(page, explorer):
     assert page.get_by_role("button", name="Pause").get_attribute("aria-pressed") == "true"
 
 
-def test_plots_show_the_spectrum_groups_and_the_threshold_line(page, explorer):
+def runs(groups) -> list[int]:
+    """Sizes of the runs of equal consecutive group ids."""
+    sizes = [1]
+    for previous, current in zip(groups[:-1], groups[1:], strict=True):
+        if current == previous:
+            sizes[-1] += 1
+        else:
+            sizes.append(1)
+    return sizes
+
+
+def test_plots_show_one_band_per_tie_and_the_threshold_in_the_legend(page, explorer):
     result = explorer.result(2)
-    members = np.bincount(result.groups)
-    assert page.locator(".tcnn-spectrum .tcnn-bar").count() == result.n_directions
-    assert page.locator(".tcnn-spectrum .tcnn-bracket").count() == np.sum(members > 1)
+    sizes = runs(result.groups)
+    assert page.locator(".tcnn-spectrum rect.tcnn-bar").count() == sum(s == 1 for s in sizes)
+    assert page.locator(".tcnn-spectrum rect.tcnn-band").count() == sum(s > 1 for s in sizes)
     labels = page.locator(".tcnn-spectrum .tcnn-band-label").all_text_contents()
-    assert labels == [f"×{m}" for m in members if m > 1]
-    geodesic = page.locator(".tcnn-geodesic").text_content()
-    assert f"c·g* = {result.threshold * result.activation:.4g}" in geodesic
+    assert labels == [f"×{s}" for s in sizes if s > 1]
+    label = page.locator(".tcnn-geodesic .tcnn-threshold-label")
+    assert label.text_content() == f"c·g* = {result.threshold * result.activation:.4g}"
+    curve = page.locator(".tcnn-geodesic .tcnn-curve").bounding_box()
+    box = label.bounding_box()
+    assert box["y"] > curve["y"] + curve["height"], "the c·g* label sits below the plot"
     points = page.locator(".tcnn-geodesic .tcnn-curve").get_attribute("points").split()
     assert len(points) == len(result.geodesic_angles)
+
+
+def test_chart_text_is_at_least_10_px_and_angles_are_in_degrees(page, explorer):
+    sizes = page.locator(".tcnn-plot text").evaluate_all(
+        """(texts) => texts.filter((t) => t.textContent.trim()).map((t) => {
+            const svg = t.ownerSVGElement;
+            const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+            return parseFloat(getComputedStyle(t).fontSize) * scale;
+        })"""
+    )
+    assert len(sizes) > 8 and min(sizes) >= 10, sizes
+    assert page.locator(".tcnn-angle-value").inner_text() == "0°"
+    start, stop = np.degrees(explorer.result(2).video_ranges[0])
+    readouts = page.locator(".tcnn-readouts").inner_text()
+    assert f"video range [{start:.4g}°, {stop:.4g}°]" in readouts
+    assert "rad" not in readouts
+
+
+def test_play_goes_back_and_forth_without_a_jump(page, explorer):
+    start, stop = explorer.result(2).video_ranges[0]
+    page.get_by_role("button", name="Play").click()
+    samples = []  # (browser time in s, angle drawn)
+    for _ in range(40):
+        page.wait_for_timeout(150)
+        samples.append(
+            page.locator(".tcnn-frame").evaluate(
+                "c => [performance.now() / 1000, Number(c.dataset.angle)]"
+            )
+        )
+    page.get_by_role("button", name="Pause").click()
+    times, angles = np.array(samples).T
+    steps = np.diff(angles)
+    assert np.any(steps > 0) and np.any(steps < 0), "play turns back at the ends"
+    # one sweep of the range per 3 s (a frame may be drawn up to ~0.25 s before it is
+    # read on a loaded machine): far below the whole-range jump of a restarting loop
+    speed = (stop - start) / 3
+    assert np.all(np.abs(steps) <= speed * (np.diff(times) + 0.25))
+    assert min(angles) >= start - 1e-6 and max(angles) <= stop + 1e-6
 
 
 def test_dark_theme_is_followed(browser, page_path):
@@ -225,6 +298,154 @@ def test_dark_theme_is_followed(browser, page_path):
     page.close()
     background, text = ([int(v) for v in re.findall(r"\d+", colour)[:3]] for colour in colours)
     assert sum(background) < 200 < sum(text)
+
+
+# ---- colour, partial results and groups ------------------------------------------------------
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    """Results of three kinds in named groups: colour, matrix-free-like and gray."""
+    colour = analyze(*colour_unit(), shape=(3, 4, 4), seed=0, progress=False)
+    four = analyze(*colour_unit(channels=4, size=3), shape=(4, 3, 3), seed=0, progress=False)
+    gray = analyze(small_network().unit_types()[:3], seed=0, progress=False)
+    matrix_free = analyze(
+        small_network().unit_types()[2], seed=0, directions=4, method="matrix-free", progress=False
+    )
+    groups = {"colour": [colour, four], "partial": [matrix_free], "gray": gray}
+    explorer = InvarianceExplorer(groups)
+    path = explorer.to_html(tmp_path_factory.mktemp("mixed") / "mixed.html")
+    return explorer, path
+
+
+def test_colour_is_drawn_as_rgb_by_the_python_rule(browser, mixed):
+    explorer, path = mixed
+    page = open_page(browser, path)
+    result = explorer.result(0)
+    frame = page.locator(".tcnn-frame")
+    for rank, angle in ((0, 0.0), (5, None)):
+        page.get_by_role("slider", name="Rank").fill(str(rank))
+        if angle is None:
+            page.get_by_role("slider", name="Angle θ").fill(str(result.video_ranges[rank][1] * 0.6))
+        shown = frame.evaluate("c => ({...c.dataset})")
+        index, angle = int(shown["index"]), float(shown["angle"])
+        expected = to_display_bytes(result.frame(index, angle), result.gray_limit(index))
+        assert expected.shape == (4, 4, 3) and np.ptp(expected) > 10
+        difference = np.abs(shown_rgb(frame).astype(int) - expected.astype(int))
+        assert difference.max() <= 1, f"RGB canvas differs by {difference.max()} levels"
+    tile = shown_rgb(page.locator('.tcnn-tile[data-unit="0"] canvas'))
+    stimulus = result.stimulus
+    np.testing.assert_allclose(tile, to_display_bytes(stimulus, np.max(np.abs(stimulus))), atol=1)
+    page.locator('.tcnn-tile[data-unit="1"]').click()  # four channels: tiles side by side
+    four = explorer.result(1)
+    drawn = frame.evaluate("c => ({...c.dataset})")
+    index, angle = int(drawn["index"]), float(drawn["angle"])
+    expected = to_display_bytes(four.frame(index, angle), four.gray_limit(index))
+    shown = shown_rgb(frame)
+    assert shown.shape == (3, 4 * 3 + 3, 3)
+    assert np.abs(shown[..., 0].astype(int) - expected.astype(int)).max() <= 1
+    assert page.errors == [] and page.blocked == []
+    page.close()
+
+
+def test_partial_result_says_which_end_and_how_big_the_tie_is(browser, mixed):
+    explorer, path = mixed
+    page = open_page(browser, path)
+    page.get_by_role("combobox", name="Group of units").select_option(label="partial")
+    result = explorer.result(2)
+    assert not result.complete and result.n_directions == 8
+    check(page, explorer, unit=2, index=0, angle=0.0)
+    rank = page.get_by_role("slider", name="Rank")
+    assert rank.get_attribute("max") == "7"
+    readouts = page.locator(".tcnn-readouts")
+    assert "kept: the 4 most and 4 least invariant of 24 directions" in readouts.inner_text()
+    assert "this one: most invariant end, #0" in readouts.inner_text()
+    rank.fill("6")
+    assert "this one: least invariant end, #1" in readouts.inner_text()
+    assert page.locator(".tcnn-spectrum .tcnn-gap-label").text_content() == "16 not kept"
+    page.get_by_role("switch", name="Least invariant first").check()
+    rank.fill("0")
+    text = readouts.inner_text()
+    assert "a tie of at least" in text and "no single image is the least invariant" in text
+    page.close()
+
+
+def test_least_first_tie_offers_the_distinct_direction_outside_it(browser, mixed):
+    explorer, path = mixed
+    page = open_page(browser, path)
+    page.locator('.tcnn-tile[data-unit="5"]').click()
+    result = explorer.result(5)
+    sizes = runs(result.groups)
+    assert sizes[-1] > 1, "the test unit's least invariant end is tied"
+    page.get_by_role("switch", name="Least invariant first").check()
+    text = page.locator(".tcnn-readouts").inner_text()
+    assert f"a tie of {sizes[-1]} directions: no single image" in text
+    button = page.get_by_role("button", name="Show the distinct direction outside the tie")
+    button.click()
+    shown = check(
+        page,
+        explorer,
+        unit=5,
+        index=result.n_directions - 1 - int(page.get_by_role("slider", name="Rank").input_value()),
+    )
+    assert result.groups[shown["index"]] != result.groups[-1]
+    assert not button.is_visible()
+    page.close()
+
+
+def test_groups_have_dividers_and_a_selector(browser, mixed):
+    explorer, path = mixed
+    page = open_page(browser, path)
+    groups = page.locator(".tcnn-gallery-group")
+    assert groups.count() == 3
+    assert page.locator(".tcnn-group-name").all_text_contents() == ["colour", "partial", "gray"]
+    assert groups.nth(1).evaluate("e => getComputedStyle(e).borderTopStyle") == "solid"
+    page.get_by_role("combobox", name="Group of units").select_option(label="gray")
+    check(page, explorer, unit=3, index=0, angle=0.0)
+    assert "gray" in page.locator(".tcnn-readouts").inner_text()
+    page.close()
+
+
+def test_a_224_x_224_colour_stimulus_is_drawn_crisp_at_its_own_resolution(browser, tmp_path):
+    result = large_result((3, 224, 224), k=3)
+    page = open_page(browser, InvarianceExplorer(result).to_html(tmp_path / "large.html"))
+    frame = page.locator(".tcnn-frame")
+    assert frame.evaluate("c => [c.width, c.height]") == [224, 224]
+    box = frame.bounding_box()
+    assert (round(box["width"]), round(box["height"])) == (224 + 2, 224 + 2)  # 1 px border
+    assert frame.evaluate("c => getComputedStyle(c).imageRendering") == "pixelated"
+    page.get_by_role("slider", name="Rank").fill("4")
+    page.get_by_role("slider", name="Angle θ").fill("0.5")
+    drawn = frame.evaluate("c => ({...c.dataset})")
+    index, angle = int(drawn["index"]), float(drawn["angle"])
+    assert index == 4 and angle == pytest.approx(0.5)
+    expected = to_display_bytes(result.frame(index, angle), result.gray_limit(index))
+    assert np.abs(shown_rgb(frame).astype(int) - expected.astype(int)).max() <= 1
+    assert page.errors == [] and page.blocked == []
+    page.close()
+
+
+def test_a_compact_page_is_smaller_and_frames_stay_within_one_level(browser, tmp_path):
+    results = analyze(small_network().unit_types()[:4], seed=0, progress=False)
+    full = InvarianceExplorer(results).to_html(tmp_path / "full.html")
+    compact = InvarianceExplorer(results, compact=True).to_html(tmp_path / "compact.html")
+
+    def state_size(path):
+        state = r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>'
+        return len(re.search(state, path.read_text(), re.S).group(1))
+
+    data_full, data_compact = state_size(full), state_size(compact)
+    # 5 x 5 units: the float16 arrays are 3/4 of the data (for 10 x 10 units, 95 %)
+    assert data_compact < 0.85 * data_full, (data_compact, data_full)
+
+    class Results:
+        def result(self, unit):
+            return results[unit]
+
+    page = open_page(browser, compact)
+    for rank in (1, 7):
+        page.get_by_role("slider", name="Rank").fill(str(rank))
+        page.get_by_role("slider", name="Angle θ").fill(str(results[0].video_ranges[rank][1] * 0.7))
+        check(page, Results(), unit=0, index=rank)
+    page.close()
 
 
 # ---- values out of range, failed units ----------------------------------------------------
@@ -300,7 +521,10 @@ def test_exported_notebook_works_without_a_kernel(browser, tmp_path):
         check=True,
         capture_output=True,
     )
-    write_offline_scripts(tmp_path)
+    exported = inline_offline_scripts(tmp_path / "executed.html")
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.move(exported, alone / "executed.html")
 
     executed = json.loads((tmp_path / "executed.ipynb").read_text())
     (output,) = executed["cells"][0]["outputs"]
@@ -314,7 +538,7 @@ def test_exported_notebook_works_without_a_kernel(browser, tmp_path):
         def result(self, unit):
             return result
 
-    page = open_page(browser, tmp_path / "executed.html")
+    page = open_page(browser, alone / "executed.html")
     check(page, Results(), unit=4, index=0, angle=0.0)
     page.get_by_role("slider", name="Rank").focus()
     page.keyboard.press("ArrowRight")

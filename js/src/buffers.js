@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Decoding of the per-unit records that Python sends (tcnn_widgets/widget.py, `encode_unit`).
  *
@@ -17,19 +18,18 @@ function bytesOf(value) {
 }
 
 /**
- * View binary data as 4-byte elements of the given typed-array type.
- * @template T
+ * The 4-byte-aligned buffer, offset and length (in 4-byte values) of binary data,
+ * copying the bytes when they are not aligned.
  * @param {DataView|ArrayBufferView|ArrayBuffer} value
- * @param {Float32ArrayConstructor|Int32ArrayConstructor} Type
- * @returns {T}
+ * @returns {[ArrayBuffer, number, number]}
  */
-function viewAs(value, Type) {
+function aligned(value) {
   const bytes = bytesOf(value);
   if (bytes.byteLength % 4 !== 0) {
     throw new RangeError(`binary data of ${bytes.byteLength} bytes is not a whole number of 4-byte values`);
   }
-  if (bytes.byteOffset % 4 === 0) return new Type(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  return new Type(bytes.slice().buffer);
+  if (bytes.byteOffset % 4 === 0) return [/** @type {ArrayBuffer} */ (bytes.buffer), bytes.byteOffset, bytes.byteLength / 4];
+  return [bytes.slice().buffer, 0, bytes.byteLength / 4];
 }
 
 /**
@@ -38,7 +38,31 @@ function viewAs(value, Type) {
  * @returns {Float32Array}
  */
 export function decodeFloat32(value) {
-  return viewAs(value, Float32Array);
+  return new Float32Array(...aligned(value));
+}
+
+/**
+ * Float16 values of a binary trait (IEEE 754 half precision, little-endian), widened to
+ * float32 exactly.
+ * @param {DataView|ArrayBufferView|ArrayBuffer} value
+ * @returns {Float32Array}
+ */
+export function decodeFloat16(value) {
+  const bytes = bytesOf(value);
+  if (bytes.byteLength % 2 !== 0) {
+    throw new RangeError(`binary data of ${bytes.byteLength} bytes is not a whole number of 2-byte values`);
+  }
+  const out = new Float32Array(bytes.byteLength / 2);
+  for (let i = 0; i < out.length; i++) {
+    const half = bytes[2 * i] | (bytes[2 * i + 1] << 8);
+    const sign = half & 0x8000 ? -1 : 1;
+    const exponent = (half >> 10) & 0x1f;
+    const fraction = half & 0x3ff;
+    if (exponent === 0) out[i] = sign * fraction * 2 ** -24;
+    else if (exponent === 31) out[i] = fraction ? Number.NaN : sign * Infinity;
+    else out[i] = sign * (1024 + fraction) * 2 ** (exponent - 25);
+  }
+  return out;
 }
 
 /**
@@ -47,64 +71,77 @@ export function decodeFloat32(value) {
  * @returns {Int32Array}
  */
 export function decodeInt32(value) {
-  return viewAs(value, Int32Array);
+  return new Int32Array(...aligned(value));
 }
 
 /**
  * Decode one analyzed unit.
  *
- * @param {object} record the wire record: name, height, width, activation, threshold,
- *   video_level (the activation where a video ends, c g* for g* > 0),
- *   radius and the binary fields stimulus (h*w), directions ((n-1)*h*w), curvatures (n-1),
- *   groups (int32, n-1), video_ranges ((n-1)*2), gray_limits (n-1), geodesic_angles (G),
- *   geodesic_activations ((n-1)*G), label_fractions ((n-1)*3), and labels (a list of n-1
- *   names: "translation", "rotation", "scale" or "other")
- * @returns {object} typed arrays plus `size` (h*w), `count` (n-1) and `samples` (G)
+ * @param {object} record the wire record: name, channels (1 for a gray stimulus), height,
+ *   width, activation, threshold, video_level (the activation where a video ends, c g*
+ *   for g* > 0), radius, complete (false when only the 2k end directions are kept),
+ *   ends_tied ([most end, least end] is one tie that may extend beyond the kept
+ *   directions), and the binary fields stimulus (c*h*w), directions (m*c*h*w),
+ *   curvatures (m), groups (int32, m), video_ranges (m*2), gray_limits (m),
+ *   geodesic_angles (G), geodesic_activations (m*G), label_fractions (m*3 or empty), and
+ *   labels (m names, or none for an unnamed result); with `compact` true, directions and
+ *   geodesic_activations are float16
+ * @returns {object} typed arrays plus `size` (c*h*w entries), `count` (m kept directions),
+ *   `total` (n-1 tangent directions) and `samples` (G)
  * @throws {RangeError} when an array length does not fit the stimulus shape
  */
 export function decodeUnit(record) {
+  const channels = record.channels ?? 1;
   const height = record.height;
   const width = record.width;
-  const size = height * width;
+  const size = channels * height * width;
+  const curvatures = decodeFloat32(record.curvatures);
   const unit = {
     name: String(record.name ?? ""),
+    channels,
     height,
     width,
     size,
-    count: size - 1,
+    count: curvatures.length,
+    total: size - 1,
+    complete: record.complete ?? true,
+    endsTied: Array.from(record.ends_tied ?? [false, false], Boolean),
     activation: record.activation,
     threshold: record.threshold,
     videoLevel: record.video_level,
     radius: record.radius,
     stimulus: decodeFloat32(record.stimulus),
-    directions: decodeFloat32(record.directions),
-    curvatures: decodeFloat32(record.curvatures),
+    directions: (record.compact ? decodeFloat16 : decodeFloat32)(record.directions),
+    curvatures,
     groups: decodeInt32(record.groups),
     videoRanges: decodeFloat32(record.video_ranges),
     grayLimits: decodeFloat32(record.gray_limits),
     geodesicAngles: decodeFloat32(record.geodesic_angles),
-    geodesicActivations: decodeFloat32(record.geodesic_activations),
+    geodesicActivations: (record.compact ? decodeFloat16 : decodeFloat32)(record.geodesic_activations),
     labels: Array.from(record.labels ?? [], String),
     labelFractions: decodeFloat32(record.label_fractions),
   };
   unit.samples = unit.geodesicAngles.length;
+  if (!(size >= 2)) throw new RangeError(`stimulus shape ${channels} x ${height} x ${width} has fewer than 2 entries`);
+  if (!(unit.count >= 1 && unit.count <= unit.total)) {
+    throw new RangeError(`${unit.count} directions kept, expected 1 to ${unit.total}`);
+  }
+  const named = unit.labels.length > 0;
   const expected = {
     stimulus: size,
     directions: unit.count * size,
-    curvatures: unit.count,
     groups: unit.count,
     videoRanges: 2 * unit.count,
     grayLimits: unit.count,
     geodesicActivations: unit.count * unit.samples,
-    labels: unit.count,
-    labelFractions: 3 * unit.count,
+    labels: named ? unit.count : 0,
+    labelFractions: named ? 3 * unit.count : 0,
   };
   for (const [field, length] of Object.entries(expected)) {
     if (unit[field].length !== length) {
-      throw new RangeError(`${field} has ${unit[field].length} values, expected ${length} for a ${height} x ${width} stimulus`);
+      throw new RangeError(`${field} has ${unit[field].length} values, expected ${length} for a ${channels} x ${height} x ${width} stimulus with ${unit.count} directions`);
     }
   }
-  if (!(size >= 2)) throw new RangeError(`stimulus shape ${height} x ${width} has fewer than 2 pixels`);
   return unit;
 }
 
@@ -158,6 +195,7 @@ export function groupSize(unit, index) {
  * @returns {string}
  */
 export function labelOf(unit, index) {
+  if (unit.labels.length === 0) return "not named";
   const [t, r, s] = unit.labelFractions.subarray(3 * index, 3 * index + 3);
   const percent = (f) => `${Math.round(100 * f)}%`;
   return `${unit.labels[index]} (translation ${percent(t)}, rotation ${percent(r)}, scale ${percent(s)})`;

@@ -1,3 +1,4 @@
+// @ts-check
 /** Clamping of control values that may arrive out of range (from Python or stored state). */
 
 /**

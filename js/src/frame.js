@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Frame maths of an invariance video (METHOD section 6): points on the geodesic
  * x(t) = cos t x* + sin t rho w of the sphere ||x|| = rho.

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Layout of the two plots (curvature spectrum, activation along the geodesic) as plain
  * numbers; view.js turns them into SVG.
@@ -30,38 +31,64 @@ export function extent(values) {
 }
 
 /**
- * Positions of the curvature spectrum: one mark per direction in display order, and one
- * band for each degenerate group of more than one direction.
+ * Positions of the curvature spectrum in display order. Consecutive directions of one
+ * degenerate group share ONE slot (a tie of 91 is one band, not 91 bars); a result that
+ * keeps only its two ends (2k of n - 1 directions) gets a gap slot between them. The
+ * vertical scale is zoomed to the curvatures' own range (plus 8% either side), so that
+ * values close to one another stay apart; view.js draws them as marks, not bars from 0.
  *
- * @param {{curvatures: Float32Array, groups: Int32Array, count: number}} unit decoded unit
+ * @param {{curvatures: Float32Array, groups: Int32Array, count: number, total: number}} unit
+ *   decoded unit
  * @param {"most"|"least"} order display order
  * @param {{left: number, top: number, width: number, height: number}} box plot area
- * @returns {{marks: Array<{rank: number, index: number, x: number, y: number}>,
- *   bands: Array<{first: number, last: number, x0: number, x1: number, members: number}>,
- *   zeroY: number, low: number, high: number, step: number}}
+ * @returns {{slots: Array<{first: number, last: number, members: number, index: number,
+ *   value: number, x0: number, x1: number, y: number, gap: boolean}>, low: number,
+ *   high: number, y: (value: number) => number}} slots hold ranks
+ *   `first..last` (gap slots: the `members` directions not computed, index -1)
  */
 export function spectrumLayout(unit, order, box) {
-  const [lowest, highest] = extent(unit.curvatures);
-  const low = Math.min(lowest, 0);
-  const high = Math.max(highest, 0);
-  const y = linearScale(low, high, box.top + box.height, box.top);
-  const step = box.width / unit.count;
-  const marks = [];
+  const [low, high] = extent(unit.curvatures);
+  const pad = 0.08 * (high - low || Math.abs(high) || 1);
+  const y = linearScale(low - pad, high + pad, box.top + box.height, box.top);
+  const half = unit.count / 2;
+  /** @type {Array<{first: number, last: number, members: number, index: number, value: number, gap: boolean, x0?: number, x1?: number, y?: number}>} */
+  const slots = [];
   for (let rank = 0; rank < unit.count; rank++) {
     const index = directionIndex(rank, order, unit.count);
-    marks.push({ rank, index, x: box.left + (rank + 0.5) * step, y: y(unit.curvatures[index]) });
-  }
-  const bands = [];
-  let first = 0;
-  for (let rank = 1; rank <= unit.count; rank++) {
-    const same = rank < unit.count && unit.groups[marks[rank].index] === unit.groups[marks[first].index];
-    if (same) continue;
-    if (rank - first > 1) {
-      bands.push({ first, last: rank - 1, x0: box.left + first * step, x1: box.left + rank * step, members: rank - first });
+    const previous = slots[slots.length - 1];
+    if (unit.count < unit.total && rank === half) {
+      slots.push({ first: rank, last: rank - 1, members: unit.total - unit.count, index: -1, value: 0, gap: true });
+    } else if (previous && !previous.gap && unit.groups[index] === unit.groups[previous.index]) {
+      previous.last = rank;
+      previous.members += 1;
+      continue;
     }
-    first = rank;
+    slots.push({ first: rank, last: rank, members: 1, index, value: unit.curvatures[index], gap: false });
   }
-  return { marks, bands, zeroY: y(0), low, high, step };
+  const width = box.width / slots.length;
+  slots.forEach((slot, i) => {
+    Object.assign(slot, { x0: box.left + i * width, x1: box.left + (i + 1) * width, y: y(slot.value) });
+  });
+  return { slots: /** @type {any} */ (slots), low, high, y };
+}
+
+/**
+ * The slot of the spectrum that holds a rank.
+ * @param {Array<{first: number, last: number, gap: boolean}>} slots
+ * @param {number} rank
+ * @returns {number} slot position, or -1
+ */
+export function slotOfRank(slots, rank) {
+  return slots.findIndex((slot) => !slot.gap && slot.first <= rank && rank <= slot.last);
+}
+
+/**
+ * An angle in radians as degrees, e.g. "12.5°".
+ * @param {number} radians
+ * @returns {string}
+ */
+export function formatDegrees(radians) {
+  return `${formatNumber((radians * 180) / Math.PI)}°`;
 }
 
 /**
@@ -77,6 +104,7 @@ export function geodesicLayout(unit, activations, box) {
   const angles = extent(unit.geodesicAngles);
   const thresholdValue = unit.videoLevel;
   const [lowest, highest] = extent(activations);
+  /** @type {[number, number]} */
   const values = [Math.min(lowest, thresholdValue), Math.max(highest, unit.activation)];
   const x = linearScale(angles[0], angles[1], box.left, box.left + box.width);
   const y = linearScale(values[0], values[1], box.top + box.height, box.top);

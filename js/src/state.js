@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * What the widget should show, worked out from the model's values: picks the unit,
  * clamps unit, rank, order and angle into range, and reports a pending or failed unit.

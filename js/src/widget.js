@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * InvarianceExplorer front end (anywidget module). Bundled by esbuild into
  * tcnn_widgets/static/widget.js; see js/build.mjs.
@@ -7,6 +8,7 @@ import { startPlayer } from "./player.js";
 import { resolveSelection } from "./state.js";
 import { renderExplorer } from "./view.js";
 
+/** @type {import("@anywidget/types").AnyWidget<import("./model.js").ExplorerState>} */
 export default {
   initialize({ model }) {
     const decode = memoizedDecoder();

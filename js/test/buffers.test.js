@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { decodeFloat32, decodeInt32, decodeUnit, directionOf, geodesicOf, groupSize, labelOf, memoizedDecoder, videoRangeOf } from "../src/buffers.js";
+import { decodeFloat16, decodeFloat32, decodeInt32, decodeUnit, directionOf, geodesicOf, groupSize, labelOf, memoizedDecoder, videoRangeOf } from "../src/buffers.js";
 import { floatView, intView, record } from "./fixture.js";
 
 test("a DataView at an offset decodes its own bytes, not the whole buffer", () => {
@@ -43,7 +43,9 @@ test("a unit record decodes into views with the right shapes", () => {
 
 test("a record whose arrays do not fit its shape is refused with the field named", () => {
   const bad = { ...record(), curvatures: floatView([1, 2]) };
-  assert.throws(() => decodeUnit(bad), /curvatures has 2 values, expected 3/);
+  assert.throws(() => decodeUnit(bad), /directions has 12 values, expected 8 .* with 2 directions/);
+  const tooMany = { ...record(), curvatures: floatView([1, 2, 3, 4]) };
+  assert.throws(() => decodeUnit(tooMany), /4 directions kept, expected 1 to 3/);
   const wrongShape = { ...record(), width: 3 };
   assert.throws(() => decodeUnit(wrongShape), /stimulus has 4 values, expected 6/);
   assert.throws(() => decodeUnit({ ...record(), labels: ["other"] }), /labels has 1 values, expected 3/);
@@ -54,4 +56,38 @@ test("the memoized decoder decodes a record once and a new record again", () => 
   const first = record();
   assert.equal(decode(first), decode(first));
   assert.notEqual(decode(record()), decode(first));
+});
+
+test("a colour record has channels; a partial one keeps fewer directions than n - 1", () => {
+  const colour = {
+    ...record(),
+    channels: 3,
+    height: 1,
+    width: 2,
+    complete: false,
+    ends_tied: [false, true],
+    stimulus: floatView([1, 0, 0, 0, 0, 0]),
+    directions: floatView([0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+  };
+  const unit = decodeUnit(colour);
+  assert.equal(unit.size, 6);
+  assert.equal(unit.count, 3);
+  assert.equal(unit.total, 5);
+  assert.equal(unit.complete, false);
+  assert.deepEqual(unit.endsTied, [false, true]);
+  assert.deepEqual([...directionOf(unit, 2)], [0, 0, 0, 0, 0, 1]);
+});
+
+test("an unnamed record decodes and says so", () => {
+  const unit = decodeUnit({ ...record(), labels: [], label_fractions: floatView([]) });
+  assert.equal(labelOf(unit, 0), "not named");
+});
+
+test("float16 decodes exactly: normal, subnormal, zero, infinity, NaN", () => {
+  const halves = new Uint16Array([0x3c00, 0xc000, 0x3555, 0x0001, 0x0000, 0x8000, 0x7c00, 0xfc00, 0x7e00, 0x7bff]);
+  const out = decodeFloat16(new DataView(halves.buffer));
+  assert.deepEqual([...out.slice(0, 6)], [1, -2, 0.333251953125, 2 ** -24, 0, -0]);
+  assert.deepEqual([out[6], out[7], out[9]], [Infinity, -Infinity, 65504]);
+  assert.ok(Number.isNaN(out[8]));
+  assert.throws(() => decodeFloat16(new DataView(new ArrayBuffer(3))), RangeError);
 });

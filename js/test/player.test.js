@@ -1,28 +1,41 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { nextAngle } from "../src/player.js";
+import { advance, angleAt, phaseOf } from "../src/player.js";
 
-test("the angle advances by the range width per sweep", () => {
-  assert.ok(Math.abs(nextAngle(-1, -1, 1, 0.75, 3) - -0.5) < 1e-12);
+const close = (a, b) => Math.abs(a - b) < 1e-12;
+
+test("the phase goes a -> b forward and b -> a backward", () => {
+  assert.equal(angleAt(0, -1, 1), -1);
+  assert.ok(close(angleAt(0.25, -1, 1), -0.5));
+  assert.equal(angleAt(1, -1, 1), 1);
+  assert.ok(close(angleAt(1.25, -1, 1), 0.5));
+  assert.ok(close(angleAt(2, -1, 1), -1));
+  assert.ok(close(angleAt(2.25, -1, 1), -0.5));
 });
 
-test("the angle loops back to the start after the end", () => {
-  assert.ok(Math.abs(nextAngle(0.5, -1, 1, 1.5, 3) - -0.5) < 1e-12);
-  assert.equal(nextAngle(1, -1, 1, 0, 3), -1);
+test("phaseOf inverts angleAt on both ways, and clamps", () => {
+  for (const phase of [0, 0.3, 1, 1.4, 1.9]) {
+    const angle = angleAt(phase, -0.4, 1.1);
+    assert.ok(close(phaseOf(angle, -0.4, 1.1, phase > 1), phase));
+  }
+  assert.equal(phaseOf(-7, -1, 1), 0);
+  assert.equal(phaseOf(0.3, 0.2, 0.2), 0);
 });
 
-test("an angle outside the range is first clamped into it", () => {
-  assert.ok(Math.abs(nextAngle(-7, -1, 1, 0.3, 3) - -0.8) < 1e-12);
+test("advance moves one sweep per SWEEP seconds and wraps after two", () => {
+  assert.ok(close(advance(0, 0.75, 3), 0.25));
+  assert.ok(close(advance(1.9, 0.3, 3), 0));
 });
 
-test("an empty range stays at its start", () => {
-  assert.equal(nextAngle(0.3, 0.2, 0.2, 1), 0.2);
-});
-
-test("over many small steps the angle stays inside [start, stop)", () => {
-  let angle = 0;
+test("playing has no jump: consecutive angles differ by at most one step", () => {
+  let phase = 0;
+  let angle = angleAt(phase, -0.4, 1.1);
+  const step = (1.5 * (1 / 60)) / 3; // the range width per frame at 60 frames/s
   for (let i = 0; i < 1000; i++) {
-    angle = nextAngle(angle, -0.4, 1.1, 1 / 60);
-    assert.ok(angle >= -0.4 && angle < 1.1);
+    phase = advance(phase, 1 / 60);
+    const next = angleAt(phase, -0.4, 1.1);
+    assert.ok(Math.abs(next - angle) <= step + 1e-12);
+    assert.ok(next >= -0.4 && next <= 1.1);
+    angle = next;
   }
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decodeUnit } from "../src/buffers.js";
-import { extent, formatNumber, geodesicLayout, linearScale, spectrumLayout } from "../src/plots.js";
+import { extent, formatDegrees, formatNumber, geodesicLayout, linearScale, slotOfRank, spectrumLayout } from "../src/plots.js";
 import { record } from "./fixture.js";
 
 const box = { left: 0, top: 0, width: 30, height: 100 };
@@ -18,21 +18,33 @@ test("extent finds the smallest and largest values", () => {
   assert.deepEqual(extent([3, -1, 2]), [-1, 3]);
 });
 
-test("the spectrum has one mark per rank and a band for each degenerate group", () => {
+test("the spectrum has one slot per degenerate group, zoomed to the curvatures", () => {
   const unit = decodeUnit(record());
   const layout = spectrumLayout(unit, "most", box);
-  assert.deepEqual(layout.marks.map((m) => m.index), [0, 1, 2]);
-  assert.deepEqual(layout.marks.map((m) => m.x), [5, 15, 25]);
-  assert.equal(layout.zeroY, 0);
-  assert.deepEqual(layout.marks.map((m) => m.y), [25, 100, 100]);
-  assert.equal(layout.bands.length, 1);
-  assert.deepEqual(layout.bands[0], { first: 1, last: 2, x0: 10, x1: 30, members: 2 });
+  assert.deepEqual(layout.slots.map((s) => [s.first, s.last, s.members, s.index]), [[0, 0, 1, 0], [1, 2, 2, 1]]);
+  assert.deepEqual(layout.slots.map((s) => [s.x0, s.x1]), [[0, 15], [15, 30]]);
+  // range [-2, -0.5] padded by 0.12 either side onto [100, 0]
+  const y = (v) => (100 * (-0.5 + 0.12 - v)) / 1.74;
+  assert.ok(Math.abs(layout.slots[1].y - y(-2)) < 1e-9);
+  assert.ok(Math.abs(layout.slots[0].y - y(-0.5)) < 1e-9);
+  assert.equal(slotOfRank(layout.slots, 2), 1);
 });
 
-test("least-invariant-first reverses the marks and moves the band", () => {
+test("least-invariant-first puts the tied band first", () => {
   const layout = spectrumLayout(decodeUnit(record()), "least", box);
-  assert.deepEqual(layout.marks.map((m) => m.index), [2, 1, 0]);
-  assert.deepEqual(layout.bands[0], { first: 0, last: 1, x0: 0, x1: 20, members: 2 });
+  assert.deepEqual(layout.slots.map((s) => [s.first, s.last, s.index]), [[0, 1, 2], [2, 2, 0]]);
+});
+
+test("a result with only its two ends gets a gap slot between them", () => {
+  const unit = { curvatures: Float32Array.from([0, -1, -5, -5]), groups: Int32Array.from([0, 1, 2, 2]), count: 4, total: 99 };
+  const layout = spectrumLayout(unit, "most", box);
+  assert.deepEqual(layout.slots.map((s) => [s.gap, s.first, s.members]), [[false, 0, 1], [false, 1, 1], [true, 2, 95], [false, 2, 2]]);
+  assert.equal(slotOfRank(layout.slots, 3), 3);
+});
+
+test("degrees are formatted with a degree sign", () => {
+  assert.equal(formatDegrees(Math.PI / 2), "90°");
+  assert.equal(formatDegrees(-0.1), "-5.73°");
 });
 
 test("the geodesic plot spans the angles and includes the c g* line", () => {

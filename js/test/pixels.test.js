@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { absMax, grayByte, grayRGBA } from "../src/grayscale.js";
+import { absMax, displayRGBA, displaySize, grayByte, grayRGBA } from "../src/pixels.js";
 
 test("the scale ends and middle map to black, mid-gray and white", () => {
   assert.equal(grayByte(-2, 2), 0);
@@ -40,4 +40,27 @@ test("grayRGBA writes opaque gray pixels in row-major order", () => {
 test("absMax is the largest absolute value, never zero", () => {
   assert.equal(absMax([0.5, -3, 2]), 3);
   assert.equal(absMax([0, 0]), 1e-300);
+});
+
+test("a (3, h, w) frame is RGB with one limit for all channels", () => {
+  // 1 x 2 pixels; channel planes R = [-2, 0], G = [2, 1], B = [0, -1]
+  const frame = [-2, 0, 2, 1, 0, -1];
+  const rgba = displayRGBA(frame, 2, 3, 1, 2, new Uint8ClampedArray(8));
+  assert.deepEqual([...rgba], [0, 255, 128, 255, 128, 191, 64, 255]);
+});
+
+test("other channel counts are gray tiles side by side with a white gap", () => {
+  assert.deepEqual(displaySize(2, 2, 2), { width: 5, height: 2 });
+  assert.deepEqual(displaySize(1, 2, 2), { width: 2, height: 2 });
+  assert.deepEqual(displaySize(3, 2, 2), { width: 2, height: 2 });
+  const frame = [-4, -3, -2, -1, 0, 1, 2, 3]; // (2, 2, 2): the same example as Python's test
+  const rgba = displayRGBA(frame, 4, 2, 2, 2, new Uint8ClampedArray(40));
+  const red = [...rgba].filter((_, i) => i % 4 === 0);
+  assert.deepEqual(red, [0, 32, 255, 128, 159, 64, 96, 255, 191, 223]);
+  assert.ok([...rgba].every((v, i) => i % 4 !== 3 || v === 255));
+});
+
+test("displayRGBA refuses buffers of the wrong size", () => {
+  assert.throws(() => displayRGBA([0, 0], 1, 3, 1, 1, new Uint8ClampedArray(4)), RangeError);
+  assert.throws(() => displayRGBA([0, 0, 0], 1, 3, 1, 1, new Uint8ClampedArray(8)), RangeError);
 });

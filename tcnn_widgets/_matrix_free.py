@@ -1,0 +1,312 @@
+"""Matrix-free invariances: Hessian-vector products, Lanczos ends, Newton by CG.
+
+docs/method.md §10. Nothing here forms an n x n matrix: the tangent basis is a
+Householder reflector applied in O(n), the Hessian is only ever applied to vectors.
+Points and vectors are flat float64 rows of n entries.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import numpy as np
+from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+
+from ._sphere import evaluate, retract
+from .units import Unit
+
+
+class Products:
+    """Hessian-vector products ``H(x) V`` of a unit, counted.
+
+    Parameters
+    ----------
+    function : callable
+        ``function(x, V) -> HV`` with x (*shape), V (m, *shape) and HV (m, *shape).
+    shape : tuple of int
+        The unit's stimulus shape.
+
+    Attributes
+    ----------
+    count : int
+        Number of vectors multiplied so far.
+    """
+
+    def __init__(self, function: Callable, shape: tuple[int, ...]) -> None:
+        self.function = function
+        self.shape = tuple(shape)
+        self.count = 0
+
+    def __call__(self, x: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """Products (m, n) of flat vectors V (m, n) at the flat point x (n,)."""
+        V = np.atleast_2d(V)
+        self.count += len(V)
+        HV = self.function(x.reshape(self.shape), V.reshape(len(V), *self.shape))
+        return np.asarray(HV, dtype=np.float64).reshape(len(V), -1)
+
+
+def check_products_match_gradient(
+    unit: Unit, x: np.ndarray, products: Products, step: float, rng: np.random.Generator
+) -> None:
+    """Compare one exact product with central differences of the gradient.
+
+    Raises
+    ------
+    ValueError
+        When ``H v`` and the differences of the gradient disagree by more than 1e-4
+        of the scale of H (a wrong or inconsistent ``hvp``).
+    """
+    v = rng.standard_normal(x.size)
+    v /= np.linalg.norm(v)
+    exact = products(x, v[None])[0]
+    products.count -= 1  # a check, not part of the analysis
+    differences = unit.fd_hvp(x.reshape(unit.shape), v[None], step).ravel()
+    gradient = evaluate(unit, x.reshape(1, -1))[1][0]
+    scale = np.linalg.norm(differences) + np.linalg.norm(gradient) / np.linalg.norm(x)
+    error = np.linalg.norm(exact - differences)
+    if not error <= 1e-4 * scale:
+        raise ValueError(
+            f"the unit's hvp is inconsistent with its gradient: for a random unit vector v, "
+            f"||hvp(x, v) - (grad(x + h v) - grad(x - h v)) / 2h|| = {error:.3g} "
+            f"(scale {scale:.3g}); check hvp, or use hessian='fd'"
+        )
+
+
+# ---- the tangent plane (an implicit Householder basis) ---------------------------
+
+
+class TangentBasis:
+    """The orthonormal tangent basis B (n, n - 1) at x, applied in O(n) per vector.
+
+    B is the last n - 1 columns of the Householder reflection Q that maps the first
+    axis onto the direction of x (the same basis as ``_sphere.tangent_basis``).
+    """
+
+    def __init__(self, x: np.ndarray) -> None:
+        u = x / np.linalg.norm(x)
+        self.v = u.copy()
+        self.v[0] += 1.0 if u[0] >= 0 else -1.0
+        self.beta = 2.0 / float(self.v @ self.v)
+
+    def reflect(self, Z: np.ndarray) -> np.ndarray:
+        """``Q z`` for each row z of Z (m, n)."""
+        return Z - self.beta * np.outer(Z @ self.v, self.v)
+
+    def expand(self, Y: np.ndarray) -> np.ndarray:
+        """``B y`` (m, n) for rows y (m, n - 1)."""
+        Z = np.zeros((len(Y), Y.shape[1] + 1))
+        Z[:, 1:] = Y
+        return self.reflect(Z)
+
+    def restrict(self, Z: np.ndarray) -> np.ndarray:
+        """``B^T z`` (m, n - 1) for rows z (m, n)."""
+        return self.reflect(Z)[:, 1:]
+
+    def conjugate(self, H: np.ndarray) -> np.ndarray:
+        """``B^T H B`` (n - 1, n - 1) of a symmetric H (n, n), in O(n^2), without B."""
+        QH = self.reflect(H)  # rows of H reflected: (Q H)^T = H Q, H symmetric
+        return self.reflect(QH.T)[1:, 1:]
+
+
+def tangent_operator(
+    products: Products, x: np.ndarray, mu: float, basis: TangentBasis
+) -> LinearOperator:
+    """The operator ``K y = B^T H B y - mu y`` on R^(n - 1) (docs/method.md §10)."""
+
+    def matmat(Y: np.ndarray) -> np.ndarray:
+        Y = np.asarray(Y, dtype=np.float64).T  # rows are vectors
+        return (basis.restrict(products(x, basis.expand(Y))) - mu * Y).T
+
+    size = x.size - 1
+    return LinearOperator(
+        (size, size),
+        matvec=lambda y: matmat(np.reshape(y, (-1, 1)))[:, 0],
+        matmat=matmat,
+        dtype=np.float64,
+    )
+
+
+def tangent_ends(
+    products: Products, x: np.ndarray, mu: float, k: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The k largest and k smallest curvatures and their directions, by Lanczos.
+
+    ``scipy.sparse.linalg.eigsh`` (implicitly restarted Lanczos, both ends in one
+    run) on :func:`tangent_operator`, asking for k + 1 at each end: the extra
+    value tells whether the cluster at the k-th value goes on beyond the kept ones.
+    For small n (2k + 2 >= n - 1) the operator is applied to the identity instead
+    and diagonalized densely.
+
+    Parameters
+    ----------
+    products : Products
+    x : ndarray (n,)
+        The optimal stimulus, flat.
+    mu : float
+        The Lagrange multiplier.
+    k : int
+        Directions kept at each end.
+    rng : numpy.random.Generator
+        Source of Lanczos' start vector (for reproducible results).
+
+    Returns
+    -------
+    curvatures : ndarray (2k,)
+        Descending: the k largest, then the k smallest.
+    directions : ndarray (2k, n)
+        Unit tangent directions, each signed so that its largest-magnitude entry is
+        positive.
+    beyond : ndarray (2,)
+        The (k + 1)-th curvature from the most and from the least invariant end
+        (NaN where there is none).
+    """
+    basis = TangentBasis(x)
+    operator = tangent_operator(products, x, mu, basis)
+    size = x.size - 1
+    if 2 * k + 2 >= size:
+        values, Y = np.linalg.eigh(_symmetric(operator.matmat(np.eye(size))))
+    else:
+        v0 = rng.standard_normal(size)
+        wanted = 2 * k + 2
+        lanczos = min(size, max(2 * wanted + 1, 40))
+        try:
+            values, Y = eigsh(operator, k=wanted, which="BE", v0=v0, tol=0, ncv=lanczos)
+        except ArpackNoConvergence as error:  # keep what converged only if it suffices
+            raise RuntimeError(
+                f"Lanczos did not converge for the {k} most and least invariant directions "
+                f"({len(error.eigenvalues)} of {2 * k + 2} values converged); try a smaller "
+                "directions=k or method='dense'"
+            ) from None
+    order = np.argsort(values)[::-1]
+    values, Y = values[order], Y[:, order]
+    keep = np.r_[0:k, len(values) - k : len(values)]
+    W = basis.expand(Y[:, keep].T)
+    W /= np.sqrt(np.einsum("ij,ij->i", W, W))[:, None]
+    pivots = W[np.arange(len(W)), np.argmax(np.abs(W), axis=1)]
+    W *= np.where(pivots < 0, -1.0, 1.0)[:, None]
+    beyond = np.array(
+        [
+            values[k] if len(values) > 2 * k else np.nan,
+            values[-k - 1] if len(values) > 2 * k else np.nan,
+        ]
+    )
+    return values[keep], W, beyond
+
+
+def _symmetric(K: np.ndarray) -> np.ndarray:
+    return (K + K.T) / 2
+
+
+# ---- Newton polish on the sphere with products -----------------------------------
+
+
+def newton_polish(
+    unit: Unit,
+    x: np.ndarray,
+    rho: float,
+    products: Products,
+    steps: int = 5,
+    rtol: float = 1e-10,
+) -> np.ndarray:
+    """Riemannian Newton steps on the sphere, each solved by conjugate gradients.
+
+    A step solves ``(mu I - P H P) y = r`` in the tangent plane (P the projector
+    on it, r the tangent gradient; the matrix is positive definite near a maximum)
+    by :func:`tangent_cg`, then retracts ``x + y`` to the sphere. It is kept only
+    while the activation does not fall; polishing stops when the tangent gradient is
+    below 1e-14 of the gradient.
+
+    Parameters
+    ----------
+    unit : Unit
+    x : ndarray (*shape)
+        A point on the sphere near a maximum.
+    rho : float
+    products : Products
+    steps : int
+        At most this many Newton steps.
+    rtol : float
+        Relative residual at which conjugate gradients stop.
+
+    Returns
+    -------
+    ndarray (*shape)
+        The polished point.
+    """
+    xf = x.ravel()
+    value, G = evaluate(unit, xf[None])
+    for _ in range(steps):
+        mu = float(xf @ G[0]) / rho**2
+        r = G[0] - mu * xf
+        if np.linalg.norm(r) <= 1e-14 * max(np.linalg.norm(G[0]), 1e-300):
+            break
+        y = tangent_cg(products, xf, mu, r, rtol, max_iter=min(xf.size, 500))
+        if y is None:
+            break  # not near a maximum: Newton would not ascend
+        trial = retract((xf + y)[None], rho)
+        trial_value, trial_G = evaluate(unit, trial)
+        if not trial_value[0] >= value[0] - 1e-15 * abs(value[0]):
+            break
+        xf, value, G = trial[0], trial_value, trial_G
+    return xf.reshape(unit.shape)
+
+
+def tangent_cg(
+    products: Products, x: np.ndarray, mu: float, r: np.ndarray, rtol: float, max_iter: int
+) -> np.ndarray | None:
+    """Conjugate gradients for ``(mu I - P H P) y = r`` on the tangent plane at x.
+
+    One product per iteration. Returns None when the matrix shows a direction of
+    non-positive curvature before any progress (x is not near a maximum); stops early
+    (keeping the progress) when it shows one later.
+    """
+    u = x / np.linalg.norm(x)
+    y = np.zeros_like(r)
+    residual = r - (u @ r) * u
+    p = residual.copy()
+    rr = float(residual @ residual)
+    goal = (rtol * np.sqrt(rr)) ** 2
+    for iteration in range(max_iter):
+        Hp = products(x, p[None])[0]
+        Ap = mu * p - (Hp - (u @ Hp) * u)
+        curvature = float(p @ Ap)
+        if not curvature > 0:
+            return None if iteration == 0 else y
+        alpha = rr / curvature
+        y += alpha * p
+        residual -= alpha * Ap
+        rr_next = float(residual @ residual)
+        if rr_next <= goal:
+            break
+        p = residual + (rr_next / rr) * p
+        rr = rr_next
+    return y
+
+
+# ---- memory ----------------------------------------------------------------------
+
+DENSE_MATRICES = 4
+"""n x n float64 arrays the dense path holds at its peak (H, B^T H B, eigh's work and
+eigenvectors); the directions add another (n - 1) x n."""
+
+
+def dense_bytes(n: int) -> int:
+    """Bytes the dense analysis of a unit with n entries needs at its peak."""
+    return (DENSE_MATRICES + 1) * 8 * n * n
+
+
+def available_memory() -> int:
+    """Bytes of memory available to this process without swapping (Linux
+    ``MemAvailable``; the free physical pages elsewhere)."""
+    try:
+        with open("/proc/meminfo") as lines:
+            for line in lines:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return 1 << 62  # unknown: do not refuse

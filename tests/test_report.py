@@ -1,0 +1,70 @@
+"""Report folders: what the page shows about each featured unit, and how its results are stored."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from PIL import Image
+from result_helpers import ends_only, pooling_result
+
+from tcnn_widgets import figures, load_results
+from tcnn_widgets.report import GIF_FRAMES, write_index, write_section
+
+
+def test_report_shows_the_least_invariant_direction_outside_the_tie(tmp_path):
+    result = pooling_result()
+    tie = result.group_members(result.n_directions - 1)
+    assert len(tie) > 1
+    section = write_section(tmp_path, "units", "Units", [result], featured=1)
+    (unit,) = section.units
+    most, least = unit.gifs
+    assert most.caption.startswith("most invariant #1")
+    assert least.caption.startswith(f"least invariant #{len(tie) + 1} (first outside the tie of")
+    assert "no single image" in unit.note
+    page = write_index(tmp_path, "Report", [section]).read_text(encoding="utf-8")
+    assert "no single image" in page and "first outside the tie" in page
+    for gif in unit.gifs:
+        image = Image.open(tmp_path / gif.path)
+        assert image.n_frames == 2 * GIF_FRAMES - 2  # forward then back: no jump at the loop
+    shown = figures.shown_directions(result, 1)[1]
+    assert shown.index not in tie and shown.index == tie.min() - 1
+
+
+def test_figures_are_shown_at_a_readable_size(tmp_path):
+    section = write_section(tmp_path, "units", "Units", [pooling_result()], featured=1)
+    page = write_index(tmp_path, "Report", [section]).read_text(encoding="utf-8")
+    shown = re.findall(r'<img src="([^"]+\.png)"[^>]* width="(\d+)"', page)
+    assert len(shown) == 5  # the grid, strips, spectrum and two activation curves
+    for path, width in shown:
+        pixels = Image.open(tmp_path / path).size[0]
+        assert int(width) == pixels  # one PNG pixel per CSS pixel: 9-point text is 12.5 px
+        assert int(width) >= 400 or path.endswith("stimuli.png")  # (one unit: one tile)
+    assert page.count("<img") == len(re.findall(r"<img [^>]*>", page))
+
+
+def test_compact_results_load_exactly_what_was_stored(tmp_path):
+    result = pooling_result()
+    write_section(
+        tmp_path, "units", "Units", [result], featured=0, hessians=False, precision="float32"
+    )
+    (loaded,) = load_results(tmp_path / "units" / "results.npz")
+    assert loaded.hessian is None
+    np.testing.assert_array_equal(loaded.directions, result.directions.astype(np.float32))
+    np.testing.assert_array_equal(loaded.stimulus, result.stimulus)  # the core stays float64
+    np.testing.assert_array_equal(loaded.curvatures, result.curvatures)
+    full = write_section(tmp_path, "full", "Units", [result], featured=0)
+    (exact,) = load_results(tmp_path / full.results_file)
+    np.testing.assert_array_equal(exact.hessian, result.hessian)
+
+
+def test_report_of_a_matrix_free_result(tmp_path):
+    ends = ends_only(pooling_result(), 3)  # the least end's kept directions are all tied
+    section = write_section(tmp_path, "units", "Units", [ends], featured=1, precision="float32")
+    (unit,) = section.units
+    most, least = unit.gifs
+    assert least.caption.startswith("least invariant #33 (first outside the tie of ≥3)")
+    assert "At least 3 least invariant directions tie" in unit.note
+    assert all((tmp_path / p.path).is_file() for p in [*unit.gifs, *unit.curves])
+    (loaded,) = load_results(tmp_path / section.results_file)
+    assert not loaded.complete and loaded.hessian is None
