@@ -159,6 +159,7 @@ class TorchUnit(Unit):
     """
 
     has_exact_hessian = True
+    hvp_by_autodiff = True  # exact by construction, also at the kinks of ReLU networks
     hvp_method = "torch.func"
     _linear_at = None  # (x, None or (grad, linearized products)) of the last hvp call
     _can_linearize = True
