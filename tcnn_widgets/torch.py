@@ -345,8 +345,9 @@ class TorchUnit(Unit):
         """The gradient at x (one row) and the products ``H(x) v`` of the rows of V."""
         if self.hvp_method == "torch.func":
             try:
-                with warnings.catch_warnings():  # torch's first jvp imports a module
+                with warnings.catch_warnings():  # torch's own notes on its internals
                     warnings.filterwarnings("ignore", ".*torch.jit.script.*", FutureWarning)
+                    warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.fx")
                     linear = self._linearized(x)
                     if linear is not None:
                         return linear[0], torch.func.vmap(linear[1])(V).detach()

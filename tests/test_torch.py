@@ -155,6 +155,25 @@ def test_curvatures_match_torch_func_hessian_and_eigh(channel):
     assert np.abs(result.curvatures - expected).max() <= 1e-8 * scale
 
 
+def test_matrix_free_ends_match_the_dense_analysis():
+    # a smooth colour unit (n = 192): the k = 5 ends from Lanczos on autodiff products
+    torch.manual_seed(6)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, padding=1),
+        torch.nn.Softplus(),
+        torch.nn.Conv2d(8, 8, 3, stride=2, padding=1),
+        torch.nn.Tanh(),
+    )
+    u = tt.unit(net, "3", 4, position=(2, 1), input_shape=(3, 8, 8))
+    dense = tw.analyze(u, hessian="exact", seed=0, method="dense")
+    ends = tw.analyze(u, hessian="exact", seed=0, directions=5, method="matrix-free")
+    assert ends.hessian is None and ends.hvp_count > 0
+    expected = np.concatenate([dense.curvatures[:5], dense.curvatures[-5:]])
+    scale = np.abs(dense.curvatures).max()
+    assert np.abs(ends.curvatures - expected).max() <= 1e-8 * scale
+    assert abs(ends.activation - dense.activation) <= 1e-12 * abs(dense.activation)
+
+
 def test_float32_accuracy_is_what_the_readme_says():
     # README: float32 gradients agree with float64 to about 1e-6 relative, products to 1e-5
     net = small_cnn()
