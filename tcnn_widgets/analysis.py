@@ -1,15 +1,21 @@
-"""`analyze`: optimal stimulus, Hessian, invariances and geodesics of units (METHOD 4-7)."""
+"""`analyze`: optimal stimulus, Hessian, invariances and geodesics of units.
+
+docs/method.md §4-7 (dense: the n x n Hessian, all n - 1 directions) and §10
+(matrix-free: Hessian-vector products, the k most and k least invariant directions).
+The optimum is polished by Newton steps solved with products in both cases, so the
+curvature information is computed once, at the final point.
+"""
 
 from __future__ import annotations
 
 import functools
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
-from tqdm.auto import tqdm
 
 from . import _validate
 from ._matrix_free import (
@@ -22,13 +28,16 @@ from ._matrix_free import (
     tangent_ends,
 )
 from ._sphere import optimal_stimulus
-from .naming import name_directions
+from .batch import StoredResults, analyze_batch
+from .naming import describe_directions
 from .results import Invariances, video_level
 from .units import CallableUnit, Unit, checked_hessian, checked_products
 
-AUTO_DENSE_MAX = 1024
+AUTO_DENSE_MAX = 400
 """``method="auto"`` analyses units of at most this many entries densely (when
-``directions=k`` is given); see ``benchmarks/bench_matrix_free.py``."""
+``directions=k`` is given). Measured by ``benchmarks/bench_matrix_free.py auto`` on a
+two-layer tanh net, k = 10: dense is 1.4x faster at n = 256, matrix-free 1.5x faster
+at n = 576 and 1.8x at n = 1024; the crossing lies near n = 400 (20 x 20)."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +98,11 @@ def analyze(
     directions: int | None = None,
     method: str = "auto",
     progress: bool = True,
-) -> Invariances | list[Invariances]:
+    workers: int | None = None,
+    executor=None,
+    out: str | os.PathLike | None = None,
+    precision: str = "float64",
+) -> Invariances | list[Invariances] | StoredResults:
     """Find a unit's optimal stimulus and its invariances.
 
     Call as ``analyze(unit, ...)`` with a :class:`~tcnn_widgets.units.Unit` (for
@@ -144,14 +157,30 @@ def analyze(
         "dense" forms the n x n Hessian and diagonalizes it (docs/method.md §5-6);
         "matrix-free" uses only Hessian-vector products and Lanczos for the two
         ends (docs/method.md §10; needs ``directions=k``; memory O(k n)). "auto":
-        dense for ``directions=None`` or n <= ``AUTO_DENSE_MAX`` (1024), else
+        dense for ``directions=None`` or n <= ``AUTO_DENSE_MAX`` (400), else
         matrix-free. Both give the same answer wherever both run.
     progress : bool
         Show a progress bar when analyzing a list of units.
+    workers : int, optional
+        For a list: worker processes; None uses every core this process may run on
+        (``os.sched_getaffinity``), 1 analyzes in this process. Units must then be
+        picklable (a lambda is refused at once, before any work).
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        For a list: run there instead of on our own processes, e.g. a Dask client
+        or ``client.get_executor()`` (the units then go to each Dask worker once).
+    out : path-like, optional
+        For a list: a `.npz` file that finished units are written to as they
+        finish; it survives a crash or Ctrl-C, and the same call again resumes it
+        (skipping stored units; the units, seed and settings must match). The
+        call then returns a :class:`~tcnn_widgets.batch.StoredResults`.
+    precision : {"float64", "float32"}
+        For a list: ``"float32"`` sends results back from the workers and stores
+        them with the bulky display arrays in single precision (about half the
+        bytes; see :meth:`Invariances.to_arrays`), serial runs alike.
 
     Returns
     -------
-    Invariances or list of Invariances
+    Invariances, list of Invariances (input order), or StoredResults with ``out``
         A matrix-free result has ``hessian=None``, ``method="matrix-free"``,
         ``complete=False`` and records ``hvp_count`` and ``ends_tied``.
 
@@ -165,6 +194,9 @@ def analyze(
         memory available (use ``directions=k``).
     UserWarning
         When ``directions=k`` asks for more than n - 1 directions.
+    tcnn_widgets.batch.BatchError
+        For a list, after all other units finished, when some units failed; it
+        holds each failure's traceback and the finished results.
 
     Example
     -------
@@ -189,6 +221,22 @@ def analyze(
         isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
     ):
         raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
+    if isinstance(unit, Sequence) and not isinstance(unit, (str, bytes)):
+        if grad is not None or shape is not None or vectorized:
+            raise TypeError("grad, shape and vectorized go with analyze(f, grad, shape=...)")
+        seed = None if seed is None else int(seed)
+        return analyze_batch(
+            unit,
+            settings,
+            seed,
+            workers=workers,
+            executor=executor,
+            out=out,
+            precision=precision,
+            progress=progress,
+        )
+    if workers is not None or executor is not None or out is not None or precision != "float64":
+        raise TypeError("workers, executor, out and precision go with a list of units")
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> 1)
     # The matrices are small: threaded BLAS is slower on them, and much slower when
@@ -205,7 +253,7 @@ def _threadpools() -> ThreadpoolController:
 
 def _dispatch(unit, grad, shape, vectorized, settings, seed, progress):
     """Route the call forms of :func:`analyze` to :func:`analyze_unit`."""
-    if isinstance(unit, Unit) or isinstance(unit, Sequence):
+    if isinstance(unit, Unit):
         if grad is not None or shape is not None or vectorized:
             raise TypeError(
                 "grad, shape and vectorized go with analyze(f, grad, shape=...) for plain "
@@ -213,16 +261,6 @@ def _dispatch(unit, grad, shape, vectorized, settings, seed, progress):
             )
     if isinstance(unit, Unit):
         return analyze_unit(unit, settings, seed)
-    if isinstance(unit, Sequence) and not isinstance(unit, (str, bytes)):
-        for i, item in enumerate(unit):
-            if not isinstance(item, Unit):
-                raise TypeError(f"units[{i}] is a {type(item).__name__}, not a Unit")
-        seeds = unit_seeds(seed, len(unit))
-        items = zip(unit, seeds, strict=True)
-        return [
-            analyze_unit(u, settings, s)
-            for u, s in tqdm(items, total=len(unit), desc="units", disable=not progress)
-        ]
     if callable(unit):
         if grad is None or shape is None:
             raise TypeError("analyze(f, grad, shape=(h, w)) needs both grad and shape")
@@ -282,7 +320,7 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
     along = geodesic_activations(unit, x, directions, rho, angles)
     level = video_level(activation, settings.threshold)
     ranges = video_ranges(unit, x, directions, rho, angles, along, level)
-    labels, fractions = name_directions(x, directions)
+    names = describe_directions(x, directions)
     return Invariances(
         stimulus=x,
         activation=activation,
@@ -303,8 +341,9 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
         seed=seed,
         is_maximum=bool(np.all(curvatures <= settings.degeneracy_tol * max_abs(curvatures))),
         name=getattr(unit, "name", "") or "",
-        labels=labels,
-        label_fractions=fractions,
+        labels=names.labels,
+        label_fractions=names.fractions,
+        label_centres=names.centres,
         fd_step=settings.fd_step,
         degeneracy_tol=settings.degeneracy_tol,
         method=method,

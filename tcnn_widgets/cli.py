@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 EXIT_ERROR = 1
@@ -165,6 +166,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_analysis_options(analyze)
     analyze.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="worker processes (default: every core this process may use; 1: serial)",
+    )
+    analyze.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs the [dask] extra)",
+    )
+    analyze.add_argument(
         "--featured",
         type=_non_negative_int,
         default=2,
@@ -272,12 +286,21 @@ def _run_analyze(args: argparse.Namespace) -> int:
     network = TiledCNN.load(args.weights)
     types = network.unit_types()
     chosen = select_units(len(types), args.units)
+    if args.scheduler is not None and args.workers is not None:
+        raise ValueError("give --workers or --scheduler, not both (Dask has its own workers)")
     args.out.mkdir(parents=True, exist_ok=True)
-    if not args.quiet:
-        print(f"Analyzing {len(chosen)} unit types of {args.weights} ...", flush=True)
-    results = analyze(
-        [types[i] for i in chosen], restarts=args.restarts, seed=args.seed, progress=not args.quiet
-    )
+    with _dask_client(args.scheduler) as client:
+        if not args.quiet:
+            where = f"on {args.scheduler}" if client is not None else "here"
+            print(f"Analyzing {len(chosen)} unit types of {args.weights} {where} ...", flush=True)
+        results = analyze(
+            [types[i] for i in chosen],
+            restarts=args.restarts,
+            seed=args.seed,
+            progress=not args.quiet,
+            workers=args.workers,
+            executor=client,
+        )
     section = write_section(
         args.out,
         "units",
@@ -290,6 +313,27 @@ def _run_analyze(args: argparse.Namespace) -> int:
     print(f"Results written: {(args.out / section.results_file).resolve()}")
     print(f"Report written: open {index.resolve()}")
     return 0
+
+
+@contextmanager
+def _dask_client(address: str | None) -> Iterator:
+    """A Dask client connected to ``address`` for the duration, or None."""
+    if address is None:
+        yield None
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ValueError("--scheduler needs Dask: pip install 'tcnn_widgets[dask]'") from None
+    try:
+        client = Client(address, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as error:
+        raise ValueError(
+            f"--scheduler: cannot reach a Dask scheduler at {address!r} ({error}); start one "
+            "with 'dask scheduler' and workers with 'dask worker ADDRESS'"
+        ) from None
+    with client:
+        yield client
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -503,8 +503,14 @@ def _degrees(angle: float) -> int:
 
 
 def _label(inv: Invariances, index: int) -> str:
-    """The named invariance of a direction, or ``""`` when the result has no names."""
-    return "" if inv.labels is None else str(inv.labels[index])
+    """The named invariance of a direction, with the centre ``(row, column)`` of a rotation
+    or scaling, or ``""`` when the result has no names."""
+    if inv.labels is None:
+        return ""
+    centre = None if inv.label_centres is None else inv.label_centres[index]
+    if centre is None or not np.all(np.isfinite(centre)):
+        return str(inv.labels[index])
+    return f"{inv.labels[index]} about ({centre[0]:.1f}, {centre[1]:.1f})"
 
 
 def short_name(name: str) -> str:

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _validate
 from ._storage import load_npz, save_npz_atomic
-from .naming import name_directions
+from .naming import describe_directions
 from .pixels import interval_abs_max
 
 _ARRAY_FIELDS = {
@@ -28,7 +28,13 @@ _ARRAY_FIELDS = {
 # stored in single precision with precision="float32" (display data, not the result's core)
 _SINGLE_PRECISION_FIELDS = {"directions", "geodesic_activations", "hessian", "label_fractions"}
 # absent from files written before they existed, or when there is nothing to store
-_OPTIONAL_ARRAY_FIELDS = {"labels": "U", "label_fractions": "f", "hessian": "f", "ends_tied": "b"}
+_OPTIONAL_ARRAY_FIELDS = {
+    "labels": "U",
+    "label_fractions": "f",
+    "label_centres": "f",
+    "hessian": "f",
+    "ends_tied": "b",
+}
 _OPTIONAL_SCALAR_FIELDS = {
     "fd_step": float,
     "degeneracy_tol": float,
@@ -107,11 +113,15 @@ class Invariances:
         A human-readable name of the unit, e.g. ``"map 3, row 0, col 1"``.
     labels : ndarray of str, shape (m,)
         Each direction named "translation", "rotation", "scale" or "other"
-        (METHOD section 9, :func:`tcnn_widgets.naming.name_directions`); computed
-        from the stimulus and directions when not given.
+        (docs/method.md section 9, :func:`tcnn_widgets.naming.describe_directions`),
+        independently of where the pattern sits; computed from the stimulus and
+        directions when not given.
     label_fractions : ndarray, shape (m, 3)
-        The fraction of each direction's energy explained by the translation,
-        rotation and scale generators.
+        The parts of each direction's energy explained by translation, rotation and
+        scale; they partition the explained energy (each row sums to at most 1).
+    label_centres : ndarray, shape (m, 2)
+        ``(row, column)`` in pixels of the centre of each direction's rotation or
+        scaling; NaN for directions not named "rotation" or "scale".
     fd_step, degeneracy_tol : float
         The analysis settings of the same names (see :func:`tcnn_widgets.analyze`);
         the others are ``radius``, ``threshold``, ``hessian_method``, ``seed``, the
@@ -152,6 +162,7 @@ class Invariances:
     name: str = ""
     labels: np.ndarray | None = None
     label_fractions: np.ndarray | None = None
+    label_centres: np.ndarray | None = None
     fd_step: float = 1e-5
     degeneracy_tol: float = 1e-6
     method: str = "dense"
@@ -241,6 +252,7 @@ class Invariances:
             "hessian": (n, n),
             "labels": (m,),
             "label_fractions": (m, 3),
+            "label_centres": (m, 2),
             "ends_tied": (2,),
         }
         for field in expected:
@@ -396,10 +408,11 @@ class Invariances:
         for field, value in values.items():  # single precision loads exactly as float64
             if isinstance(value, np.ndarray) and value.dtype.kind == "f":
                 values[field] = value.astype(np.float64)
-        if "labels" not in values or "label_fractions" not in values:  # written before naming
-            values["labels"], values["label_fractions"] = name_directions(
-                values["stimulus"], values["directions"]
-            )
+        if "label_centres" not in values:  # written before this naming: name again
+            names = describe_directions(values["stimulus"], values["directions"])
+            values["labels"] = names.labels
+            values["label_fractions"] = names.fractions
+            values["label_centres"] = names.centres
         try:
             return cls(**values)
         except ValueError as error:

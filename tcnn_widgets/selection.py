@@ -53,25 +53,6 @@ class Geodesic:
         return to_gray_bytes(self.frames, self.limit)
 
 
-def extreme_directions(inv: Invariances, top: int) -> list[tuple[int, str]]:
-    """The ``top`` most and ``top`` least invariant directions as (rank, order) pairs.
-
-    No direction appears twice when ``2 top`` exceeds the number of directions.
-
-    Parameters
-    ----------
-    inv : Invariances
-    top : int
-        Directions from each end of the spectrum, at least 1.
-    """
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise ValueError(f"top must be an int >= 1, got {top!r}")
-    n = inv.n_directions
-    most = [(r, "most") for r in range(min(top, n))]
-    least = [(r, "least") for r in range(min(top, n - len(most)))]
-    return most + least
-
-
 def geodesic(inv: Invariances, rank: int, *, order: str = "most", count: int = 32) -> Geodesic:
     """The invariance video of the ``rank``-th most (or least) invariant direction.
 

@@ -173,6 +173,7 @@ class Unit:
         >>> HV = unit.hvp(x, np.stack([x, -x]))  # doctest: +SKIP
         """
         x = self.check_input(x)
+        V = self.check_stack(V)
         return self.fd_hvp(x, V, 1e-5 * max(float(np.linalg.norm(x)), 1e-300))
 
     def fd_hvp(
@@ -344,8 +345,8 @@ class CallableUnit(Unit):
         """The user's ``hvp(x, V)``, checked (shape, finite); differences without one."""
         if self._hvp is None:
             return super().hvp(x, V)
-        V = np.asarray(V, dtype=np.float64)
-        return checked_products(self._hvp(x, V), V.shape, "hvp")
+        V = self.check_stack(V)
+        return checked_products(self._hvp(self.check_input(x), V), V.shape, "hvp")
 
 
 class PoolingUnit(Unit):

@@ -243,6 +243,9 @@ def encode_unit(result: Invariances, compact: bool = False) -> dict[str, Any]:
         "geodesic_activations": _wire_bytes(result.geodesic_activations, compact),
         "labels": [str(label) for label in result.labels] if named else [],
         "label_fractions": _float32_bytes(result.label_fractions if named else np.zeros(0)),
+        "label_centres": _float32_bytes(
+            result.label_centres if named and result.label_centres is not None else np.zeros(0)
+        ),
     }
 
 

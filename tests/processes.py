@@ -27,7 +27,7 @@ def start_python(*args: str, cwd: Path | None = None) -> subprocess.Popen:
 
 
 def interrupt_when(
-    process: subprocess.Popen, ready: Callable[[], bool], *, delay: float = 0.0, limit: float = 120
+    process: subprocess.Popen, ready: Callable[[], bool], *, delay: float = 0.0, limit: float = 300
 ) -> tuple[int, str, str]:
     """Send SIGINT to ``process`` once ``ready()`` holds (plus ``delay`` s); wait for its end.
 

@@ -54,6 +54,7 @@ def ends_only(result, k: int):
         geodesic_activations=result.geodesic_activations[keep],
         labels=None if result.labels is None else result.labels[keep],
         label_fractions=None if result.label_fractions is None else result.label_fractions[keep],
+        label_centres=None if result.label_centres is None else result.label_centres[keep],
         hessian=None,
         method="matrix-free",
         complete=False,

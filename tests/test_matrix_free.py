@@ -269,3 +269,12 @@ def test_exactly_all_directions_by_k_is_complete_and_agrees_with_directions_none
     by_k = analyze(unit, seed=0, directions=4, method=method)  # 2k = n - 1
     assert by_k.complete and by_k.n_directions == 8 and not by_k.ends_tied.any()
     np.testing.assert_allclose(by_k.curvatures, everything.curvatures, atol=1e-8)
+
+
+def test_hvp_refuses_a_stack_of_the_wrong_shape():
+    user = quadratic_callable((3, 4, 4), lambda x, V: V)
+    with pytest.raises(ValueError, match=r"expected a stack of images of shape \(N, 3, 4, 4\)"):
+        user.hvp(np.ones((3, 4, 4)), np.ones((2, 4, 4, 3)))
+    differences = TanhConvNet((3, 8, 8))
+    with pytest.raises(ValueError, match=r"expected a stack of images of shape \(N, 3, 8, 8\)"):
+        differences.hvp(np.ones((3, 8, 8)), np.ones((2, 8, 8, 3)))

@@ -92,6 +92,7 @@ def test_record_holds_float32_buffers_of_every_field(results):
         "video_ranges",
         "geodesic_angles",
         "geodesic_activations",
+        "label_centres",
     ):
         assert isinstance(record[field], bytes)
         expected = np.asarray(getattr(result, field), dtype=np.float32).ravel()
@@ -110,7 +111,7 @@ def test_state_carries_every_unit_as_binary_buffers_not_json_lists(results):
     assert len(state["units"]) == len(results)
     assert all(isinstance(r["directions"], bytes) for r in state["units"])
     message, paths, buffers = _remove_buffers(state)
-    assert len(buffers) == 9 * len(results)  # 9 binary arrays per unit
+    assert len(buffers) == 10 * len(results)  # 10 binary arrays per unit
     assert ["units", 5, "directions"] in paths
     text = json.dumps(message["units"])
     assert not re.search(r"\[\s*-?\d+\.\d+\s*,", text), "float arrays must not travel as JSON lists"
@@ -298,7 +299,7 @@ def test_to_html_writes_one_file_with_every_unit_and_the_scripts_inlined(tmp_pat
     (model,) = [m for m in state["state"].values() if m["model_name"] == "AnyModel"]
     assert model["model_module"] == "anywidget"
     assert model["state"]["_esm"] == (widget_module.STATIC / "widget.js").read_text()
-    assert len(model["buffers"]) == 16 * 9  # 9 binary arrays per unit
+    assert len(model["buffers"]) == 16 * 10  # 10 binary arrays per unit
     stimulus = next(b for b in model["buffers"] if b["path"] == ["units", 9, "stimulus"])
     np.testing.assert_array_equal(
         floats(base64.b64decode(stimulus["data"])),

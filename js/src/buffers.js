@@ -83,7 +83,9 @@ export function decodeInt32(value) {
  *   ends_tied ([most end, least end] is one tie that may extend beyond the kept
  *   directions), and the binary fields stimulus (c*h*w), directions (m*c*h*w),
  *   curvatures (m), groups (int32, m), video_ranges (m*2), gray_limits (m),
- *   geodesic_angles (G), geodesic_activations (m*G), label_fractions (m*3 or empty), and
+ *   geodesic_angles (G), geodesic_activations (m*G), label_fractions (m*3 or empty),
+ *   label_centres (m*2 or empty: row and column of a rotation's or scaling's centre, NaN
+ *   for other names), and
  *   labels (m names, or none for an unnamed result); with `compact` true, directions and
  *   geodesic_activations are float16
  * @returns {object} typed arrays plus `size` (c*h*w entries), `count` (m kept directions),
@@ -120,6 +122,7 @@ export function decodeUnit(record) {
     geodesicActivations: (record.compact ? decodeFloat16 : decodeFloat32)(record.geodesic_activations),
     labels: Array.from(record.labels ?? [], String),
     labelFractions: decodeFloat32(record.label_fractions),
+    labelCentres: record.label_centres ? decodeFloat32(record.label_centres) : new Float32Array(0),
   };
   unit.samples = unit.geodesicAngles.length;
   if (!(size >= 2)) throw new RangeError(`stimulus shape ${channels} x ${height} x ${width} has fewer than 2 entries`);
@@ -136,6 +139,7 @@ export function decodeUnit(record) {
     geodesicActivations: unit.count * unit.samples,
     labels: named ? unit.count : 0,
     labelFractions: named ? 3 * unit.count : 0,
+    labelCentres: named && unit.labelCentres.length > 0 ? 2 * unit.count : 0,
   };
   for (const [field, length] of Object.entries(expected)) {
     if (unit[field].length !== length) {
@@ -198,7 +202,10 @@ export function labelOf(unit, index) {
   if (unit.labels.length === 0) return "not named";
   const [t, r, s] = unit.labelFractions.subarray(3 * index, 3 * index + 3);
   const percent = (f) => `${Math.round(100 * f)}%`;
-  return `${unit.labels[index]} (translation ${percent(t)}, rotation ${percent(r)}, scale ${percent(s)})`;
+  let name = unit.labels[index];
+  const [row, col] = unit.labelCentres.length > 0 ? unit.labelCentres.subarray(2 * index, 2 * index + 2) : [NaN, NaN];
+  if (Number.isFinite(row) && Number.isFinite(col)) name += ` about (${row.toFixed(1)}, ${col.toFixed(1)})`;
+  return `${name} (translation ${percent(t)}, rotation ${percent(r)}, scale ${percent(s)})`;
 }
 
 /**

@@ -39,6 +39,9 @@ test("a unit record decodes into views with the right shapes", () => {
   assert.equal(groupSize(unit, 2), 2);
   assert.equal(labelOf(unit, 0), "translation (translation 90%, rotation 5%, scale 1%)");
   assert.equal(labelOf(unit, 2), "scale (translation 0%, rotation 0%, scale 60%)");
+  const centred = decodeUnit({ ...record(), label_centres: floatView([NaN, NaN, NaN, NaN, 0.25, 1.04]) });
+  assert.equal(labelOf(centred, 2), "scale about (0.3, 1.0) (translation 0%, rotation 0%, scale 60%)");
+  assert.equal(labelOf(centred, 0), "translation (translation 90%, rotation 5%, scale 1%)");
 });
 
 test("a record whose arrays do not fit its shape is refused with the field named", () => {
@@ -49,6 +52,7 @@ test("a record whose arrays do not fit its shape is refused with the field named
   const wrongShape = { ...record(), width: 3 };
   assert.throws(() => decodeUnit(wrongShape), /stimulus has 4 values, expected 6/);
   assert.throws(() => decodeUnit({ ...record(), labels: ["other"] }), /labels has 1 values, expected 3/);
+  assert.throws(() => decodeUnit({ ...record(), label_centres: floatView([1, 2]) }), /labelCentres has 2 values/);
 });
 
 test("the memoized decoder decodes a record once and a new record again", () => {

@@ -69,7 +69,8 @@ function decodeUnit(record) {
     geodesicAngles: decodeFloat32(record.geodesic_angles),
     geodesicActivations: (record.compact ? decodeFloat16 : decodeFloat32)(record.geodesic_activations),
     labels: Array.from(record.labels ?? [], String),
-    labelFractions: decodeFloat32(record.label_fractions)
+    labelFractions: decodeFloat32(record.label_fractions),
+    labelCentres: record.label_centres ? decodeFloat32(record.label_centres) : new Float32Array(0)
   };
   unit.samples = unit.geodesicAngles.length;
   if (!(size >= 2)) throw new RangeError(`stimulus shape ${channels} x ${height} x ${width} has fewer than 2 entries`);
@@ -85,7 +86,8 @@ function decodeUnit(record) {
     grayLimits: unit.count,
     geodesicActivations: unit.count * unit.samples,
     labels: named ? unit.count : 0,
-    labelFractions: named ? 3 * unit.count : 0
+    labelFractions: named ? 3 * unit.count : 0,
+    labelCentres: named && unit.labelCentres.length > 0 ? 2 * unit.count : 0
   };
   for (const [field, length] of Object.entries(expected)) {
     if (unit[field].length !== length) {
@@ -112,7 +114,10 @@ function labelOf(unit, index) {
   if (unit.labels.length === 0) return "not named";
   const [t, r, s] = unit.labelFractions.subarray(3 * index, 3 * index + 3);
   const percent = (f) => `${Math.round(100 * f)}%`;
-  return `${unit.labels[index]} (translation ${percent(t)}, rotation ${percent(r)}, scale ${percent(s)})`;
+  let name = unit.labels[index];
+  const [row, col] = unit.labelCentres.length > 0 ? unit.labelCentres.subarray(2 * index, 2 * index + 2) : [NaN, NaN];
+  if (Number.isFinite(row) && Number.isFinite(col)) name += ` about (${row.toFixed(1)}, ${col.toFixed(1)})`;
+  return `${name} (translation ${percent(t)}, rotation ${percent(r)}, scale ${percent(s)})`;
 }
 function memoizedDecoder() {
   const decoded = /* @__PURE__ */ new WeakMap();

@@ -1,0 +1,276 @@
+"""Running a batch of units on worker processes or on an executor (behind ``batch.py``).
+
+Three ways to run, one loop (:func:`drain`):
+
+- our own :class:`~concurrent.futures.ProcessPoolExecutor` (``workers=N``): the
+  pickled unit list goes to each worker process once, through the pool's
+  initializer; a task is then just an index, a seed and the settings. A worker that
+  dies breaks the pool: a new pool is started and the units that were running are
+  retried one at a time, so that a unit that kills its worker again is known to be
+  the culprit and reported;
+- a Dask client: the unit list is scattered to every worker once
+  (``broadcast=True``); Dask itself reschedules the tasks of a worker that dies;
+- any other executor: each task carries its unit.
+
+Tasks return plain arrays (:meth:`Invariances.to_arrays`) or an error text and its
+traceback, never raise: a failing unit does not sink the batch.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import pickle
+import signal
+import sys
+import traceback
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+import numba
+
+# (arrays of Invariances.to_arrays, error line, traceback); arrays is None on error
+Outcome = tuple[dict | None, str | None, str | None]
+# deliver(index, outcome, attempts): the loop hands every finished unit to this
+Deliver = Callable[[int, Outcome, int], None]
+
+# The unit list of this worker process, installed once by the pool's initializer.
+# Only ever set inside worker processes of our own pool.
+_worker_units: list | None = None
+
+PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+DIED = "WorkerDied: its worker process died (killed, or out of memory)"
+
+
+def pickle_units(units: Sequence) -> bytes:
+    """The unit list pickled once (shared objects, such as a network, are stored once).
+
+    Raises
+    ------
+    TypeError
+        Naming the first unit that cannot be pickled, before any work starts.
+    """
+    try:
+        return pickle.dumps(list(units), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - pickling raises many kinds; find the unit below
+        pass
+    for i, unit in enumerate(units):
+        try:
+            pickle.dumps(unit, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as error:  # noqa: BLE001
+            raise TypeError(
+                f"units[{i}] ({type(unit).__name__} {getattr(unit, 'name', '')!r}) cannot be "
+                f"sent to worker processes: {type(error).__name__}: {error}. Units of a "
+                "parallel batch (or one written to out=) must be picklable: define functions "
+                "at module level instead of lambdas or closures, or pass workers=1"
+            ) from None
+    raise TypeError("the unit list cannot be pickled; pass workers=1")  # pragma: no cover
+
+
+def analyze_one(unit, settings, seed: int, precision: str) -> Outcome:
+    """Analyze one unit; the result as arrays at ``precision``, or the error and traceback."""
+    from .analysis import _threadpools, analyze_unit  # analysis imports this module's users
+
+    try:
+        with _threadpools().limit(limits=1, user_api="blas"):
+            result = analyze_unit(unit, settings, seed)
+            return result.to_arrays(precision=precision), None, None
+    except Exception as error:  # noqa: BLE001 - reported per unit, the batch goes on
+        return None, f"{type(error).__name__}: {error}", traceback.format_exc()
+
+
+def install_units(payload: bytes, parent: int) -> None:
+    """Initializer of our worker processes: the unit list, once; one kernel thread.
+
+    Ctrl-C is left to the parent, which stops the pool and saves what is finished.
+    On Linux a worker is killed when its parent dies (even by SIGKILL), instead of
+    computing on for nobody.
+    """
+    global _worker_units
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before prctl
+            os._exit(1)
+    numba.set_num_threads(1)
+    _worker_units = pickle.loads(payload)
+
+
+def analyze_installed(index: int, settings, seed: int, precision: str) -> Outcome:
+    """Task of our own pool: the unit at ``index`` of the installed list."""
+    return analyze_one(_worker_units[index], settings, seed, precision)
+
+
+class PackedUnits:
+    """The pickled unit list, unpickled once where it lands (on each Dask worker).
+
+    Dask serializes a list element by element, which would copy an object the units
+    share (a network) once per unit; one bytes payload keeps it shared.
+    """
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
+        self._units: list | None = None
+
+    def __getstate__(self) -> dict:
+        return {"payload": self.payload, "_units": None}
+
+    @property
+    def units(self) -> list:
+        if self._units is None:
+            self._units = pickle.loads(self.payload)
+        return self._units
+
+
+def analyze_scattered(
+    packed: PackedUnits, index: int, settings, seed: int, precision: str
+) -> Outcome:
+    """Task on a Dask worker: ``packed`` was scattered once to that worker."""
+    numba.set_num_threads(1)  # per thread; Dask workers of several threads share cores
+    return analyze_one(packed.units[index], settings, seed, precision)
+
+
+def drain(
+    submit: Callable[[int], Future],
+    queue: deque,
+    limit: int,
+    deliver: Deliver,
+    attempts: dict[int, int],
+    *,
+    isolate: deque | None = None,
+) -> list[int]:
+    """Run the indices of ``queue`` (and, one at a time, of ``isolate``) to the end.
+
+    Parameters
+    ----------
+    submit : callable
+        ``submit(index) -> Future`` whose result is an :data:`Outcome`.
+    queue : deque of int
+        Indices to run, at most ``limit`` in flight.
+    limit : int
+        Tasks in flight at once (a few per worker keeps each busy).
+    deliver : callable
+        Called with ``(index, outcome, attempts)`` as each unit ends.
+    attempts : dict of int to int
+        Runs of each index so far (updated).
+    isolate : deque of int, optional
+        Indices to run alone, before the others (retries after a worker died).
+
+    Returns
+    -------
+    list of int
+        The indices in flight when the pool broke (a worker process died), empty
+        when everything ran. Only our own pool can break this way.
+    """
+    isolate = isolate if isolate is not None else deque()
+    in_flight: dict[Future, int] = {}
+    try:
+        while queue or isolate or in_flight:
+            if isolate:
+                if not in_flight:
+                    index = isolate.popleft()
+                    in_flight[submit(index)] = index
+            else:
+                while queue and len(in_flight) < limit:
+                    index = queue.popleft()
+                    in_flight[submit(index)] = index
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
+                wait(in_flight)  # a broken pool fails every task it holds at once
+                done = set(in_flight)
+            suspects = []
+            for future in done:
+                index = in_flight.pop(future)
+                attempts[index] = attempts.get(index, 0) + 1
+                error = future.exception()
+                if isinstance(error, BrokenProcessPool):
+                    suspects.append(index)
+                elif error is not None:  # the executor failed, e.g. Dask's KilledWorker
+                    text = "".join(traceback.format_exception(error))
+                    deliver(
+                        index, (None, f"{type(error).__name__}: {error}", text), attempts[index]
+                    )
+                else:
+                    deliver(index, future.result(), attempts[index])
+            if suspects:
+                return sorted(suspects)
+        return []
+    except BaseException:  # Ctrl-C: leave nothing queued behind
+        for future in in_flight:
+            future.cancel()
+        raise
+
+
+def run_pool(
+    payload: bytes,
+    todo: Sequence[int],
+    seeds: Sequence[int],
+    settings,
+    precision: str,
+    workers: int,
+    deliver: Deliver,
+) -> None:
+    """Run ``todo`` on our own pool of ``workers`` processes, retrying after worker deaths.
+
+    The units that were running when a worker died are run again, one at a time,
+    on a new pool; one that kills its worker again is reported (:data:`DIED`).
+    """
+    # fork: workers start in milliseconds with the parent's imports and compiled
+    # kernels, and scripts need no ``if __name__ == "__main__"`` guard (spawn and
+    # forkserver run the main script again in every worker). Spawn where there is no fork.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    queue, isolate = deque(todo), deque()
+    attempts: dict[int, int] = {}
+    while queue or isolate:
+        before = set(multiprocessing.active_children())
+        pool = ProcessPoolExecutor(
+            workers, mp_context=context, initializer=install_units, initargs=(payload, os.getpid())
+        )
+        try:
+            alone = bool(isolate)
+            suspects = drain(
+                lambda i, pool=pool: pool.submit(
+                    analyze_installed, i, settings, seeds[i], precision
+                ),
+                queue,
+                2 * workers,
+                deliver,
+                attempts,
+                isolate=isolate,
+            )
+        except BaseException:
+            stop_pool(pool, before)
+            raise
+        pool.shutdown(wait=True)
+        for index in suspects:
+            if alone or attempts[index] > 1:
+                deliver(index, (None, DIED, DIED + "\n"), attempts[index])
+            else:
+                isolate.append(index)
+
+
+def stop_pool(pool: ProcessPoolExecutor, before: set) -> None:
+    """Stop our pool now (Ctrl-C): cancel what waits, end the processes it started."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    started = set(multiprocessing.active_children()) - before
+    for process in started:
+        process.terminate()
+    for process in started:
+        process.join(timeout=5)
+
+
+def run_executor(
+    executor: Executor, submit: Callable[[int], Future], todo: Sequence[int], deliver: Deliver
+) -> None:
+    """Run ``todo`` on an executor that we do not own (it is left running)."""
+    attempts: dict[int, int] = {}
+    queue = deque(todo)
+    broken = drain(submit, queue, len(todo), deliver, attempts)
+    # a process pool of the caller's broke: it cannot be restarted, and holds the rest
+    message = DIED + "; the executor is broken and ran nothing more"
+    for index in [*broken, *queue]:
+        deliver(index, (None, message, message + "\n"), attempts.get(index, 0))
