@@ -5,6 +5,8 @@ METHOD section 4. Points are flat float64 rows; ``evaluate`` adapts them to a un
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from numba import njit
 
@@ -52,20 +54,39 @@ def optimal_stimulus(
     step = 0.1 * radius / np.maximum(norms(R), 1e-300)
     trial = np.empty_like(X)
     active = np.empty(restarts, dtype=np.bool_)
-    for _ in range(max_iter):
+    for iteration in range(max_iter):  # noqa: B007 - reported below
         if ascent_propose(X, G, R, step, radius, 1e-6, trial, active) == 0:
             break
         trial_values, trial_G = evaluate(unit, trial)
         ascent_accept(X, values, G, R, step, trial, trial_values, trial_G, active, radius)
-    return X[int(np.argmax(values))].reshape(unit.shape), values.copy()
+    best = int(np.argmax(values))
+    ratio = norms(R[best : best + 1])[0] / max(norms(G[best : best + 1])[0], 1e-300)
+    if ratio > 1e-6:  # a kink: the step collapsed where the gradient jumps (ReLU, max-pool)
+        warnings.warn(
+            f"the search for the optimal stimulus stopped after {iteration + 1} steps with "
+            f"a tangent gradient {ratio:.1e} of the gradient: "
+            + (
+                "max_iter was reached"
+                if iteration + 1 == max_iter and step[best] > 1e-12 * radius
+                else "no step raises the activation any more: the optimum sits on a kink "
+                "(ReLU or max-pool), where the gradient jumps, or the unit's rounding "
+                "(float32) hides the rest"
+            )
+            + "; x* is the best point found and result.residual measures what is left",
+            UserWarning,
+            stacklevel=3,
+        )
+    return X[best].reshape(unit.shape), values.copy()
 
 
 @njit(cache=True)
 def ascent_propose(X, G, R, step, rho, tolerance, trial, active):
     """Fill ``trial`` with the retracted step ``X + step R`` of each active start.
 
-    A start is active while ``||R|| > tolerance ||G||``; inactive rows of ``trial``
-    are copies of ``X``. Returns the number of active starts.
+    A start is active while ``||R|| > tolerance ||G||`` and its step has not
+    collapsed to the floor ``1e-12 rho`` (at a kink, where the gradient jumps, every
+    larger step is refused); inactive rows of ``trial`` are copies of ``X``. Returns
+    the number of active starts.
     """
     count = 0
     for i in range(X.shape[0]):
@@ -73,7 +94,7 @@ def ascent_propose(X, G, R, step, rho, tolerance, trial, active):
         for j in range(X.shape[1]):
             rr += R[i, j] ** 2
             gg += G[i, j] ** 2
-        active[i] = np.sqrt(rr) > tolerance * max(np.sqrt(gg), 1e-300)
+        active[i] = np.sqrt(rr) > tolerance * max(np.sqrt(gg), 1e-300) and step[i] > 1e-12 * rho
         count += active[i]
         t = step[i] if active[i] else 0.0
         nn = 0.0

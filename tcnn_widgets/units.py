@@ -38,6 +38,10 @@ class Unit:
     shape: tuple[int, ...]
     name: str = ""
     has_exact_hessian: bool = False
+    # True when hvp comes from automatic differentiation of the same function as the
+    # gradient: then it is not checked against differences of the gradient, which are
+    # wrong across the kinks of ReLU and max-pool networks (tcnn_widgets.torch)
+    hvp_by_autodiff: bool = False
 
     @property
     def has_exact_hvp(self) -> bool:

@@ -69,6 +69,7 @@ def test_there_are_notebooks():
         "02_quadratic_forms.ipynb",
         "03_pretrained_vs_random.ipynb",
         "04_your_own_network.ipynb",
+        "05_pytorch_models.ipynb",
         "06_layer_by_layer.ipynb",
     ]
 
