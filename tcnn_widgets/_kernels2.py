@@ -127,34 +127,8 @@ def _layer2_value_grad(F1, eps1, P1, F2, eps2, x, grad, h1, p1, h2, want):
     M1, L, C, r = F1.shape[0], F1.shape[1], F1.shape[3], F1.shape[4]
     P2, r2 = F2.shape[0], F2.shape[3]
     G = L - P1 + 1
-    for m in range(M1):
-        for i in range(L):
-            for j in range(L):
-                acc = 0.0
-                for c in range(C):
-                    for a in range(r):
-                        for b in range(r):
-                            acc += F1[m, i, j, c, a, b] * x[c, i + a, j + b]
-                h1[m, i, j] = acc
-    for m in range(M1):
-        for i in range(G):
-            for j in range(G):
-                acc = eps1
-                for u in range(P1):
-                    for v in range(P1):
-                        acc += h1[m, i + u, j + v] ** 2
-                p1[m, i, j] = np.sqrt(acc)
-    energy = eps2
-    for u in range(P2):
-        for v in range(P2):
-            acc = 0.0
-            for m in range(M1):
-                for a in range(r2):
-                    for b in range(r2):
-                        acc += F2[u, v, m, a, b] * p1[m, u + a, v + b]
-            h2[u, v] = acc
-            energy += acc * acc
-    g = np.sqrt(energy)
+    _layer1_simple(F1, x, h1)
+    g = _layer2_from_simple(h1, eps1, P1, F2, eps2, p1, h2)
     if not want:
         return g
     grad[:] = 0.0
@@ -206,8 +180,12 @@ def _layer1_simple(F1, x, h1):
 
 
 @njit(cache=True)
-def _layer2_from_simple(h1, eps1, P1, F2, eps2, p1):
-    """Activation of a layer-2 unit from its layer-1 simple responses ``h1``."""
+def _layer2_from_simple(h1, eps1, P1, F2, eps2, p1, h2):
+    """Activation of a layer-2 unit from its layer-1 simple responses ``h1``.
+
+    Fills the work buffers ``p1`` (M1, G, G) with the pooled maps and ``h2`` (P2, P2)
+    with the layer-2 simple responses.
+    """
     M1, L = h1.shape[0], h1.shape[1]
     P2, r2 = F2.shape[0], F2.shape[3]
     G = L - P1 + 1
@@ -227,6 +205,7 @@ def _layer2_from_simple(h1, eps1, P1, F2, eps2, p1):
                 for a in range(r2):
                     for b in range(r2):
                         acc += F2[u, v, m, a, b] * p1[m, u + a, v + b]
+            h2[u, v] = acc
             energy += acc * acc
     return np.sqrt(energy)
 
@@ -248,6 +227,7 @@ def layer2_geodesic_values(F1, eps1, P1, F2, eps2, x, W, rho, angles):
         hw = np.empty((M1, L, L))
         h = np.empty((M1, L, L))
         p1 = np.empty((M1, G, G))
+        h2 = np.empty((F2.shape[0], F2.shape[0]))
         _layer1_simple(F1, W[d], hw)
         for j in range(K):
             c, s = np.cos(angles[d, j]), rho * np.sin(angles[d, j])
@@ -255,7 +235,7 @@ def layer2_geodesic_values(F1, eps1, P1, F2, eps2, x, W, rho, angles):
                 for i in range(L):
                     for q in range(L):
                         h[m, i, q] = c * hx[m, i, q] + s * hw[m, i, q]
-            out[d, j] = _layer2_from_simple(h, eps1, P1, F2, eps2, p1)
+            out[d, j] = _layer2_from_simple(h, eps1, P1, F2, eps2, p1, h2)
     return out
 
 
