@@ -11,7 +11,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from browser_helpers import assert_frame_matches, launch, local_only, marimo_app, need, shown_frame
+from browser_helpers import assert_frame_matches, local_only, marimo_app, shown_frame
 
 from tcnn_widgets.analysis import analyze
 from tcnn_widgets.network import TiledCNN
@@ -49,18 +49,6 @@ def _(explorer, mo, widget):
 if __name__ == "__main__":
     app.run()
 """
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        need("the Python package playwright", False)
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 def test_marimo_app_sliders_gallery_and_play_repaint(browser, tmp_path):

@@ -21,7 +21,6 @@ from browser_helpers import (
     colour_unit,
     jupyter_lab,
     large_result,
-    launch,
     local_only,
     need,
     open_notebook_and_run,
@@ -43,18 +42,6 @@ NETWORK = "TiledCNN.random(maps=4, tile=2, field=4, pool=2, seed=0)"
 
 def small_network() -> TiledCNN:
     return TiledCNN.random(maps=4, tile=2, field=4, pool=2, seed=0)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        need("the Python package playwright", False)
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
