@@ -5,8 +5,6 @@ METHOD section 4. Points are flat float64 rows; ``evaluate`` adapts them to a un
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from numba import njit
 
@@ -42,6 +40,9 @@ def optimal_stimulus(
         The best point found.
     activations : ndarray, shape (restarts,)
         The activation reached from each start.
+    stop : str
+        Empty when the best start converged, else why it stopped (the Newton polish
+        that follows may still converge; the analysis warns only if it does not).
     """
     X = retract(rng.standard_normal((restarts, int(np.prod(unit.shape)))), radius)
     values, G = evaluate(unit, X)
@@ -61,22 +62,16 @@ def optimal_stimulus(
         ascent_accept(X, values, G, R, step, trial, trial_values, trial_G, active, radius)
     best = int(np.argmax(values))
     ratio = norms(R[best : best + 1])[0] / max(norms(G[best : best + 1])[0], 1e-300)
-    if ratio > 1e-6:  # a kink: the step collapsed where the gradient jumps (ReLU, max-pool)
-        warnings.warn(
-            f"the search for the optimal stimulus stopped after {iteration + 1} steps with "
-            f"a tangent gradient {ratio:.1e} of the gradient: "
-            + (
-                "max_iter was reached"
-                if iteration + 1 == max_iter and step[best] > 1e-12 * radius
-                else "no step raises the activation any more: the optimum sits on a kink "
-                "(ReLU or max-pool), where the gradient jumps, or the unit's rounding "
-                "(float32) hides the rest"
-            )
-            + "; x* is the best point found and result.residual measures what is left",
-            UserWarning,
-            stacklevel=3,
+    if ratio <= 1e-6:
+        stop = ""
+    elif iteration + 1 == max_iter and step[best] > 1e-12 * radius:
+        stop = f"max_iter ({max_iter}) was reached"
+    else:  # a kink: the step collapsed where the gradient jumps (ReLU, max-pool)
+        stop = (
+            "no step raised the activation any more: the optimum sits on a kink (ReLU or "
+            "max-pool), where the gradient jumps, or the unit's rounding (float32) hides the rest"
         )
-    return X[best].reshape(unit.shape), values.copy()
+    return X[best].reshape(unit.shape), values.copy(), stop
 
 
 @njit(cache=True)

@@ -287,7 +287,7 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
             "pass a callable"
         )
     rng = np.random.default_rng(seed)
-    x, start_activations = optimal_stimulus(
+    x, start_activations, stop = optimal_stimulus(
         unit, settings.radius, settings.restarts, settings.max_iter, rng
     )
     rho = settings.radius
@@ -300,6 +300,13 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
     activation, gradient = float(value[0]), gradient[0].ravel()
     mu = float(x.ravel() @ gradient) / rho**2
     residual = float(np.linalg.norm(gradient - mu * x.ravel()))
+    if stop and residual > 1e-6 * max(float(np.linalg.norm(gradient)), 1e-300):
+        warnings.warn(
+            f"the search for the optimal stimulus did not converge: {stop}; x* is the best "
+            f"point found (tangent gradient {residual:.2g}, result.residual)",
+            UserWarning,
+            stacklevel=3,
+        )
     if method == "dense":
         H, asymmetry, source = hessian_at(unit, x, settings)
         products.count += n if source in ("fd", "hvp") else 0

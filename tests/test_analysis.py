@@ -322,7 +322,7 @@ def test_colour_units_take_channel_first_stacks_and_find_the_exact_optimum():
             point = np.cos(angles[d, j]) * x + np.sin(angles[d, j]) * W[d]
             assert np.isclose(along[d, j], quadratic_value(unit, point), rtol=1e-12)
     np.testing.assert_allclose(plain.fd_hessian(x, 1e-5), H, atol=1e-8)
-    best, _ = optimal_stimulus(unit, 1.0, 4, 2000, np.random.default_rng(0))
+    best, _, _ = optimal_stimulus(unit, 1.0, 4, 2000, np.random.default_rng(0))
     assert best.shape == shape
     assert abs(np.dot(best.ravel(), unit.optimum().ravel())) > 1 - 1e-6
 
