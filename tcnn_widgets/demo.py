@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import _validate
+from ._interrupt import deferred_interrupt
 from .analysis import analyze
 from .network import TiledCNN
 from .pretrained import load_pretrained
@@ -52,7 +53,28 @@ def run_demo(
     -------
     Path
         The ``index.html`` written.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        On Ctrl-C, after the section being written is complete (every file in the
+        folder is whole; ``index.html`` is written only by a finished run).
     """
+    with deferred_interrupt() as interrupt_requested:
+        return _write_demo(
+            Path(out),
+            units,
+            restarts,
+            seed,
+            featured,
+            progress,
+            two_layer_maps,
+            interrupt_requested,
+        )
+
+
+def _write_demo(out, units, restarts, seed, featured, progress, two_layer_maps, stop_requested):
+    """The work of :func:`run_demo`; ``stop_requested()`` is checked between sections."""
     pretrained = load_pretrained()
     random = TiledCNN.random(
         maps=pretrained.maps,
@@ -64,7 +86,6 @@ def run_demo(
         eps=pretrained.eps,
     )
     chosen = select_units(len(pretrained.unit_types()), units)
-    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     sections, everything = [], []
     for slug, title, network, note in (
@@ -81,34 +102,24 @@ def run_demo(
             f"Same architecture, random orthonormalized filters (seed {seed}).",
         ),
     ):
-        if progress:
-            print(f"Analyzing {len(chosen)} unit types of the {slug} network ...", flush=True)
         types = network.unit_types()
-        results = analyze(
-            [types[i] for i in chosen], restarts=restarts, seed=seed, progress=progress
+        section, results = _section(
+            out, slug, title, note, [types[i] for i in chosen], restarts, seed, featured, progress
         )
-        sections.append(
-            write_section(
-                out,
-                slug,
-                title,
-                results,
-                featured=featured,
-                note=note,
-                hessians=False,  # shown nowhere; the report stays small (tw.analyze recomputes)
-                precision="float32",
-            )
-        )
+        sections.append(section)
         everything += named(results, f"{slug}: ")
+        _stop_if(stop_requested)
     if two_layer_maps > 0:
         two_layer, results = two_layer_sections(
             out, two_layer_maps, restarts, seed, featured, progress
         )
         sections += two_layer
         everything += named(results, "two-layer colour: ")
+        _stop_if(stop_requested)
     explorer = out / "explorer" / "index.html"
     explorer.parent.mkdir(exist_ok=True)
     InvarianceExplorer(everything, compact=True).to_html(explorer, report="../index.html")
+    _stop_if(stop_requested)
     return write_index(
         out,
         "Optimal stimuli and invariances of a tiled CNN",
@@ -130,7 +141,8 @@ def two_layer_sections(
 
     Analyzes ``unit(m, 0, 0, layer=1)`` (exact Hessian) and ``unit(m, 0, 0, layer=2)``
     (finite-difference Hessian) for the first ``maps`` maps: what layer 1 codes for
-    beside what layer 2 adds, at the same place.
+    beside what layer 2 adds, at the same place. Each keeps the 10 most and the 10
+    least invariant directions (``directions=10``).
 
     Returns
     -------
@@ -139,32 +151,67 @@ def two_layer_sections(
     network = load_pretrained("two_layer_color")
     maps = _validate.integer(maps, "two_layer_maps", minimum=0, maximum=network.maps2)
     sections, everything = [], []
-    for layer, hessian, note in (
-        (1, "exact", "Closed-form Hessian; the least invariant directions tie."),
-        (2, "fd", "No closed form: finite-difference Hessian (docs/two_layer.md)."),
+    for layer, hessian, max_iter, note in (
+        (1, "exact", 1000, "Closed-form Hessian; the least invariant directions tie."),
+        # layer-2 searches climb slowly: map 0's needs about 1,500 steps to converge
+        (2, "fd", 5000, "No closed form: finite-difference Hessian (docs/two_layer.md)."),
     ):
-        if progress:
-            print(f"Analyzing {maps} layer-{layer} units of the two-layer network ...", flush=True)
-        results = analyze(
+        section, results = _section(
+            out,
+            f"two_layer_color_layer{layer}",
+            f"Two-layer colour network (TICA on colour CIFAR-10), layer {layer}",
+            note,
             [network.unit(m, 0, 0, layer=layer) for m in range(maps)],
-            restarts=restarts,
-            seed=seed,
+            restarts,
+            seed,
+            featured,
+            progress,
             hessian=hessian,
-            progress=progress,
+            max_iter=max_iter,
+            directions=10,  # the 10 most and 10 least invariant: what the report shows
         )
-        title = f"Two-layer colour network (TICA on colour CIFAR-10), layer {layer}"
-        slug = f"two_layer_color_layer{layer}"
-        sections.append(
-            write_section(
-                out,
-                slug,
-                title,
-                results,
-                featured=featured,
-                note=note,
-                hessians=False,
-                precision="float32",
-            )
-        )
+        sections.append(section)
         everything += named(results, f"layer {layer}, " if layer == 1 else "")
     return sections, everything
+
+
+def _section(
+    out,
+    slug,
+    title,
+    note,
+    units,
+    restarts,
+    seed,
+    featured,
+    progress,
+    hessian="fd",
+    max_iter=1000,
+    directions=None,
+):
+    """Analyze ``units`` and write their report section; returns (Section, results).
+
+    Results are stored in single precision and without their dense Hessians, which
+    the report shows nowhere (``tw.analyze(unit, seed=result.seed)`` recomputes one).
+    """
+    if progress:
+        print(f"Analyzing {len(units)} units: {title} ...", flush=True)
+    results = analyze(
+        units,
+        restarts=restarts,
+        seed=seed,
+        hessian=hessian,
+        max_iter=max_iter,
+        directions=directions,
+        progress=progress,
+    )
+    section = write_section(
+        out, slug, title, results, featured=featured, note=note, hessians=False, precision="float32"
+    )
+    return section, results
+
+
+def _stop_if(stop_requested) -> None:
+    """Raise KeyboardInterrupt when Ctrl-C was pressed (deferred until a section is whole)."""
+    if stop_requested():
+        raise KeyboardInterrupt
