@@ -221,9 +221,15 @@ def analyze(
         isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
     ):
         raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
-    if isinstance(unit, Sequence) and not isinstance(unit, (str, bytes)):
-        if grad is not None or shape is not None or vectorized:
-            raise TypeError("grad, shape and vectorized go with analyze(f, grad, shape=...)")
+    is_list = isinstance(unit, Sequence) and not isinstance(unit, (str, bytes))
+    if (is_list or isinstance(unit, Unit)) and (
+        grad is not None or shape is not None or vectorized
+    ):
+        raise TypeError(
+            "grad, shape and vectorized go with analyze(f, grad, shape=...) for plain "
+            "callables; a Unit already knows its gradient and shape"
+        )
+    if is_list:
         seed = None if seed is None else int(seed)
         return analyze_batch(
             unit,
@@ -242,7 +248,7 @@ def analyze(
     # The matrices are small: threaded BLAS is slower on them, and much slower when
     # other work shares the cores.
     with _threadpools().limit(limits=1, user_api="blas"):
-        return _dispatch(unit, grad, shape, vectorized, settings, int(seed), progress)
+        return _dispatch(unit, grad, shape, vectorized, settings, int(seed))
 
 
 @functools.cache
@@ -251,14 +257,8 @@ def _threadpools() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-def _dispatch(unit, grad, shape, vectorized, settings, seed, progress):
-    """Route the call forms of :func:`analyze` to :func:`analyze_unit`."""
-    if isinstance(unit, Unit):
-        if grad is not None or shape is not None or vectorized:
-            raise TypeError(
-                "grad, shape and vectorized go with analyze(f, grad, shape=...) for plain "
-                "callables; a Unit already knows its gradient and shape"
-            )
+def _dispatch(unit, grad, shape, vectorized, settings, seed):
+    """Route the single-unit call forms of :func:`analyze` to :func:`analyze_unit`."""
     if isinstance(unit, Unit):
         return analyze_unit(unit, settings, seed)
     if callable(unit):

@@ -152,7 +152,7 @@ class Invariances:
     threshold: float
     geodesic_angles: np.ndarray
     geodesic_activations: np.ndarray
-    hessian: np.ndarray
+    hessian: np.ndarray | None
     residual: float
     start_activations: np.ndarray
     hessian_asymmetry: float
