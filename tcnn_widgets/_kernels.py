@@ -126,99 +126,145 @@ def weight_backward(dH, X, k, r):
     return dW
 
 
-# ---- one pooling unit on its own receptive field ------------------------------------
-# A pooling unit is described by its P x P filters F (shape (P, P, r, r)): filter F[u, v]
-# acts on the patch x[u:u+r, v:v+r] of the unit's (r + P - 1)^2 field.
+# ---- one pooling unit on its own field (docs/method.md §8) ------------------------------
+# A pooling unit is described by its P x P filters F of shape (P, P, c, r, r): filter
+# F[u, v] acts on the patch x[:, u:u+r, v:v+r] of the unit's (c, s, s) field,
+# s = r + P - 1; g(x) = sqrt(eps + sum_uv h_uv^2) with the responses h_uv = F[u, v] . x.
+# A grayscale unit passes its (P, P, r, r) filters as c = 1.
 
 
 @njit(cache=True)
 def _unit_responses(F, x, out):
-    P, r = F.shape[0], F.shape[2]
+    """Responses ``out[u, v] = F[u, v] . x[:, u:u+r, v:v+r]`` (P, P) of one field x."""
+    P, C, r = F.shape[0], F.shape[2], F.shape[3]
     for u in range(P):
         for v in range(P):
             acc = 0.0
-            for a in range(r):
-                for b in range(r):
-                    acc += F[u, v, a, b] * x[u + a, v + b]
+            for c in range(C):
+                for a in range(r):
+                    for b in range(r):
+                        acc += F[u, v, c, a, b] * x[c, u + a, v + b]
             out[u, v] = acc
 
 
 @njit(cache=True)
-def _unit_grad_from_responses(F, h, g, grad):
-    P, r = F.shape[0], F.shape[2]
-    grad[:, :] = 0.0
-    if g == 0.0:  # eps = 0 and all responses 0: the subgradient 0
-        return
+def _unit_combine(F, coefficients, scale, out):
+    """``out = scale sum_uv coefficients[u, v] F[u, v]``, filters embedded in the field."""
+    P, C, r = F.shape[0], F.shape[2], F.shape[3]
+    out[:] = 0.0
     for u in range(P):
         for v in range(P):
-            c = h[u, v] / g
-            for a in range(r):
-                for b in range(r):
-                    grad[u + a, v + b] += c * F[u, v, a, b]
+            w = scale * coefficients[u, v]
+            for c in range(C):
+                for a in range(r):
+                    for b in range(r):
+                        out[c, u + a, v + b] += w * F[u, v, c, a, b]
 
 
 @njit(cache=True)
-def unit_values(F, eps, X):
-    """Activations ``g(x) = sqrt(eps + sum_uv h_uv^2)`` for a stack of fields ``X`` (N, s, s)."""
+def _unit_value_grad(F, eps, x, grad, h, want):
+    """Activation of one field ``x``; its gradient ``sum_uv (h_uv / g) F[u, v]`` into
+    ``grad`` when ``want``. ``h`` (P, P) is a work buffer."""
+    _unit_responses(F, x, h)
+    g = np.sqrt(eps + np.sum(h * h))
+    if want:
+        if g > 0:
+            _unit_combine(F, h, 1.0 / g, grad)
+        else:  # eps = 0 and all responses 0: the subgradient 0
+            grad[:] = 0.0
+    return g
+
+
+@njit(cache=True, parallel=True)
+def unit_values_grads(F, eps, X, grads):
+    """Activations (N,) of the fields ``X`` (N, c, s, s); gradients into ``grads`` if it
+    has N entries (pass an empty (0, c, s, s) array for values only). Parallel over N."""
     N, P = X.shape[0], F.shape[0]
-    out = np.empty(N)
-    h = np.empty((P, P))
-    for n in range(N):
-        _unit_responses(F, X[n], h)
-        out[n] = np.sqrt(eps + np.sum(h * h))
-    return out
+    values = np.empty(N)
+    want = grads.shape[0] == N
+    for n in prange(N):
+        h = np.empty((P, P))
+        target = grads[n] if want else X[n]  # X[n] is never written when not wanted
+        values[n] = _unit_value_grad(F, eps, X[n], target, h, want)
+    return values
 
 
 @njit(cache=True)
-def unit_values_grads(F, eps, X):
-    """Activations and gradients for a stack of fields ``X`` (N, s, s)."""
-    N, s, P = X.shape[0], X.shape[1], F.shape[0]
+def unit_values_grads_serial(F, eps, X, grads):
+    """:func:`unit_values_grads` in one thread, for small stacks (an optimal-stimulus
+    search sends a few points per call; waking threads costs more than it saves)."""
+    N, P = X.shape[0], F.shape[0]
     values = np.empty(N)
-    grads = np.empty((N, s, s))
+    want = grads.shape[0] == N
     h = np.empty((P, P))
     for n in range(N):
-        _unit_responses(F, X[n], h)
-        g = np.sqrt(eps + np.sum(h * h))
-        values[n] = g
-        _unit_grad_from_responses(F, h, g, grads[n])
-    return values, grads
+        target = grads[n] if want else X[n]
+        values[n] = _unit_value_grad(F, eps, X[n], target, h, want)
+    return values
+
+
+@njit(cache=True)
+def unit_hvp(F, eps, x, V):
+    """Exact Hessian-vector products ``H v`` of the unit at ``x`` for the vectors ``V``.
+
+    With ``A = sum_uv w_uv w_uv^T`` (docs/method.md §8), ``H = A / g - (A x)(A x)^T / g^3``,
+    so ``H v = sum_uv (h_v - h_x (h_x . h_v) / g^2) / g  w_uv`` with the responses
+    ``h_x``, ``h_v`` of x and v. Zero products where g = 0 (eps = 0 at x = 0), like the
+    gradient's subgradient.
+    """
+    P = F.shape[0]
+    hx = np.empty((P, P))
+    hv = np.empty((P, P))
+    _unit_responses(F, x, hx)
+    g = np.sqrt(eps + np.sum(hx * hx))
+    out = np.zeros(V.shape)
+    if g == 0:
+        return out
+    for d in range(V.shape[0]):
+        _unit_responses(F, V[d], hv)
+        along = np.sum(hx * hv) / (g * g)
+        for u in range(P):
+            for v in range(P):
+                hv[u, v] -= along * hx[u, v]
+        _unit_combine(F, hv, 1.0 / g, out[d])
+    return out
 
 
 @njit(cache=True)
 def unit_fd_hessian(F, eps, x, step):
     """Central-difference Hessian ``H[:, i] = (grad(x + step e_i) - grad(x - step e_i)) / (2 step)``.
 
-    Not symmetrized. A pixel enters at most P^2 responses, so the responses at
-    ``x +- step e_i`` are updated from those at ``x``; and since the gradient is
-    ``sum_uv (h_uv / g) F[u, v]``, the difference of the two gradients is formed from
-    the difference of those coefficients. Both are exact up to rounding.
+    Not symmetrized; pixels in the order of ``x.ravel()`` (channel, row, column). A pixel
+    enters at most P^2 responses, so the responses at ``x +- step e_i`` are updated from
+    those at ``x``; and since the gradient is ``sum_uv (h_uv / g) F[u, v]``, the
+    difference of the two gradients is formed from the difference of those
+    coefficients. Both are exact up to rounding.
     """
-    s, P, r = x.shape[0], F.shape[0], F.shape[2]
-    n = s * s
+    C, s, P, r = x.shape[0], x.shape[1], F.shape[0], F.shape[3]
+    n = C * s * s
     h0 = np.empty((P, P))
     _unit_responses(F, x, h0)
-    rows = np.zeros((n, s, s))  # rows[i] = column i of the Hessian, as an image
+    rows = np.zeros((n, C, s, s))  # rows[i] = column i of the Hessian, as a field
     hp = np.empty((P, P))
     hm = np.empty((P, P))
-    for row in range(s):
-        for col in range(s):
-            hp[:, :] = h0
-            hm[:, :] = h0
-            for u in range(max(0, row - r + 1), min(P, row + 1)):
-                for v in range(max(0, col - r + 1), min(P, col + 1)):
-                    hp[u, v] += step * F[u, v, row - u, col - v]
-                    hm[u, v] -= step * F[u, v, row - u, col - v]
-            gp = np.sqrt(eps + np.sum(hp * hp))
-            gm = np.sqrt(eps + np.sum(hm * hm))
-            column = rows[row * s + col]
-            for u in range(P):
-                for v in range(P):
-                    cp = hp[u, v] / gp if gp > 0 else 0.0
-                    cm = hm[u, v] / gm if gm > 0 else 0.0
-                    c = (cp - cm) / (2.0 * step)
-                    for a in range(r):
-                        for b in range(r):
-                            column[u + a, v + b] += c * F[u, v, a, b]
+    dc = np.empty((P, P))
+    for ch in range(C):
+        for row in range(s):
+            for col in range(s):
+                hp[:, :] = h0
+                hm[:, :] = h0
+                for u in range(max(0, row - r + 1), min(P, row + 1)):
+                    for v in range(max(0, col - r + 1), min(P, col + 1)):
+                        hp[u, v] += step * F[u, v, ch, row - u, col - v]
+                        hm[u, v] -= step * F[u, v, ch, row - u, col - v]
+                gp = np.sqrt(eps + np.sum(hp * hp))
+                gm = np.sqrt(eps + np.sum(hm * hm))
+                for u in range(P):
+                    for v in range(P):
+                        cp = hp[u, v] / gp if gp > 0 else 0.0
+                        cm = hm[u, v] / gm if gm > 0 else 0.0
+                        dc[u, v] = cp - cm
+                _unit_combine(F, dc, 1.0 / (2.0 * step), rows[(ch * s + row) * s + col])
     return rows.reshape(n, n).T.copy()
 
 

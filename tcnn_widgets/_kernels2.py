@@ -1,119 +1,24 @@
-"""Numba kernels of single units with channels, and of layer-2 units (docs/method.md §11).
+"""Numba kernels of layer-2 units of a two-layer tiled CNN (docs/method.md §11).
 
 Plain loops over float64 arrays; ``tests/test_two_layer.py`` checks each one against
 a NumPy reference and against finite differences. Callers validate first: the kernels
 assume well-formed, finite input.
 
-Notation. A field ``x`` has shape (c, s, s), channels first.
+Notation. A field ``x`` has shape (c, s, s), channels first. A layer-2 unit has the
+layer-1 filters of every layer-1 simple unit inside its field, ``F1`` (M1, L, L, c, r, r)
+(``F1[m, i, j]`` acts on ``x[:, i:i+r, j:j+r]``), the layer-1 pooling P1 and ``eps1``;
+its own P2 x P2 filters ``F2`` (P2, P2, M1, r2, r2) on the layer-1 pooled maps ``p1``
+(M1, G, G), ``G = L - P1 + 1 = r2 + P2 - 1``; and ``eps2``.
+``g = sqrt(eps2 + sum_uv h2_uv^2)``, ``h2_uv = F2[u, v] . p1[:, u:u+r2, v:v+r2]``.
 
-- Layer-1 unit with channels: its P x P filters ``F`` (P, P, c, r, r); filter
-  ``F[u, v]`` acts on ``x[:, u:u+r, v:v+r]``; ``g = sqrt(eps + sum_uv h_uv^2)``.
-- Layer-2 unit: the layer-1 filters of every layer-1 simple unit inside its field,
-  ``F1`` (M1, L, L, c, r, r) (``F1[m, i, j]`` acts on ``x[:, i:i+r, j:j+r]``), the
-  layer-1 pooling P1 and ``eps1``; its own P2 x P2 filters ``F2`` (P2, P2, M1, r2, r2)
-  on the layer-1 pooled maps ``p1`` (M1, G, G), ``G = L - P1 + 1 = r2 + P2 - 1``; and
-  ``eps2``. ``g = sqrt(eps2 + sum_uv h2_uv^2)``, ``h2_uv = F2[u, v] . p1[:, u:u+r2, v:v+r2]``.
+Layer-1 units (one pooling unit on its field) have their kernels in
+:mod:`tcnn_widgets._kernels`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
-
-# ---- layer-1 unit with channels -------------------------------------------------------------
-
-
-@njit(cache=True)
-def _channel_responses(F, x, out):
-    P, C, r = F.shape[0], F.shape[2], F.shape[3]
-    for u in range(P):
-        for v in range(P):
-            acc = 0.0
-            for c in range(C):
-                for a in range(r):
-                    for b in range(r):
-                        acc += F[u, v, c, a, b] * x[c, u + a, v + b]
-            out[u, v] = acc
-
-
-@njit(cache=True)
-def _channel_combine(F, coefficients, out):
-    """``out = sum_uv coefficients[u, v] F[u, v]`` embedded in the field (out is zeroed)."""
-    P, C, r = F.shape[0], F.shape[2], F.shape[3]
-    out[:] = 0.0
-    for u in range(P):
-        for v in range(P):
-            w = coefficients[u, v]
-            for c in range(C):
-                for a in range(r):
-                    for b in range(r):
-                        out[c, u + a, v + b] += w * F[u, v, c, a, b]
-
-
-@njit(cache=True, parallel=True)
-def channel_unit_values_grads(F, eps, X, grads):
-    """Activations (N,) of the fields ``X`` (N, c, s, s); gradients into ``grads`` if it
-    has N entries (pass an empty (0, c, s, s) array for values only)."""
-    N, P = X.shape[0], F.shape[0]
-    values = np.empty(N)
-    want = grads.shape[0] == N
-    for n in prange(N):
-        h = np.empty((P, P))
-        _channel_responses(F, X[n], h)
-        g = np.sqrt(eps + np.sum(h * h))
-        values[n] = g
-        if want:
-            if g > 0:
-                _channel_combine(F, h / g, grads[n])
-            else:  # eps = 0 and all responses 0: the subgradient 0
-                grads[n, :, :, :] = 0.0
-    return values
-
-
-@njit(cache=True, parallel=True)
-def channel_unit_hvp(F, eps, x, V):
-    """Exact Hessian-vector products ``H v`` of the unit at ``x`` for the vectors ``V``.
-
-    With ``A = sum_uv w_uv w_uv^T`` (docs/method.md §8), ``H = A / g - (A x)(A x)^T / g^3``,
-    so ``H v = sum_uv (h_v - h_x (h_x . h_v) / g^2) / g  w_uv`` with the responses
-    ``h_x``, ``h_v`` of x and v.
-    """
-    P = F.shape[0]
-    hx = np.empty((P, P))
-    _channel_responses(F, x, hx)
-    g = np.sqrt(eps + np.sum(hx * hx))
-    out = np.zeros(V.shape)
-    if g == 0:
-        return out  # eps = 0 at x = 0: no Hessian; 0 like the gradient's subgradient
-    for d in prange(V.shape[0]):
-        hv = np.empty((P, P))
-        _channel_responses(F, V[d], hv)
-        dot = np.sum(hx * hv)
-        _channel_combine(F, (hv - hx * (dot / (g * g))) / g, out[d])
-    return out
-
-
-@njit(cache=True)
-def channel_unit_geodesic_values(F, eps, x, W, rho, angles):
-    """``g(cos t x + sin t rho W[d])`` for each direction d and angle ``angles[d, j]``."""
-    D, K, P = W.shape[0], angles.shape[1], F.shape[0]
-    hx = np.empty((P, P))
-    hw = np.empty((P, P))
-    _channel_responses(F, x, hx)
-    out = np.empty((D, K))
-    for d in range(D):
-        _channel_responses(F, W[d], hw)
-        for j in range(K):
-            c, s = np.cos(angles[d, j]), rho * np.sin(angles[d, j])
-            acc = eps
-            for u in range(P):
-                for v in range(P):
-                    acc += (c * hx[u, v] + s * hw[u, v]) ** 2
-            out[d, j] = np.sqrt(acc)
-    return out
-
-
-# ---- layer-2 unit ------------------------------------------------------------------------------
 
 
 @njit(cache=True)

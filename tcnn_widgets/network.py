@@ -14,7 +14,7 @@ import numpy as np
 from . import _kernels as kernels
 from . import _validate as check
 from ._storage import load_npz, save_npz_atomic
-from .tiled_units import ChannelPoolingUnit, LayerTwoUnit
+from .tiled_units import LayerTwoUnit
 from .units import PoolingUnit
 
 FORMAT_VERSION = 2  # files without a "version" array are version 1 (one grayscale layer)
@@ -360,9 +360,8 @@ class TiledCNN:
         Returns
         -------
         PoolingUnit
-            Layer 1 of a grayscale network (shape (s, s); exact Hessian).
-        ChannelPoolingUnit
-            Layer 1 of a network with channels (shape (c, s, s); exact Hessian).
+            Layer 1: shape (s, s) for a grayscale network, (c, s, s) with channels;
+            exact Hessian.
         LayerTwoUnit
             Layer 2 (shape (c, s, s), or (s, s) for grayscale; finite-difference HVPs).
         """
@@ -384,10 +383,9 @@ class TiledCNN:
                 gray=self.weights.ndim == 5,
                 name=f"layer 2, {name}",
             )
-        filters = self._local_filters(self._filters()[map : map + 1], row, col, self.pool)[0]
-        if self.weights.ndim == 5:
-            return PoolingUnit(filters[:, :, 0], self.eps, name=name)
-        return ChannelPoolingUnit(filters, self.eps, name=name)
+        # (P, P, r, r) for a grayscale network, (P, P, c, r, r) with channels
+        filters = self._local_filters(self.weights[map : map + 1], row, col, self.pool)[0]
+        return PoolingUnit(filters, self.eps, name=name)
 
     @staticmethod
     def _local_filters(weights: np.ndarray, row: int, col: int, size: int) -> np.ndarray:

@@ -2,8 +2,8 @@
 
 A stimulus has shape ``(h, w)`` or ``(c, h, w)`` (channels first). `Unit` is the
 interface the analysis needs. `CallableUnit` wraps any user function
-and gradient; `PoolingUnit` is a square-root pooling unit of a tiled CNN, with
-Numba kernels and its exact Hessian.
+and gradient; `PoolingUnit` is a square-root pooling unit of a tiled CNN (grayscale or
+with channels), with Numba kernels and its exact Hessian.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import _kernels as kernels
+from . import _validate as check
 from ._validate import image_shape
 
 
@@ -349,104 +350,161 @@ class CallableUnit(Unit):
         return checked_products(self._hvp(self.check_input(x), V), V.shape, "hvp")
 
 
-class PoolingUnit(Unit):
-    """A square-root pooling unit ``g(x) = sqrt(eps + sum_uv (F[u, v] . x[u:u+r, v:v+r])^2)``.
+# stacks at least this large go to the parallel kernels (here and in tiled_units)
+_PARALLEL_FROM = 32
 
-    Its field is ``(r + P - 1)`` pixels square. It equals ``sqrt(eps + x^T A x)`` with
-    ``A`` the sum of ``w w^T`` over its P^2 filters embedded in the field, so it has
-    an exact Hessian ``A / g - (A x)(A x)^T / g^3`` (METHOD section 8).
+
+class _FieldUnit(Unit):
+    """Plumbing of the tiled-CNN units: stacks of fields as float64 (N, c, s, s) for the
+    Numba kernels, whatever the public :attr:`shape` ((s, s) for grayscale)."""
+
+    _field_shape: tuple[int, int, int]
+
+    def _fields(self, X: np.ndarray) -> np.ndarray:
+        X = self.check_stack(X)
+        return X.reshape(len(X), *self._field_shape)
+
+    def _field(self, x: np.ndarray) -> np.ndarray:
+        return self.check_input(x).reshape(self._field_shape)
+
+    def _directions(self, V: np.ndarray) -> np.ndarray:
+        """``V`` (m, *shape), or one vector of :attr:`shape`, as fields (m, c, s, s)."""
+        V = np.asarray(V)
+        return self._fields(V[None] if V.ndim == len(self.shape) else V)
+
+    def _run(self, fields: np.ndarray, grads: np.ndarray) -> np.ndarray:
+        """Activations of ``fields``; gradients into ``grads`` if it has as many entries."""
+        raise NotImplementedError
+
+    def values(self, X: np.ndarray) -> np.ndarray:
+        """Activations (N,) for a stack ``X`` of N fields (Numba kernel)."""
+        fields = self._fields(X)
+        return self._run(fields, np.empty((0, *self._field_shape)))
+
+    def values_and_grads(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Activations (N,) and gradients (N, *shape) for a stack of fields (Numba kernel)."""
+        X = self.check_stack(X)
+        grads = np.empty(X.shape)
+        fields = (len(X), *self._field_shape)  # views: the kernel writes into grads
+        return self._run(X.reshape(fields), grads.reshape(fields)), grads
+
+    def fd_hessian(self, x: np.ndarray, step: float, chunk: int = 0) -> np.ndarray:
+        """Central-difference Hessian (n, n), not symmetrized: column i is
+        ``(grad(x + step e_i) - grad(x - step e_i)) / (2 step)``.
+
+        All 2n gradients go to one kernel call; ``chunk`` is accepted for the interface.
+        """
+        x = self._field(x)
+        n = x.size
+        step = check.real(step, "step", above=0)
+        basis = np.eye(n).reshape(n, *x.shape)
+        points = np.concatenate([x + step * basis, x - step * basis])
+        grads = np.empty(points.shape)
+        self._run(points, grads)
+        return ((grads[:n] - grads[n:]) / (2 * step)).reshape(n, n).T
+
+
+class PoolingUnit(_FieldUnit):
+    """A square-root pooling unit ``g(x) = sqrt(eps + sum_uv (F[u, v] . x[:, u:u+r, v:v+r])^2)``.
+
+    The layer-1 unit of a tiled CNN (Le et al., "Tiled convolutional neural networks",
+    NIPS 2010) on its field of c channels and ``s = r + P - 1`` pixels square; a grayscale
+    unit has shape (s, s). It equals ``sqrt(eps + x^T A x)`` with ``A`` the sum of
+    ``w w^T`` over its P^2 filters embedded in the field, so it has the exact Hessian
+    ``A / g - (A x)(A x)^T / g^3`` and exact Hessian-vector products (docs/method.md §8).
+    Values, gradients, products and geodesics are Numba kernels (:mod:`tcnn_widgets._kernels`).
 
     Parameters
     ----------
-    filters : ndarray, shape (P, P, r, r)
-        ``filters[u, v]`` acts on the patch at offset (u, v).
+    filters : ndarray, shape (P, P, r, r) or (P, P, c, r, r)
+        ``filters[u, v]`` acts on the patch at offset (u, v) (all channels). Four
+        dimensions make a grayscale unit of shape (s, s); five, a unit of shape (c, s, s).
     eps : float
         Smoothing constant, >= 0.
     name : str
         Shown in results and figures.
+
+    Raises
+    ------
+    ValueError
+        For filters of another shape or with NaN or infinite values, and a negative eps.
+
+    Example
+    -------
+    >>> unit = PoolingUnit(np.ones((2, 2, 3, 3, 3)), eps=1e-3)  # 3 channels, P = 2, r = 3
+    >>> unit.shape, unit.hvp(np.ones(unit.shape), np.ones((2, *unit.shape))).shape
+    ((3, 4, 4), (2, 3, 4, 4))
     """
 
     has_exact_hessian = True
 
     def __init__(self, filters: np.ndarray, eps: float, name: str = "") -> None:
-        filters = np.ascontiguousarray(filters, dtype=np.float64)
-        if filters.ndim != 4 or filters.shape[0] != filters.shape[1]:
-            raise ValueError(f"filters must have shape (P, P, r, r), got {filters.shape}")
-        if filters.shape[2] != filters.shape[3]:
-            raise ValueError(f"filters must be square, got {filters.shape[2:]}")
-        if not np.all(np.isfinite(filters)):
-            raise ValueError("filters contain NaN or infinite values")
-        if not np.isfinite(eps) or eps < 0:
-            raise ValueError(f"eps must be finite and >= 0, got {eps!r}")
+        filters = check.array(filters, "filters", ndim=(4, 5))
+        P, r = filters.shape[0], filters.shape[-1]
+        if filters.shape[1] != P or filters.shape[-2] != r:
+            raise ValueError(
+                f"filters must have shape (P, P, r, r) or (P, P, c, r, r), got {filters.shape}"
+            )
         self.filters = filters
-        self.eps = float(eps)
-        side = filters.shape[0] + filters.shape[2] - 1
-        self.shape = (side, side)
+        self.eps = check.real(eps, "eps", minimum=0)
+        c, side = (1 if filters.ndim == 4 else filters.shape[2]), P + r - 1
+        self.shape = (side, side) if filters.ndim == 4 else (c, side, side)
+        self._field_shape = (c, side, side)
+        self._channel_filters = filters.reshape(P, P, c, r, r)  # a view, for the kernels
         self.name = name
 
-    def values(self, X: np.ndarray) -> np.ndarray:
-        """Activations (N,) for a stack ``X`` of N fields (Numba kernel)."""
-        return kernels.unit_values(self.filters, self.eps, self.check_stack(X))
-
-    def values_and_grads(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Activations (N,) and gradients (N, h, w) for a stack of fields (Numba kernel)."""
-        return kernels.unit_values_grads(self.filters, self.eps, self.check_stack(X))
+    def _run(self, fields: np.ndarray, grads: np.ndarray) -> np.ndarray:
+        if len(fields) >= _PARALLEL_FROM:
+            kernel = kernels.unit_values_grads
+        else:
+            kernel = kernels.unit_values_grads_serial
+        return kernel(self._channel_filters, self.eps, fields, grads)
 
     def fd_hessian(self, x: np.ndarray, step: float, chunk: int = 0) -> np.ndarray:
         """Central-difference Hessian (Numba kernel; see :meth:`Unit.fd_hessian`).
 
         ``chunk`` is accepted for the interface and not needed here.
         """
-        return kernels.unit_fd_hessian(self.filters, self.eps, self.check_input(x), step)
+        step = check.real(step, "step", above=0)
+        return kernels.unit_fd_hessian(self._channel_filters, self.eps, self._field(x), step)
 
     def geodesic_values(
         self, x: np.ndarray, directions: np.ndarray, rho: float, angles: np.ndarray
     ) -> np.ndarray:
         """Activations along geodesics (Numba kernel; see :meth:`Unit.geodesic_values`)."""
-        directions = self.check_stack(directions)
-        angles = np.ascontiguousarray(angles, dtype=np.float64)
-        if angles.ndim != 2 or len(angles) != len(directions):
-            raise ValueError(f"angles must have shape ({len(directions)}, K), got {angles.shape}")
+        W = self._directions(directions)
+        angles = check.array(angles, "angles", shape=(len(W), None))
         return kernels.unit_geodesic_values(
-            self.filters, self.eps, self.check_input(x), directions, float(rho), angles
+            self._channel_filters, self.eps, self._field(x), W, float(rho), angles
         )
 
     def hvp(self, x: np.ndarray, V: np.ndarray) -> np.ndarray:
         """Exact products ``H v = A v / g - (A x)(A x . v) / g^3`` (docs/method.md §8).
 
-        ``A v`` is computed by applying the P^2 filters (O(P^2 r^2) per vector),
+        ``A v`` comes from the P^2 filter responses of v (O(P^2 c r^2) per vector),
         without forming A.
-        """
-        x = self.check_input(x)
-        V = self.check_stack(V)
-        Ax = self._apply_a(x[None])[0]
-        g = np.sqrt(self.eps + float(np.sum(x * Ax)))
-        AV = self._apply_a(V)
-        along = np.einsum("mij,ij->m", V, Ax)
-        return AV / g - along[:, None, None] * Ax / g**3
 
-    def _apply_a(self, V: np.ndarray) -> np.ndarray:
-        """``A v`` (m, s, s) for a stack of fields: filter responses, then the filters back."""
-        P, r = self.filters.shape[0], self.filters.shape[2]
-        windows = np.lib.stride_tricks.sliding_window_view(V, (r, r), axis=(1, 2))
-        responses = np.einsum("mpqab,pqab->mpq", windows, self.filters)
-        out = np.zeros_like(V)
-        for u in range(P):
-            for v in range(P):
-                out[:, u : u + r, v : v + r] += responses[:, u, v, None, None] * self.filters[u, v]
-        return out
+        Returns
+        -------
+        ndarray (m, *shape)
+        """
+        V = self._directions(V)
+        out = kernels.unit_hvp(self._channel_filters, self.eps, self._field(x), V)
+        return out.reshape(len(V), *self.shape)
 
     def quadratic_matrix(self) -> np.ndarray:
         """The matrix ``A = sum_uv w_uv w_uv^T`` (n, n), filters embedded in the field."""
-        P, r = self.filters.shape[0], self.filters.shape[2]
-        embedded = np.zeros((P, P, *self.shape))
+        F = self._channel_filters
+        P, r = F.shape[0], F.shape[-1]
+        embedded = np.zeros((P, P, *self._field_shape))
         for u in range(P):
             for v in range(P):
-                embedded[u, v, u : u + r, v : v + r] = self.filters[u, v]
+                embedded[u, v, :, u : u + r, v : v + r] = F[u, v]
         w = embedded.reshape(P * P, -1)
         return w.T @ w
 
     def hessian(self, x: np.ndarray) -> np.ndarray:
+        """The exact Hessian (n, n) at ``x``."""
         x = self.check_input(x).ravel()
         A = self.quadratic_matrix()
         Ax = A @ x

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from tcnn_widgets import TiledCNN
-from tcnn_widgets import _kernels as kernels
 from tcnn_widgets.units import PoolingUnit, Unit
 
 
@@ -157,12 +156,92 @@ def test_geodesic_values_kernel_matches_generic_evaluation(net):
     np.testing.assert_allclose(fast, slow, rtol=1e-13)
 
 
-def test_kernels_accept_a_single_pooling_unit_built_by_hand():
-    filters = np.random.default_rng(0).standard_normal((2, 2, 3, 3))
-    unit = PoolingUnit(filters, eps=0.0)
-    x = np.random.default_rng(1).standard_normal((4, 4))
-    values = kernels.unit_values(unit.filters, 0.0, x[None])
-    assert np.isclose(values[0], unit_reference(unit, x)[0])
+def reference_pooling(filters, eps, x):
+    """NumPy value, gradient and embedded filters of ``sqrt(eps + sum_uv (F_uv . x_uv)^2)``.
+
+    ``filters`` (P, P, r, r) or (P, P, c, r, r), ``x`` of the unit's shape. Returns g,
+    the gradient (n,) and the P^2 filters embedded in the field as rows (P^2, n).
+    """
+    F = filters if filters.ndim == 5 else filters[:, :, None]
+    P, c, r = F.shape[0], F.shape[2], F.shape[3]
+    field = x.reshape(c, P + r - 1, P + r - 1)
+    patches = np.lib.stride_tricks.sliding_window_view(field, (r, r), axis=(1, 2))  # c,P,P,r,r
+    h = np.einsum("cuvab,uvcab->uv", patches, F).ravel()
+    rows = np.zeros((P, P, *field.shape))
+    for u in range(P):
+        for v in range(P):
+            rows[u, v, :, u : u + r, v : v + r] = F[u, v]
+    rows = rows.reshape(P * P, -1)
+    g = np.sqrt(eps + h @ h)
+    return g, rows.T @ h / g, rows
+
+
+@pytest.mark.parametrize("channels", [None, 1, 3])
+def test_pooling_unit_kernels_match_numpy_reference(channels):
+    """Values, gradients (serial and parallel kernels), exact HVPs, the FD Hessian and
+    geodesic values of one PoolingUnit class, grayscale (c = 1 inside) or with channels."""
+    rng = np.random.default_rng(21)
+    filters = rng.standard_normal((3, 3, 4, 4) if channels is None else (3, 3, channels, 4, 4))
+    unit = PoolingUnit(filters, eps=1e-3)
+    side = 3 + 4 - 1
+    assert unit.shape == ((side, side) if channels is None else (channels, side, side))
+    n = int(np.prod(unit.shape))
+    X = rng.standard_normal((40, *unit.shape))
+    values, grads = unit.values_and_grads(X)  # 40 fields: the parallel kernel
+    assert grads.shape == X.shape
+    for i in (0, 13, 39):
+        g, grad, _ = reference_pooling(filters, 1e-3, X[i])
+        assert abs(values[i] - g) < 1e-10 * g
+        assert relative_error(grads[i].ravel(), grad) < 1e-10
+        one_value, one_grad = unit.values_and_grads(X[i : i + 1])  # the serial kernel
+        assert one_value[0] == values[i] and np.array_equal(one_grad[0], grads[i])
+    assert np.array_equal(unit.values(X), values) and np.array_equal(unit.values(X[:3]), values[:3])
+    x = X[0]
+    g, grad, rows = reference_pooling(filters, 1e-3, x)
+    A = rows.T @ rows
+    H = A / g - np.outer(A @ x.ravel(), A @ x.ravel()) / g**3
+    V = rng.standard_normal((5, *unit.shape))
+    assert relative_error(unit.hvp(x, V).reshape(5, n), V.reshape(5, n) @ H) < 1e-10
+    assert relative_error(unit.hessian(x), H) < 1e-10
+    assert relative_error(unit.quadratic_matrix(), A) < 1e-12
+    step = 1e-5
+    columns = [
+        (
+            reference_pooling(filters, 1e-3, x.ravel() + step * e)[1]
+            - reference_pooling(filters, 1e-3, x.ravel() - step * e)[1]
+        )
+        / (2 * step)
+        for e in np.eye(n)
+    ]
+    assert relative_error(unit.fd_hessian(x, step), np.stack(columns, axis=1)) < 1e-8
+    angles = rng.uniform(-3, 3, (4, 5))
+    points = np.cos(angles)[..., None] * x.ravel() + 0.7 * np.sin(angles)[..., None] * V[
+        :4, None
+    ].reshape(4, 1, n)
+    expected = [[reference_pooling(filters, 1e-3, p)[0] for p in row] for row in points]
+    assert relative_error(unit.geodesic_values(x, V[:4], 0.7, angles), np.array(expected)) < 1e-10
+
+
+def test_pooling_unit_edge_cases_and_pickling():
+    """g = 0 (eps = 0 at x = 0) gives the subgradient 0 and zero products; units pickle."""
+    import pickle
+
+    for filters in (np.ones((2, 2, 3, 3)), np.ones((2, 2, 3, 3, 3))):
+        unit = PoolingUnit(filters, eps=0.0, name="zero")
+        zero = np.zeros(unit.shape)
+        values, grads = unit.values_and_grads(zero[None])
+        assert values[0] == 0.0 and not grads.any()
+        assert not unit.hvp(zero, np.ones((2, *unit.shape))).any()
+        copy = pickle.loads(pickle.dumps(unit))
+        x = np.random.default_rng(0).standard_normal(unit.shape)
+        assert copy.shape == unit.shape and copy.name == "zero"
+        assert np.array_equal(copy.grad(x), unit.grad(x))
+    with pytest.raises(ValueError, match=r"filters must have shape \(P, P, r, r\)"):
+        PoolingUnit(np.ones((2, 3, 3, 3)), eps=0.0)
+    with pytest.raises(ValueError, match="filters must have 4 or 5 dimensions"):
+        PoolingUnit(np.ones((2, 2, 3)), eps=0.0)
+    with pytest.raises(ValueError, match="eps must be >= 0"):
+        PoolingUnit(np.ones((2, 2, 3, 3)), eps=-1.0)
 
 
 def test_ascent_kernels_match_numpy_reference():

@@ -8,7 +8,7 @@ import pytest
 import tcnn_widgets as tw
 from tcnn_widgets import TiledCNN
 from tcnn_widgets.network import FORMAT_VERSION
-from tcnn_widgets.tiled_units import ChannelPoolingUnit, LayerTwoUnit
+from tcnn_widgets.tiled_units import LayerTwoUnit
 from tcnn_widgets.units import PoolingUnit
 
 # ---- NumPy references (complex-safe, so that the complex step gives exact HVPs) ------------
@@ -195,7 +195,7 @@ def test_unit_classes_and_shapes(net):
         assert isinstance(first, PoolingUnit) and first.shape == (net.field_size(1),) * 2
         assert second.shape == (net.field_size(2),) * 2
     else:
-        assert isinstance(first, ChannelPoolingUnit) and first.has_exact_hessian
+        assert isinstance(first, PoolingUnit) and first.has_exact_hessian
         assert first.shape == (net.channels, net.field_size(1), net.field_size(1))
         assert second.shape == (net.channels, net.field_size(2), net.field_size(2))
 
@@ -291,7 +291,7 @@ def test_layer2_fd_hessian_is_symmetric_and_matches_hvp(net):
 def test_channel_unit_hessian_and_hvp_are_exact(channels):
     net = TiledCNN.random(4, 2, 3, 2, seed=3, image_size=9, channels=channels, eps=1e-3)
     unit = net.unit(1, 1, 0)
-    assert isinstance(unit, ChannelPoolingUnit) and unit.shape == (channels, 4, 4)
+    assert isinstance(unit, PoolingUnit) and unit.shape == (channels, 4, 4)
     rng = np.random.default_rng(10)
     x = rng.standard_normal(unit.shape)
     H = unit.hessian(x)
