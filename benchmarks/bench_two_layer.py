@@ -12,8 +12,18 @@ from other processes cancels out (roughly).
    evaluations in one parallel Numba call) of every layer-2 unit type, against a NumPy
    FD Hessian from a vectorized NumPy gradient on the first ``--units`` types.
 3. The whole analysis (``tcnn_widgets.analyze``, dense and matrix-free with k = 10) of
-   the first ``--analyze`` (default: all 64) layer-2 unit types, against the same analysis of a unit whose values and
-   gradients are the NumPy reference (first ``--units`` types).
+   the first ``--analyze`` (default: all 64) layer-2 unit types, against the same
+   analysis of a unit whose values and gradients are the NumPy reference (first
+   ``--units`` types).
+4. Against PyTorch (``tcnn_widgets.torch.from_tiled_cnn``, the same unit as a torch
+   module, float64, one torch thread): for every analysed layer-2 unit type, the
+   Hessian at the optimum of the dense Numba analysis, Numba's finite differences
+   against ``torch.func.hessian`` (then ``eigh`` of the tangent block, basis from
+   ``scipy.linalg.null_space``, both ways), with the largest curvature difference of the
+   dense and the matrix-free (k = 10) analyses from that reference; and the whole dense
+   and matrix-free analyses of the first ``--torch-units`` types done on the torch unit
+   (exact autodiff products, ``hessian="exact"``) against the Numba unit. Skipped
+   without PyTorch.
 """
 
 from __future__ import annotations
@@ -102,17 +112,32 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=512)
     parser.add_argument("--units", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--analyze", type=int, default=64, help="layer-2 types analysed in 3.")
+    parser.add_argument("--analyze", type=int, default=64, help="layer-2 types analysed in 3, 4.")
+    parser.add_argument(
+        "--torch-units", type=int, default=8, help="types analysed on the torch unit in 4."
+    )
+    parser.add_argument("--sections", default="1234", help="which sections to run, e.g. 4.")
     args = parser.parse_args()
     print(f"numba threads: {numba.get_num_threads()}, CPUs: {os.cpu_count()}")
     try:
         net = load_pretrained("two_layer_color")
     except FileNotFoundError:
         net = TiledCNN.random(seed=0, channels=3, layer2=dict(maps=16, field=4))
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((args.images, 3, 32, 32))
-    R = layer1_responses(net, X)
+    types = net.unit_types(layer=2)
+    if "1" in args.sections:
+        training(net, args)
+    if "2" in args.sections:
+        fd_hessians(types, args)
+    if "3" in args.sections:
+        analyses(types, args)
+    if "4" in args.sections:
+        against_torch(net, types[: args.analyze], args.torch_units, restarts=4)
 
+
+def training(net, args) -> None:
+    """Section 1: TICA objective and gradient of each layer."""
+    X = np.random.default_rng(0).standard_normal((args.images, 3, 32, 32))
+    R = layer1_responses(net, X)
     print("\n1. TICA objective + gradient (images per second, wall clock)")
     print("| layer | input | Numba kernel | NumPy reference | ratio |")
     print("| --- | --- | --- | --- | --- |")
@@ -129,7 +154,10 @@ def main() -> None:
             f"{ref / fast:.1f}x |"
         )
 
-    types = net.unit_types(layer=2)
+
+def fd_hessians(types: list, args) -> None:
+    """Section 2: the FD Hessians of layer-2 unit types against NumPy."""
+    rng = np.random.default_rng(1)
     step = 1e-5
     print(f"\n2. Layer-2 units: FD Hessian of all {len(types)} unit types (n = {types[0].shape})")
     x0 = rng.standard_normal(types[0].shape)
@@ -152,6 +180,10 @@ def main() -> None:
         f"| FD Hessian, first {args.units} types (s per unit) | {numba_some / args.units:.3f} | "
         f"{numpy_some / args.units:.3f} | {numpy_some / numba_some:.1f}x |"
     )
+
+
+def analyses(types: list, args) -> None:
+    """Section 3: whole analyses against a NumPy unit."""
     analysed = types[: args.analyze]
     print(
         f"\n3. Whole analyses of {len(analysed)} of the {len(types)} layer-2 unit types (s per unit)"
@@ -173,6 +205,117 @@ def main() -> None:
         )
         ref = (time.perf_counter() - start) / args.units
         print(f"| {method} | {fast:.2f} | {ref:.2f} | {ref / fast:.1f}x |")
+
+
+def torch_curvatures(function, x: np.ndarray) -> tuple[np.ndarray, float]:
+    """Curvatures ``eig(B^T H B) - mu`` (sorted, most invariant first) from
+    ``torch.func.hessian`` of ``function`` at x, B from ``scipy.linalg.null_space``;
+    and the seconds ``torch.func.hessian`` took."""
+    import scipy.linalg
+    import torch
+
+    xt = torch.tensor(x)
+    start = time.perf_counter()
+    H = torch.func.hessian(function)(xt).reshape(x.size, x.size).numpy()
+    seconds = time.perf_counter() - start
+    g = torch.func.grad(function)(xt).numpy().ravel()
+    xf = x.ravel()
+    B = scipy.linalg.null_space(xf[None])
+    curvatures = np.linalg.eigvalsh(B.T @ ((H + H.T) / 2) @ B) - xf @ g / (xf @ xf)
+    return np.sort(curvatures)[::-1], seconds
+
+
+def against_torch(net, types: list, torch_units: int, restarts: int) -> None:
+    """Section 4: layer-2 unit types (the first ones, in unit_types order) against the same
+    units in PyTorch."""
+    try:
+        import torch
+
+        from tcnn_widgets import torch as tt
+    except ImportError:
+        print("\n4. Against PyTorch: skipped (PyTorch is not installed)")
+        return
+    module = tt.from_tiled_cnn(net)
+    K = int(np.lcm(net.tile, net.tile2))
+    positions = [(m, a, b) for m in range(net.maps2) for a in range(K) for b in range(K)]
+    torch.set_num_threads(1)
+    rows = {"fd": 0.0, "torch_h": 0.0, "dense": [], "free": []}
+    torch_rows = {"numba dense": 0.0, "torch dense": 0.0, "numba free": 0.0, "torch free": 0.0}
+    torch_errors = {"dense": [], "free": []}
+    for index, (unit, (m, a, b)) in enumerate(zip(types, positions, strict=False)):
+        u = tt.unit(
+            module, "", m, position=(a, b), input_shape=net.input_shape, crop="receptive_field"
+        )
+        assert u.shape == unit.shape
+        start = time.perf_counter()
+        dense = tw.analyze(unit, restarts=restarts, seed=0, method="dense", progress=False)
+        numba_dense = time.perf_counter() - start
+        start = time.perf_counter()
+        free = tw.analyze(
+            unit, restarts=restarts, seed=0, method="matrix-free", directions=10, progress=False
+        )
+        numba_free = time.perf_counter() - start
+        x = dense.stimulus
+        start = time.perf_counter()
+        unit.fd_hessian(x, 1e-5 * np.linalg.norm(x))
+        rows["fd"] += time.perf_counter() - start
+        reference, seconds = torch_curvatures(lambda s, u=u: u._forward(s[None])[0], x)
+        rows["torch_h"] += seconds
+        scale = np.abs(reference).max()
+        rows["dense"].append(np.abs(dense.curvatures - reference).max() / scale)
+        ends = np.r_[reference[:10], reference[-10:]]
+        if np.linalg.norm(free.stimulus - x) < 1e-6 * np.linalg.norm(x):  # the same optimum
+            rows["free"].append(np.abs(free.curvatures - ends).max() / scale)
+        if index < torch_units:
+            torch_rows["numba dense"] += numba_dense
+            torch_rows["numba free"] += numba_free
+            for method, extra, ours in (("dense", {}, dense), ("free", {"directions": 10}, free)):
+                start = time.perf_counter()
+                theirs = tw.analyze(
+                    u,
+                    restarts=restarts,
+                    seed=0,
+                    hessian="exact",
+                    method="dense" if method == "dense" else "matrix-free",
+                    progress=False,
+                    **extra,
+                )
+                torch_rows[f"torch {method}"] += time.perf_counter() - start
+                same = abs(theirs.activation - ours.activation) < 1e-8 * ours.activation
+                torch_errors[method].append(
+                    np.abs(theirs.curvatures - ours.curvatures).max()
+                    / np.abs(ours.curvatures).max()
+                    if same
+                    else np.nan
+                )
+    count = len(types)
+    print(
+        f"\n4. Against PyTorch (torch {torch.__version__}, 1 thread; Numba "
+        f"{numba.get_num_threads()} threads), all {count} layer-2 unit types"
+    )
+    print("| what | Numba | PyTorch | ratio | largest curvature difference (rel. to max) |")
+    print("| --- | --- | --- | --- | --- |")
+    print(
+        f"| Hessian at the optimum, s per unit: Numba FD vs torch.func.hessian | "
+        f"{rows['fd'] / count:.3f} | {rows['torch_h'] / count:.3f} | "
+        f"{rows['torch_h'] / rows['fd']:.1f}x | dense analysis vs torch.func.hessian + eigh:"
+        f" {max(rows['dense']):.1e} |"
+    )
+    print(
+        f"| matrix-free ends (k = 10) vs torch.func.hessian + eigh | | | | "
+        f"{max(rows['free'], default=np.nan):.1e} ({len(rows['free'])} of {count} units "
+        "at the same optimum) |"
+    )
+    n = min(torch_units, count)
+    for method in ("dense", "free"):
+        ours, theirs = torch_rows[f"numba {method}"] / n, torch_rows[f"torch {method}"] / n
+        label = "dense" if method == "dense" else "matrix-free (k = 10)"
+        print(
+            f"| whole analysis, {label}, first {n} types, s per unit: Numba unit vs torch unit "
+            f"(exact autodiff products) | {ours:.2f} | {theirs:.2f} | {theirs / ours:.1f}x | "
+            f"{np.nanmax(torch_errors[method]):.1e} "
+            f"({int(np.sum(np.isnan(torch_errors[method])))} at another optimum) |"
+        )
 
 
 if __name__ == "__main__":

@@ -636,44 +636,66 @@ def _check_position(position, output_shape: tuple[int, ...]):
 class TiledCNNModule(torch.nn.Module):
     """A :class:`~tcnn_widgets.TiledCNN` as a torch module (Le et al., NIPS 2010).
 
-    Input ``(N, 1, S, S)``; output the pooling units ``(N, M, G, G)``: the simple unit
-    of map m at (i, j) applies filter ``W[m, i % k, j % k]`` to the patch at (i, j),
-    and a pooling unit is ``sqrt(eps + sum of the P x P simple units squared)``
-    (docs/method.md §2). Its submodule names: ``"simple"`` (the tiled convolution)
-    and ``""`` (the pooling units, the output).
+    Input ``(N, c, S, S)`` (c = 1 for a grayscale network); output the pooling units of
+    the last layer, ``(N, M, G, G)``. The simple unit of map m at (i, j) applies filter
+    ``W[m, i % k, j % k]`` to the patch at (i, j) (all channels), and a pooling unit is
+    ``sqrt(eps + sum of the P x P simple units squared)`` (docs/method.md §2); a second
+    layer does the same on the layer-1 pooled maps (docs/method.md §11). Submodule
+    names: ``"simple"`` and ``"pool"`` (layer 1), ``"simple2"`` and ``"pool2"`` (layer 2,
+    two-layer networks only), and ``""`` (the output: the last pooling units). The tiles
+    are counted from the input's top-left pixel, so any input size of at least one field
+    works and a frame aligned to the tile gives the same units.
     """
 
     def __init__(self, net: TiledCNN) -> None:
         super().__init__()
-        M, k, _, r, _ = net.weights.shape
-        self.maps, self.tile, self.pool, self.eps = M, k, net.pool, net.eps
-        self.simple = _TiledConv(net.weights, net.image_size)
+        self.simple = _TiledConv(
+            net.weights if net.weights.ndim == 6 else net.weights[:, :, :, None]
+        )
+        self.pool = _SquareRootPool(net.pool, net.eps)
+        self.layers = net.layers
+        if net.layers == 2:
+            self.simple2 = _TiledConv(net.weights2)
+            self.pool2 = _SquareRootPool(net.pool2, net.eps2)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        h = self.simple(images)
-        P = self.pool
-        energy = torch.nn.functional.avg_pool2d(h * h, P, stride=1) * (P * P)
-        return torch.sqrt(self.eps + energy)
+        p = self.pool(self.simple(images))
+        if self.layers == 2:
+            p = self.pool2(self.simple2(p))
+        return p
+
+
+class _SquareRootPool(torch.nn.Module):
+    """``sqrt(eps + sum of the P x P neighbours squared)``, per map, stride 1."""
+
+    def __init__(self, pool: int, eps: float) -> None:
+        super().__init__()
+        self.size, self.eps = pool, eps
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        P = self.size
+        return torch.sqrt(self.eps + torch.nn.functional.avg_pool2d(h * h, P, stride=1) * (P * P))
 
 
 class _TiledConv(torch.nn.Module):
     """Tiled convolution: every filter at every position, then each position's own."""
 
-    def __init__(self, weights: np.ndarray, image_size: int) -> None:
+    def __init__(self, weights: np.ndarray) -> None:
         super().__init__()
-        M, k, _, r, _ = weights.shape
-        self.weight = torch.nn.Parameter(torch.as_tensor(weights.reshape(M * k * k, 1, r, r)))
-        side = image_size - r + 1
-        tile_of = (np.arange(side)[:, None] % k) * k + np.arange(side)[None, :] % k
-        select = np.arange(k * k)[:, None, None] == tile_of[None]
-        self.register_buffer("select", torch.as_tensor(select, dtype=self.weight.dtype))
-        self.maps, self.tiles = M, k * k
+        M, k, _, c, r, _ = weights.shape
+        self.weight = torch.nn.Parameter(torch.as_tensor(weights.reshape(M * k * k, c, r, r)))
+        self.maps, self.tile = M, k
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         all_filters = torch.nn.functional.conv2d(images, self.weight)
         N, _, H, W = all_filters.shape
-        all_filters = all_filters.view(N, self.maps, self.tiles, H, W)
-        return (all_filters * self.select).sum(dim=2)
+        k = self.tile
+        rows = torch.arange(H, device=images.device) % k
+        cols = torch.arange(W, device=images.device) % k
+        tile_of = rows[:, None] * k + cols[None, :]
+        select = torch.arange(k * k, device=images.device)[:, None, None] == tile_of[None]
+        all_filters = all_filters.view(N, self.maps, k * k, H, W)
+        return (all_filters * select.to(all_filters.dtype)).sum(dim=2)
 
 
 def from_tiled_cnn(net: TiledCNN) -> TiledCNNModule:
@@ -681,7 +703,9 @@ def from_tiled_cnn(net: TiledCNN) -> TiledCNNModule:
 
     The pooling unit ``net.unit(m, i, j)`` is
     ``unit(from_tiled_cnn(net), "", m, position=(i, j), input_shape=(S, S),
-    crop="receptive_field")``: the crop finds the same (r + P - 1)-pixel field.
+    crop="receptive_field")``: the crop finds the same (r + P - 1)-pixel field. With
+    channels the input shape is ``(c, S, S)``. In a two-layer network ``""`` is layer 2
+    (``net.unit(m, i, j, layer=2)``) and ``"pool"`` is layer 1.
 
     Example
     -------

@@ -370,6 +370,56 @@ def test_tiled_cnn_module_forward_equals_the_network():
     np.testing.assert_allclose(out, net.forward(images), rtol=1e-12)
 
 
+@pytest.mark.parametrize("channels", [None, 3])
+def test_two_layer_tiled_cnn_units_match_the_numba_engine(channels):
+    """Both layers of a two-layer network (grayscale and colour) through from_tiled_cnn:
+    forward pass, the crop's field, values, gradients, and torch's exact products against
+    the closed form (layer 1) and the Numba central differences (layer 2)."""
+    net = tw.TiledCNN.random(
+        4,
+        2,
+        3,
+        2,
+        seed=2,
+        eps=1e-3,
+        image_size=13,
+        channels=channels,
+        layer2=dict(maps=3, tile=2, field=2, pool=2),
+    )
+    module = tt.from_tiled_cnn(net)
+    rng = np.random.default_rng(11)
+    images = rng.standard_normal((2, *net.input_shape))
+    inputs = torch.tensor(images.reshape(2, -1, net.image_size, net.image_size))
+    with torch.no_grad():
+        np.testing.assert_allclose(module(inputs).numpy(), net.forward(images, layer=2), rtol=1e-12)
+        np.testing.assert_allclose(
+            module.pool(module.simple(inputs)).numpy(), net.forward(images, layer=1), rtol=1e-12
+        )
+    for layer, name, (m, row, col) in ((1, "pool", (2, 3, 1)), (2, "", (1, 2, 3))):
+        u = tt.unit(
+            module,
+            name,
+            m,
+            position=(row, col),
+            input_shape=net.input_shape,
+            crop="receptive_field",
+        )
+        side = net.field_size(layer)
+        assert u.window == (slice(row, row + side), slice(col, col + side))
+        reference = net.unit(m, row, col, layer=layer)
+        assert u.shape == reference.shape
+        X = rng.standard_normal((3, *u.shape))
+        values, grads = u.values_and_grads(X)
+        ref_values, ref_grads = reference.values_and_grads(X)
+        np.testing.assert_allclose(values, ref_values, rtol=1e-12)
+        assert np.abs(grads - ref_grads).max() <= 1e-12 * np.abs(ref_grads).max()
+        x = X[0] / np.linalg.norm(X[0])
+        V = rng.standard_normal((4, *u.shape))
+        products, ref_products = u.hvp(x, V), reference.hvp(x, V)
+        error = np.linalg.norm(products - ref_products) / np.linalg.norm(ref_products)
+        assert error < (1e-12 if layer == 1 else 1e-6)
+
+
 # ---- real architectures ------------------------------------------------------------------
 
 
