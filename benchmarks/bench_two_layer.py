@@ -207,10 +207,10 @@ def analyses(types: list, args) -> None:
         print(f"| {method} | {fast:.2f} | {ref:.2f} | {ref / fast:.1f}x |")
 
 
-def torch_curvatures(function, x: np.ndarray) -> tuple[np.ndarray, float]:
-    """Curvatures ``eig(B^T H B) - mu`` (sorted, most invariant first) from
-    ``torch.func.hessian`` of ``function`` at x, B from ``scipy.linalg.null_space``;
-    and the seconds ``torch.func.hessian`` took."""
+def torch_hessian(function, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """``torch.func.hessian`` of ``function`` at x (n, n), the curvatures
+    ``eig(B^T H B) - mu`` from it (sorted, most invariant first; B from
+    ``scipy.linalg.null_space``), and the seconds ``torch.func.hessian`` took."""
     import scipy.linalg
     import torch
 
@@ -222,7 +222,14 @@ def torch_curvatures(function, x: np.ndarray) -> tuple[np.ndarray, float]:
     xf = x.ravel()
     B = scipy.linalg.null_space(xf[None])
     curvatures = np.linalg.eigvalsh(B.T @ ((H + H.T) / 2) @ B) - xf @ g / (xf @ xf)
-    return np.sort(curvatures)[::-1], seconds
+    return H, np.sort(curvatures)[::-1], seconds
+
+
+def timed(function, *args, **kwargs):
+    """``function(*args, **kwargs)`` and the seconds it took."""
+    start = time.perf_counter()
+    out = function(*args, **kwargs)
+    return out, time.perf_counter() - start
 
 
 def against_torch(net, types: list, torch_units: int, restarts: int) -> None:
@@ -239,82 +246,115 @@ def against_torch(net, types: list, torch_units: int, restarts: int) -> None:
     K = int(np.lcm(net.tile, net.tile2))
     positions = [(m, a, b) for m in range(net.maps2) for a in range(K) for b in range(K)]
     torch.set_num_threads(1)
-    rows = {"fd": 0.0, "torch_h": 0.0, "dense": [], "free": []}
-    torch_rows = {"numba dense": 0.0, "torch dense": 0.0, "numba free": 0.0, "torch free": 0.0}
-    torch_errors = {"dense": [], "free": []}
+    seconds = {key: 0.0 for key in ("fd", "exact", "torch")}
+    errors = {key: [] for key in ("fd", "exact", "dense", "free")}
+    whole = {}  # (who, method) -> seconds over the first torch_units types
+    options = {"dense": {}, "matrix-free": {"directions": 10}}
+    agree = {(who, method): [] for who in ("numba fd", "numba exact") for method in options}
+    options = {"dense": {}, "matrix-free": {"directions": 10}}
     for index, (unit, (m, a, b)) in enumerate(zip(types, positions, strict=False)):
         u = tt.unit(
             module, "", m, position=(a, b), input_shape=net.input_shape, crop="receptive_field"
         )
         assert u.shape == unit.shape
-        start = time.perf_counter()
-        dense = tw.analyze(unit, restarts=restarts, seed=0, method="dense", progress=False)
-        numba_dense = time.perf_counter() - start
-        start = time.perf_counter()
-        free = tw.analyze(
-            unit, restarts=restarts, seed=0, method="matrix-free", directions=10, progress=False
-        )
-        numba_free = time.perf_counter() - start
-        x = dense.stimulus
-        start = time.perf_counter()
-        unit.fd_hessian(x, 1e-5 * np.linalg.norm(x))
-        rows["fd"] += time.perf_counter() - start
-        reference, seconds = torch_curvatures(lambda s, u=u: u._forward(s[None])[0], x)
-        rows["torch_h"] += seconds
+        results = {}
+        for method in ("dense", "matrix-free"):
+            results[method], spent = timed(
+                tw.analyze,
+                unit,
+                restarts=restarts,
+                seed=0,
+                method=method,
+                progress=False,
+                **options[method],
+            )
+            if index < torch_units:
+                whole[("numba fd", method)] = whole.get(("numba fd", method), 0.0) + spent
+        x = results["dense"].stimulus
+        n = x.size
+        H_fd, spent = timed(unit.fd_hessian, x, 1e-5 * np.linalg.norm(x))
+        seconds["fd"] += spent
+        H_exact, spent = timed(unit.hvp, x, np.eye(n).reshape(n, *x.shape))
+        seconds["exact"] += spent
+        H, reference, spent = torch_hessian(lambda s, u=u: u._forward(s[None])[0], x)
+        seconds["torch"] += spent
+        size = np.linalg.norm(H)
+        errors["fd"].append(np.linalg.norm((H_fd + H_fd.T) / 2 - H) / size)
+        errors["exact"].append(np.linalg.norm(H_exact.reshape(n, n) - H) / size)
         scale = np.abs(reference).max()
-        rows["dense"].append(np.abs(dense.curvatures - reference).max() / scale)
-        ends = np.r_[reference[:10], reference[-10:]]
+        errors["dense"].append(np.abs(results["dense"].curvatures - reference).max() / scale)
+        free = results["matrix-free"]
         if np.linalg.norm(free.stimulus - x) < 1e-6 * np.linalg.norm(x):  # the same optimum
-            rows["free"].append(np.abs(free.curvatures - ends).max() / scale)
-        if index < torch_units:
-            torch_rows["numba dense"] += numba_dense
-            torch_rows["numba free"] += numba_free
-            for method, extra, ours in (("dense", {}, dense), ("free", {"directions": 10}, free)):
-                start = time.perf_counter()
-                theirs = tw.analyze(
-                    u,
+            ends = np.r_[reference[:10], reference[-10:]]
+            errors["free"].append(np.abs(free.curvatures - ends).max() / scale)
+        if index >= torch_units:
+            continue
+        exact = {}
+        for who, target in (("numba exact", unit), ("torch", u)):
+            for method in ("dense", "matrix-free"):
+                result, spent = timed(
+                    tw.analyze,
+                    target,
                     restarts=restarts,
                     seed=0,
+                    method=method,
                     hessian="exact",
-                    method="dense" if method == "dense" else "matrix-free",
                     progress=False,
-                    **extra,
+                    **options[method],
                 )
-                torch_rows[f"torch {method}"] += time.perf_counter() - start
-                same = abs(theirs.activation - ours.activation) < 1e-8 * ours.activation
-                torch_errors[method].append(
-                    np.abs(theirs.curvatures - ours.curvatures).max()
-                    / np.abs(ours.curvatures).max()
-                    if same
-                    else np.nan
-                )
-    count = len(types)
+                whole[(who, method)] = whole.get((who, method), 0.0) + spent
+                if who == "numba exact":
+                    exact[method] = result
+                    continue
+                for mine, ours in (("numba fd", results[method]), ("numba exact", exact[method])):
+                    same = abs(result.activation - ours.activation) < 1e-8 * ours.activation
+                    difference = np.abs(result.curvatures - ours.curvatures).max()
+                    agree[(mine, method)].append(
+                        difference / np.abs(ours.curvatures).max() if same else np.nan
+                    )
+    count, n_torch = len(types), min(torch_units, len(types))
     print(
         f"\n4. Against PyTorch (torch {torch.__version__}, 1 thread; Numba "
-        f"{numba.get_num_threads()} threads), all {count} layer-2 unit types"
+        f"{numba.get_num_threads()} threads): {count} layer-2 unit types, n = {types[0].shape}"
     )
-    print("| what | Numba | PyTorch | ratio | largest curvature difference (rel. to max) |")
+    print(
+        "| Hessian at the dense optimum (s per unit) | time | torch.func.hessian | ratio | "
+        "largest ||H - H_torch|| / ||H_torch|| |"
+    )
     print("| --- | --- | --- | --- | --- |")
-    print(
-        f"| Hessian at the optimum, s per unit: Numba FD vs torch.func.hessian | "
-        f"{rows['fd'] / count:.3f} | {rows['torch_h'] / count:.3f} | "
-        f"{rows['torch_h'] / rows['fd']:.1f}x | dense analysis vs torch.func.hessian + eigh:"
-        f" {max(rows['dense']):.1e} |"
-    )
-    print(
-        f"| matrix-free ends (k = 10) vs torch.func.hessian + eigh | | | | "
-        f"{max(rows['free'], default=np.nan):.1e} ({len(rows['free'])} of {count} units "
-        "at the same optimum) |"
-    )
-    n = min(torch_units, count)
-    for method in ("dense", "free"):
-        ours, theirs = torch_rows[f"numba {method}"] / n, torch_rows[f"torch {method}"] / n
-        label = "dense" if method == "dense" else "matrix-free (k = 10)"
+    for key, label in (
+        ("fd", "Numba FD Hessian (2n gradients)"),
+        ("exact", "Numba exact products (n HVPs)"),
+    ):
         print(
-            f"| whole analysis, {label}, first {n} types, s per unit: Numba unit vs torch unit "
-            f"(exact autodiff products) | {ours:.2f} | {theirs:.2f} | {theirs / ours:.1f}x | "
-            f"{np.nanmax(torch_errors[method]):.1e} "
-            f"({int(np.sum(np.isnan(torch_errors[method])))} at another optimum) |"
+            f"| {label} | {seconds[key] / count:.3f} | {seconds['torch'] / count:.3f} | "
+            f"{seconds['torch'] / seconds[key]:.1f}x | {max(errors[key]):.1e} |"
+        )
+    print(
+        f"\nCurvatures against torch.func.hessian + eigh at the same point (largest "
+        f"difference / largest |curvature|): dense (FD) {max(errors['dense']):.1e}; "
+        f"matrix-free k = 10 (FD) {max(errors['free'], default=np.nan):.1e} "
+        f"({len(errors['free'])} of {count} at the same optimum)"
+    )
+    print(f"\nWhole analyses of the first {n_torch} types (s per unit; restarts={restarts})")
+    print(
+        "| method | Numba, FD products (default) | Numba, exact products | torch unit "
+        "(autodiff products) | torch / Numba FD | torch / Numba exact | curvatures, torch vs "
+        "Numba FD | curvatures, torch vs Numba exact |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for method in ("dense", "matrix-free"):
+        fd, exact, theirs = (
+            whole[(who, method)] / n_torch for who in ("numba fd", "numba exact", "torch")
+        )
+        differences = [
+            f"{np.nanmax(agree[(mine, method)]):.1e} "
+            f"({int(np.sum(np.isnan(agree[(mine, method)])))} at another optimum)"
+            for mine in ("numba fd", "numba exact")
+        ]
+        print(
+            f"| {method} | {fd:.2f} | {exact:.2f} | {theirs:.2f} | {theirs / fd:.1f}x | "
+            f"{theirs / exact:.1f}x | {differences[0]} | {differences[1]} |"
         )
 
 

@@ -26,11 +26,10 @@ def _layer2_value_grad(F1, eps1, P1, F2, eps2, x, grad, h1, p1, h2, want):
     """Activation of one field ``x``; its gradient into ``grad`` when ``want``.
 
     ``h1`` (M1, L, L), ``p1`` (M1, G, G) and ``h2`` (P2, P2) are work buffers; on
-    return ``p1`` holds the gradient with respect to the pooled maps and ``h1`` the
-    gradient with respect to the layer-1 simple responses.
+    return ``p1`` holds ``(d g / d p1) / p1`` and ``h1`` the gradient with respect to
+    the layer-1 simple responses.
     """
-    M1, L, C, r = F1.shape[0], F1.shape[1], F1.shape[3], F1.shape[4]
-    P2, r2 = F2.shape[0], F2.shape[3]
+    M1, L = F1.shape[0], F1.shape[1]
     G = L - P1 + 1
     _layer1_simple(F1, x, h1)
     g = _layer2_from_simple(h1, eps1, P1, F2, eps2, p1, h2)
@@ -39,19 +38,41 @@ def _layer2_value_grad(F1, eps1, P1, F2, eps2, x, grad, h1, p1, h2, want):
     grad[:] = 0.0
     if g == 0:  # eps2 = 0 and no layer-2 response: the subgradient 0
         return g
-    # d g / d p1, then per pooling unit the factor (d g / d p1) / p1
-    dp = np.zeros((M1, G, G))
-    for u in range(P2):
-        for v in range(P2):
-            c2 = h2[u, v] / g
-            for m in range(M1):
-                for a in range(r2):
-                    for b in range(r2):
-                        dp[m, u + a, v + b] += c2 * F2[u, v, m, a, b]
+    dp = np.empty((M1, G, G))
+    _pooled_from_layer2(F2, h2, 1.0 / g, dp)  # d g / d p1
     for m in range(M1):
         for i in range(G):
             for j in range(G):
                 p1[m, i, j] = dp[m, i, j] / p1[m, i, j] if p1[m, i, j] > 0 else 0.0
+    collected = np.empty((M1, L, L))
+    _collect(p1, P1, collected)
+    for m in range(M1):
+        for i in range(L):
+            for j in range(L):
+                h1[m, i, j] *= collected[m, i, j]
+    _input_from_simple(F1, h1, grad)
+    return g
+
+
+@njit(cache=True)
+def _pooled_from_layer2(F2, coefficients, scale, out):
+    """``out = scale sum_uv coefficients[u, v] F2[u, v]``, embedded in the pooled maps."""
+    P2, M1, r2 = F2.shape[0], F2.shape[2], F2.shape[3]
+    out[:] = 0.0
+    for u in range(P2):
+        for v in range(P2):
+            c2 = scale * coefficients[u, v]
+            for m in range(M1):
+                for a in range(r2):
+                    for b in range(r2):
+                        out[m, u + a, v + b] += c2 * F2[u, v, m, a, b]
+
+
+@njit(cache=True)
+def _collect(q, P1, out):
+    """``out[m, i, j] = sum of q[m, i-u, j-v]`` over the pooling units holding simple
+    unit (i, j) (u, v < P1): a quantity per pooling unit, gathered per simple unit."""
+    M1, G, L = q.shape[0], q.shape[1], out.shape[1]
     for m in range(M1):
         for i in range(L):
             for j in range(L):
@@ -59,14 +80,23 @@ def _layer2_value_grad(F1, eps1, P1, F2, eps2, x, grad, h1, p1, h2, want):
                 for u in range(P1):
                     for v in range(P1):
                         if 0 <= i - u < G and 0 <= j - v < G:
-                            acc += p1[m, i - u, j - v]
-                d = acc * h1[m, i, j]
-                if d != 0.0:
+                            acc += q[m, i - u, j - v]
+                out[m, i, j] = acc
+
+
+@njit(cache=True)
+def _input_from_simple(F1, d, grad):
+    """``grad += sum_mij d[m, i, j] F1[m, i, j]`` embedded in the field (zeros skipped)."""
+    M1, L, C, r = F1.shape[0], F1.shape[1], F1.shape[3], F1.shape[4]
+    for m in range(M1):
+        for i in range(L):
+            for j in range(L):
+                w = d[m, i, j]
+                if w != 0.0:
                     for c in range(C):
                         for a in range(r):
                             for b in range(r):
-                                grad[c, i + a, j + b] += d * F1[m, i, j, c, a, b]
-    return g
+                                grad[c, i + a, j + b] += w * F1[m, i, j, c, a, b]
 
 
 @njit(cache=True)
@@ -92,7 +122,6 @@ def _layer2_from_simple(h1, eps1, P1, F2, eps2, p1, h2):
     with the layer-2 simple responses.
     """
     M1, L = h1.shape[0], h1.shape[1]
-    P2, r2 = F2.shape[0], F2.shape[3]
     G = L - P1 + 1
     for m in range(M1):
         for i in range(G):
@@ -102,7 +131,14 @@ def _layer2_from_simple(h1, eps1, P1, F2, eps2, p1, h2):
                     for v in range(P1):
                         acc += h1[m, i + u, j + v] ** 2
                 p1[m, i, j] = np.sqrt(acc)
-    energy = eps2
+    _layer2_simple(F2, p1, h2)
+    return np.sqrt(eps2 + np.sum(h2 * h2))
+
+
+@njit(cache=True)
+def _layer2_simple(F2, p1, h2):
+    """Layer-2 simple responses ``h2[u, v] = F2[u, v] . p1[:, u:u+r2, v:v+r2]``."""
+    P2, M1, r2 = F2.shape[0], F2.shape[2], F2.shape[3]
     for u in range(P2):
         for v in range(P2):
             acc = 0.0
@@ -111,8 +147,6 @@ def _layer2_from_simple(h1, eps1, P1, F2, eps2, p1, h2):
                     for b in range(r2):
                         acc += F2[u, v, m, a, b] * p1[m, u + a, v + b]
             h2[u, v] = acc
-            energy += acc * acc
-    return np.sqrt(energy)
 
 
 @njit(cache=True, parallel=True)
@@ -200,3 +234,65 @@ def layer2_fd_hvp(F1, eps1, P1, F2, eps2, x, V, steps):
     for d in prange(D):
         plus[d] = (plus[d] - minus[d]) / (2.0 * steps[d])
     return plus
+
+
+@njit(cache=True, parallel=True)
+def layer2_hvp(F1, eps1, P1, F2, eps2, x, V):
+    """Exact Hessian-vector products ``H v`` at ``x`` for the vectors ``V`` (D, c, s, s).
+
+    Forward over reverse by hand: the directional derivative along v of every step of
+    the gradient (:func:`_layer2_value_grad`). With dots for derivatives along v:
+    ``h1' = F1 . v``; ``p1' = sum h1 h1' / p1`` over each pooling window;
+    ``h2' = F2 . p1'``; ``g' = h2 . h2' / g``; the coefficients ``c2 = h2 / g`` give
+    ``c2' = h2' / g - h2 g' / g^2``; ``dp = sum c2 F2``, ``dp' = sum c2' F2``;
+    ``q = dp / p1``, ``q' = dp' / p1 - dp p1' / p1^2``; collected per simple unit,
+    ``d h1 = Q h1`` gives ``(d h1)' = Q' h1 + Q h1'``; and ``H v = sum (d h1)' F1``.
+    The pass at x runs once; the directions run in parallel. Zero products where
+    g = 0, like the gradient's subgradient.
+    """
+    M1, L = F1.shape[0], F1.shape[1]
+    P2 = F2.shape[0]
+    G = L - P1 + 1
+    out = np.zeros(V.shape)
+    h1 = np.empty((M1, L, L))
+    p1 = np.empty((M1, G, G))
+    h2 = np.empty((P2, P2))
+    _layer1_simple(F1, x, h1)
+    g = _layer2_from_simple(h1, eps1, P1, F2, eps2, p1, h2)
+    if g == 0:
+        return out
+    dp = np.empty((M1, G, G))
+    _pooled_from_layer2(F2, h2, 1.0 / g, dp)
+    q = np.zeros((M1, G, G))
+    inverse = np.zeros((M1, G, G))  # 1 / p1, 0 where p1 = 0 (eps1 = 0)
+    for m in range(M1):
+        for i in range(G):
+            for j in range(G):
+                if p1[m, i, j] > 0:
+                    inverse[m, i, j] = 1.0 / p1[m, i, j]
+                    q[m, i, j] = dp[m, i, j] * inverse[m, i, j]
+    collected = np.empty((M1, L, L))
+    _collect(q, P1, collected)
+    for d in prange(V.shape[0]):
+        hd = np.empty((M1, L, L))
+        _layer1_simple(F1, V[d], hd)
+        pd = np.zeros((M1, G, G))
+        for m in range(M1):
+            for i in range(G):
+                for j in range(G):
+                    acc = 0.0
+                    for u in range(P1):
+                        for v in range(P1):
+                            acc += h1[m, i + u, j + v] * hd[m, i + u, j + v]
+                    pd[m, i, j] = acc * inverse[m, i, j]
+        h2d = np.zeros((P2, P2))
+        _layer2_simple(F2, pd, h2d)
+        gd = np.sum(h2 * h2d) / g
+        c2d = h2d / g - h2 * (gd / (g * g))
+        dpd = np.empty((M1, G, G))
+        _pooled_from_layer2(F2, c2d, 1.0, dpd)
+        qd = dpd * inverse - dp * pd * inverse * inverse
+        collected_d = np.empty((M1, L, L))
+        _collect(qd, P1, collected_d)
+        _input_from_simple(F1, collected_d * h1 + collected * hd, out[d])
+    return out

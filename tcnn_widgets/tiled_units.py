@@ -1,8 +1,9 @@
 """Layer-2 units of two-layer tiled CNNs (docs/method.md §11).
 
 :class:`LayerTwoUnit` is a layer-2 pooling unit of a two-layer tiled CNN; no closed-form
-Hessian, so Hessian-vector products are central differences of its gradient, batched
-in one parallel Numba call. It comes from :meth:`tcnn_widgets.TiledCNN.unit` with
+Hessian matrix, but exact Hessian-vector products (forward over reverse differentiation
+by hand, in Numba) beside the central differences of its gradient that the analysis uses
+by default. It comes from :meth:`tcnn_widgets.TiledCNN.unit` with
 ``layer=2``; its Numba kernels are in :mod:`tcnn_widgets._kernels2`. Layer-1 units, with
 or without channels, are :class:`tcnn_widgets.PoolingUnit`.
 """
@@ -21,9 +22,10 @@ class LayerTwoUnit(_FieldUnit):
 
     ``g(x) = sqrt(eps2 + sum_uv h2_uv^2)`` with ``h2_uv = F2[u, v] . p1[:, u:u+r2, v:v+r2]``
     and ``p1`` the layer-1 pooled maps of the field (see :mod:`tcnn_widgets._kernels2`).
-    No closed-form Hessian: Hessian-vector products (:meth:`hvp`, and the analysis's
-    finite-difference path) are central differences of the gradient, batched in one
-    parallel Numba call (:meth:`fd_hvp`); ``has_exact_hvp`` is False.
+    No closed-form Hessian matrix. :meth:`hvp` gives exact Hessian-vector products (the
+    directional derivative of the gradient's computation, one parallel Numba call), used
+    by ``analyze(..., hessian="exact")``; the default ``hessian="fd"`` takes central
+    differences of the gradient, batched in one parallel Numba call (:meth:`fd_hvp`).
 
     Parameters
     ----------
@@ -105,6 +107,18 @@ class LayerTwoUnit(_FieldUnit):
             angles,
         )
 
+    def hvp(self, x: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """Exact Hessian-vector products ``H v`` (m, *shape) for the vectors ``V`` (m, *shape).
+
+        Forward over reverse by hand (:func:`tcnn_widgets._kernels2.layer2_hvp`): the pass
+        at x runs once, then each direction's derivative of the gradient, in parallel.
+        """
+        V = self._directions(V)
+        out = kernels.layer2_hvp(
+            self.filters1, self.eps1, self.pool, self.filters2, self.eps2, self._field(x), V
+        )
+        return out.reshape(len(V), *self.shape)
+
     def fd_hvp(
         self, x: np.ndarray, V: np.ndarray, step: float, chunk_values: int = 0
     ) -> np.ndarray:
@@ -112,9 +126,8 @@ class LayerTwoUnit(_FieldUnit):
 
         ``H v ~ (grad(x + h v) - grad(x - h v)) / 2h`` with ``h = step / ||v||`` (every
         point lies ``step`` from x), as :meth:`Unit.fd_hvp`; here the 2m gradients run in
-        one parallel Numba call. :meth:`Unit.hvp` (``step = 1e-5 ||x||``) and the
-        analysis's ``hessian="fd"`` both come here. Zero vectors give zero products;
-        ``chunk_values`` is accepted for the interface.
+        one parallel Numba call. The analysis's ``hessian="fd"`` (the default) comes here.
+        Zero vectors give zero products; ``chunk_values`` is accepted for the interface.
 
         Returns
         -------

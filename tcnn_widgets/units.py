@@ -354,6 +354,11 @@ class CallableUnit(Unit):
 _PARALLEL_FROM = 32
 
 
+def _with_channel_axis(X: np.ndarray) -> np.ndarray:
+    """A stack of grayscale fields (N, s, s) as the view (N, 1, s, s); (N, c, s, s) as is."""
+    return X[:, None] if X.ndim == 3 else X
+
+
 class _FieldUnit(Unit):
     """Plumbing of the tiled-CNN units: stacks of fields as float64 (N, c, s, s) for the
     Numba kernels, whatever the public :attr:`shape` ((s, s) for grayscale)."""
@@ -361,16 +366,20 @@ class _FieldUnit(Unit):
     _field_shape: tuple[int, int, int]
 
     def _fields(self, X: np.ndarray) -> np.ndarray:
-        X = self.check_stack(X)
-        return X.reshape(len(X), *self._field_shape)
+        return _with_channel_axis(self.check_stack(X))
 
     def _field(self, x: np.ndarray) -> np.ndarray:
         return self.check_input(x).reshape(self._field_shape)
 
     def _directions(self, V: np.ndarray) -> np.ndarray:
-        """``V`` (m, *shape), or one vector of :attr:`shape`, as fields (m, c, s, s)."""
+        """``V`` (m, *shape), flat (m, n), or one vector of :attr:`shape`, as fields
+        (m, c, s, s)."""
         V = np.asarray(V)
-        return self._fields(V[None] if V.ndim == len(self.shape) else V)
+        if V.shape == tuple(self.shape):
+            V = V[None]
+        elif V.ndim == 2 and V.shape[1] == int(np.prod(self.shape)):
+            V = V.reshape(len(V), *self.shape)
+        return self._fields(V)
 
     def _run(self, fields: np.ndarray, grads: np.ndarray) -> np.ndarray:
         """Activations of ``fields``; gradients into ``grads`` if it has as many entries."""
@@ -379,14 +388,13 @@ class _FieldUnit(Unit):
     def values(self, X: np.ndarray) -> np.ndarray:
         """Activations (N,) for a stack ``X`` of N fields (Numba kernel)."""
         fields = self._fields(X)
-        return self._run(fields, np.empty((0, *self._field_shape)))
+        return self._run(fields, fields[:0])  # no gradients wanted (never written)
 
     def values_and_grads(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Activations (N,) and gradients (N, *shape) for a stack of fields (Numba kernel)."""
         X = self.check_stack(X)
-        grads = np.empty(X.shape)
-        fields = (len(X), *self._field_shape)  # views: the kernel writes into grads
-        return self._run(X.reshape(fields), grads.reshape(fields)), grads
+        grads = np.empty(X.shape)  # the kernel writes into its view with a channel axis
+        return self._run(_with_channel_axis(X), _with_channel_axis(grads)), grads
 
     def fd_hessian(self, x: np.ndarray, step: float, chunk: int = 0) -> np.ndarray:
         """Central-difference Hessian (n, n), not symmetrized: column i is

@@ -239,19 +239,28 @@ def test_layer2_parallel_and_serial_kernels_agree(net):
 
 
 def test_layer2_hvp_matches_complex_step_reference(net):
+    """Exact products (forward over reverse in Numba) to 1e-10, central differences to
+    1e-6, both against the complex step of the NumPy gradient."""
     unit = net.unit(0, 1, 1, layer=2)
     rng = np.random.default_rng(7)
     x = rng.standard_normal(unit.shape)
     x /= np.linalg.norm(x)
     V = rng.standard_normal((5, *unit.shape))
-    V[1] *= 1e3  # steps are relative to each vector's norm
+    V[1] *= 1e3  # difference steps are relative to each vector's norm
     products = unit.hvp(x, V)
-    assert products.shape == V.shape
+    differences = unit.fd_hvp(x, V, 1e-5)
+    assert products.shape == differences.shape == V.shape
     field = x.reshape(unit._field_shape)
-    for v, product in zip(V, products, strict=True):
+    for v, product, difference in zip(V, products, differences, strict=True):
         exact = complex_step_hvp(unit, field, v.reshape(unit._field_shape))
-        assert relative_error(product.ravel(), exact.ravel()) < 1e-6
-    assert np.array_equal(unit.hvp(x, np.zeros((1, *unit.shape))), np.zeros((1, *unit.shape)))
+        assert relative_error(product.ravel(), exact.ravel()) < 1e-10
+        assert relative_error(difference.ravel(), exact.ravel()) < 1e-6
+    zero = np.zeros((1, *unit.shape))
+    assert np.array_equal(unit.hvp(x, zero), zero) and np.array_equal(
+        unit.fd_hvp(x, zero, 1e-5), zero
+    )
+    one = unit.hvp(x, V[0])  # one vector of the unit's shape: a stack of one product
+    assert one.shape == (1, *unit.shape) and np.array_equal(one[0], products[0])
 
 
 def test_hvp_kinds_and_the_analysis_of_both_layers():
@@ -260,9 +269,7 @@ def test_hvp_kinds_and_the_analysis_of_both_layers():
     )
     first, second = net.unit(0, 0, 0), net.unit(1, 0, 0, layer=2)
     assert first.has_exact_hvp and first.has_exact_hessian
-    assert not second.has_exact_hvp and not second.has_exact_hessian
-    with pytest.raises(ValueError, match="no closed-form Hessian or hvp"):
-        tw.analyze(second, hessian="exact", progress=False)
+    assert second.has_exact_hvp and not second.has_exact_hessian
     dense = tw.analyze(second, restarts=2, seed=0, method="dense", progress=False)
     free = tw.analyze(
         second, restarts=2, seed=0, method="matrix-free", directions=3, progress=False
@@ -270,6 +277,16 @@ def test_hvp_kinds_and_the_analysis_of_both_layers():
     assert dense.stimulus.shape == (3, 6, 6) and free.n_directions == 6
     kept = np.r_[dense.curvatures[:3], dense.curvatures[-3:]]
     np.testing.assert_allclose(free.curvatures, kept, rtol=1e-6, atol=1e-8)
+    # exact products (checked against differences by the analysis) give the same answer
+    scale = np.abs(dense.curvatures).max()
+    for method, options, expected in (
+        ("dense", {}, dense),
+        ("matrix-free", {"directions": 3}, free),
+    ):
+        exact = tw.analyze(
+            second, restarts=2, seed=0, method=method, hessian="exact", progress=False, **options
+        )
+        assert np.abs(exact.curvatures - expected.curvatures).max() < 1e-6 * scale
     exact = tw.analyze(first, restarts=2, seed=0, hessian="exact", progress=False)
     fd = tw.analyze(first, restarts=2, seed=0, progress=False)
     np.testing.assert_allclose(fd.curvatures, exact.curvatures, atol=1e-6)
