@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+import warnings
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # NumPy's fastest on 2 shared cores
 
@@ -250,8 +251,12 @@ def against_torch(net, types: list, torch_units: int, restarts: int) -> None:
     errors = {key: [] for key in ("fd", "exact", "dense", "free")}
     whole = {}  # (who, method) -> seconds over the first torch_units types
     options = {"dense": {}, "matrix-free": {"directions": 10}}
+    unconverged = 0  # dense searches that stopped at max_iter
     agree = {(who, method): [] for who in ("numba fd", "numba exact") for method in options}
-    options = {"dense": {}, "matrix-free": {"directions": 10}}
+    warm = tt.unit(
+        module, "", 0, position=(0, 0), input_shape=net.input_shape, crop="receptive_field"
+    )
+    torch_hessian(lambda s: warm._forward(s[None])[0], np.ones(warm.shape))  # not timed
     for index, (unit, (m, a, b)) in enumerate(zip(types, positions, strict=False)):
         u = tt.unit(
             module, "", m, position=(a, b), input_shape=net.input_shape, crop="receptive_field"
@@ -259,15 +264,19 @@ def against_torch(net, types: list, torch_units: int, restarts: int) -> None:
         assert u.shape == unit.shape
         results = {}
         for method in ("dense", "matrix-free"):
-            results[method], spent = timed(
-                tw.analyze,
-                unit,
-                restarts=restarts,
-                seed=0,
-                method=method,
-                progress=False,
-                **options[method],
-            )
+            with warnings.catch_warnings(record=True) as caught:  # counted, not printed
+                warnings.simplefilter("always", UserWarning)
+                results[method], spent = timed(
+                    tw.analyze,
+                    unit,
+                    restarts=restarts,
+                    seed=0,
+                    method=method,
+                    progress=False,
+                    **options[method],
+                )
+            if method == "dense" and any("did not converge" in str(w.message) for w in caught):
+                unconverged += 1
             if index < torch_units:
                 whole[("numba fd", method)] = whole.get(("numba fd", method), 0.0) + spent
         x = results["dense"].stimulus
@@ -334,7 +343,9 @@ def against_torch(net, types: list, torch_units: int, restarts: int) -> None:
         f"\nCurvatures against torch.func.hessian + eigh at the same point (largest "
         f"difference / largest |curvature|): dense (FD) {max(errors['dense']):.1e}; "
         f"matrix-free k = 10 (FD) {max(errors['free'], default=np.nan):.1e} "
-        f"({len(errors['free'])} of {count} at the same optimum)"
+        f"({len(errors['free'])} of {count} at the same optimum). The search stopped at "
+        f"max_iter before converging for {unconverged} of {count} units (the comparisons "
+        "are at the same point either way)."
     )
     print(f"\nWhole analyses of the first {n_torch} types (s per unit; restarts={restarts})")
     print(
