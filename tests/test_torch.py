@@ -407,6 +407,8 @@ def test_two_layer_tiled_cnn_units_match_the_numba_engine(channels):
         )
         side = net.field_size(layer)
         assert u.window == (slice(row, row + side), slice(col, col + side))
+        # tiles count from the input's corner: a frame aligned to the tile gives the unit
+        assert u.frame[0].stop - u.frame[0].start < net.image_size
         reference = net.unit(m, row, col, layer=layer)
         assert u.shape == reference.shape
         X = rng.standard_normal((3, *u.shape))
