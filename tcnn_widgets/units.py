@@ -42,6 +42,10 @@ class Unit:
     # gradient: then it is not checked against differences of the gradient, which are
     # wrong across the kinks of ReLU and max-pool networks (tcnn_widgets.torch)
     hvp_by_autodiff: bool = False
+    # True when a stack of m stimuli or products costs much less than m calls of one
+    # (values_and_grads takes stacks); the matrix-free ends then ask for products in
+    # blocks. A CallableUnit of per-image callables sets it False.
+    batched: bool = True
 
     @property
     def has_exact_hvp(self) -> bool:
@@ -287,6 +291,7 @@ class CallableUnit(Unit):
         self.shape = image_shape(shape)
         self._f, self._grad, self._hessian, self._hvp = f, grad, hessian, hvp
         self.vectorized = bool(vectorized)
+        self.batched = self.vectorized
         self.has_exact_hessian = hessian is not None
         self.name = name
 
