@@ -18,6 +18,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from . import _validate
+from ._geodesics import crossing_brackets, illinois_accept, illinois_propose
 from ._matrix_free import (
     Products,
     TangentBasis,
@@ -557,46 +558,27 @@ def video_ranges(
     the grid's end on that side.
     """
     zero = int(np.argmin(np.abs(angles)))
-    sides = (np.arange(zero, -1, -1), np.arange(zero, len(angles)))  # [a] side, [b] side
     shape = (len(directions), 2)
-    inside, outside = np.empty(shape), np.empty(shape)  # activation >= level / < level
-    f_in, f_out = np.zeros(shape), np.zeros(shape)  # activation - level there
-    found = np.zeros(shape, dtype=bool)
-    for column, idx in enumerate(sides):
-        below = along[:, idx] < level
-        first = np.argmax(below, axis=1)
-        found[:, column] = np.any(below, axis=1) & (first > 0)
-        before = np.maximum(first - 1, 0)
-        outside[:, column] = np.where(found[:, column], angles[idx[first]], angles[idx[-1]])
-        inside[:, column] = angles[idx[before]]
-        f_out[:, column] = along[np.arange(len(along)), idx[first]] - level
-        f_in[:, column] = along[np.arange(len(along)), idx[before]] - level
+    inside, outside, f_in, f_out = (np.empty(shape) for _ in range(4))
+    found, active = np.empty(shape, dtype=bool), np.empty(shape, dtype=bool)
+    angles = np.ascontiguousarray(angles, dtype=np.float64)
+    along = np.ascontiguousarray(along, dtype=np.float64)
+    crossing_brackets(along, angles, zero, level, inside, outside, f_in, f_out, found)
     last_moved = np.zeros(shape, dtype=np.int8)  # +1: outside end moved last, -1: inside
     estimate, residual = outside.copy(), np.full(shape, np.inf)
+    rows, trial = np.empty(len(directions), dtype=np.int64), np.empty(shape)
     for _ in range(max_iter):
-        active = found & (np.abs(outside - inside) > tolerance)
-        active &= residual > 1e-13 * abs(level)
-        rows = np.flatnonzero(np.any(active, axis=1))
-        if rows.size == 0:
+        count = illinois_propose(
+            inside, outside, f_in, f_out, found, residual, tolerance, 1e-13 * abs(level),
+            active, rows, trial,
+        )  # fmt: skip
+        if count == 0:
             break
-        a, b, fa, fb = inside[rows], outside[rows], f_in[rows], f_out[rows]
-        slope = fb - fa  # zero on finished ends, whose trial is ignored below
-        secant = b - fb * (b - a) / np.where(slope != 0, slope, 1.0)
-        lo, hi = np.minimum(a, b), np.maximum(a, b)
-        usable = (slope != 0) & (secant > lo) & (secant < hi)
-        trial = np.where(usable, secant, 0.5 * (a + b))
-        f = unit.geodesic_values(x, directions[rows], rho, trial) - level
-        move = active[rows]
-        low = move & (f < 0)
-        high = move & (f >= 0)
-        # Illinois: when the same end moves twice in a row, halve the other end's value
-        f_in[rows] = np.where(low & (last_moved[rows] == 1), 0.5 * fa, np.where(high, f, fa))
-        f_out[rows] = np.where(high & (last_moved[rows] == -1), 0.5 * fb, np.where(low, f, fb))
-        inside[rows] = np.where(high, trial, a)
-        outside[rows] = np.where(low, trial, b)
-        last_moved[rows] = np.where(low, 1, np.where(high, -1, last_moved[rows]))
-        estimate[rows] = np.where(move, trial, estimate[rows])
-        residual[rows] = np.where(move, np.abs(f), residual[rows])
+        values = unit.geodesic_values(x, directions[rows[:count]], rho, trial[:count])
+        illinois_accept(
+            rows[:count], trial[:count], np.asarray(values, dtype=np.float64), level, active,
+            inside, outside, f_in, f_out, last_moved, estimate, residual,
+        )  # fmt: skip
     return estimate
 
 
