@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg
 from threadpoolctl import ThreadpoolController
 
 from . import _validate
@@ -28,7 +29,7 @@ from ._matrix_free import (
     newton_polish,
     tangent_ends,
 )
-from ._sphere import optimal_stimulus
+from ._sphere import evaluate, optimal_stimulus, retract
 from .batch import StoredResults, analyze_batch
 from .naming import describe_directions
 from .results import Invariances, video_level
@@ -296,7 +297,11 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
     products = product_source(unit, settings)
     if settings.hessian == "exact" and unit.has_exact_hvp and not unit.hvp_by_autodiff:
         check_products_match_gradient(unit, x.ravel(), products, step, rng)
-    x = newton_polish(unit, x, rho, products)
+    if method == "dense":
+        x, H, asymmetry, source, formed = dense_polish(unit, x, settings)
+        products.count += n * formed if source in ("fd", "hvp") else 0
+    else:
+        x = newton_polish(unit, x, rho, products)
     value, gradient = unit.checked_values_and_grads(x[None])
     activation, gradient = float(value[0]), gradient[0].ravel()
     mu = float(x.ravel() @ gradient) / rho**2
@@ -309,8 +314,6 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
             stacklevel=3,
         )
     if method == "dense":
-        H, asymmetry, source = hessian_at(unit, x, settings)
-        products.count += n if source in ("fd", "hvp") else 0
         curvatures, directions = tangent_eigen(H, x, mu)
         beyond = np.full(2, np.nan)
         if k is not None:
@@ -488,6 +491,63 @@ def hessian_at(unit: Unit, x: np.ndarray, settings: Settings) -> tuple[np.ndarra
     raw += raw.T
     raw *= 0.5
     return raw, asymmetry, source
+
+
+def dense_polish(
+    unit: Unit, x: np.ndarray, settings: Settings, steps: int = 5
+) -> tuple[np.ndarray, np.ndarray, float, str, int]:
+    """Riemannian Newton steps with the dense Hessian, which the dense path forms anyway.
+
+    Each step solves ``(mu I - B^T H B) z = B^T r`` (B the tangent basis, r the tangent
+    gradient) by a Cholesky factorization, which also tells whether x is near a
+    maximum (the matrix is positive definite there; otherwise polishing stops), and
+    retracts ``x + B z`` to the sphere. A step is kept only while the activation does
+    not fall; polishing stops when the tangent gradient is below 1e-14 of the
+    gradient. The Hessian is formed at most once per point, and a finite-difference
+    Hessian is kept across a step shorter than ``fd_step**2 * radius`` (its change
+    there is below its own truncation error), so a converged search usually forms
+    two: one for the first step and one for the eigen-decomposition.
+
+    Returns
+    -------
+    x : ndarray (*shape)
+        The polished point.
+    H, asymmetry, source
+        The Hessian (symmetrized) at x, as :func:`hessian_at` returns them.
+    formed : int
+        How many Hessians were formed.
+    """
+    rho = settings.radius
+    keep_within = settings.fd_step**2 * rho if hessian_source(unit, settings) == "fd" else 0.0
+    xf = x.ravel()
+    value, G = evaluate(unit, xf[None])
+    H, formed = None, 0
+    for _ in range(steps):
+        mu = float(xf @ G[0]) / rho**2
+        r = G[0] - mu * xf
+        if np.linalg.norm(r) <= 1e-14 * max(np.linalg.norm(G[0]), 1e-300):
+            break
+        if H is None:
+            H, asymmetry, source = hessian_at(unit, xf.reshape(unit.shape), settings)
+            formed += 1
+        basis = TangentBasis(xf)
+        system = mu * np.eye(xf.size - 1) - basis.conjugate(H)
+        try:
+            factor = scipy.linalg.cho_factor(system, check_finite=False)
+        except np.linalg.LinAlgError:
+            break  # not near a maximum: Newton would not ascend
+        z = scipy.linalg.cho_solve(factor, basis.restrict(r[None])[0], check_finite=False)
+        trial = retract((xf + basis.expand(z[None])[0])[None], rho)
+        trial_value, trial_G = evaluate(unit, trial)
+        if not trial_value[0] >= value[0] - 1e-15 * abs(value[0]):
+            break
+        if np.linalg.norm(trial[0] - xf) > keep_within:
+            H = None
+        xf, value, G = trial[0], trial_value, trial_G
+    if H is None:
+        H, asymmetry, source = hessian_at(unit, xf.reshape(unit.shape), settings)
+        formed += 1
+    return xf.reshape(unit.shape), H, asymmetry, source, formed
 
 
 # ---- invariances (METHOD section 6) ------------------------------------------------

@@ -1,13 +1,17 @@
 """The compiled and shortcut paths of the dense analysis against plain references.
 
-video_ranges' Numba bookkeeping against the NumPy regula falsi it replaced, bit for bit.
+video_ranges' Numba bookkeeping against the NumPy regula falsi it replaced, bit for bit;
+the dense Newton polish against the one by conjugate gradients on products; the cheap
+output checks against the errors the full checks give.
 """
 
 import numpy as np
 import pytest
 
-from tcnn_widgets import TiledCNN, analyze
-from tcnn_widgets.analysis import video_ranges
+from tcnn_widgets import QuadraticUnit, TiledCNN, Unit, analyze
+from tcnn_widgets._matrix_free import newton_polish
+from tcnn_widgets._sphere import optimal_stimulus
+from tcnn_widgets.analysis import Settings, dense_polish, hessian_at, product_source, video_ranges
 from tcnn_widgets.results import video_level
 
 
@@ -68,3 +72,86 @@ def test_video_ranges_kernels_equal_the_numpy_reference(threshold, max_angle):
         expected = numpy_video_ranges(*args, angles, along, level)
         np.testing.assert_array_equal(video_ranges(*args, angles, along, level), expected)
         np.testing.assert_array_equal(result.video_ranges, expected)
+
+
+def quadratic_with_linear_term(n=25, seed=0):
+    """A generic smooth unit whose optimum has no closed form: 1/2 x^T H x + f^T x."""
+    rng = np.random.default_rng(seed)
+    M = rng.standard_normal((n, n))
+    return QuadraticUnit((M + M.T) / 2, rng.standard_normal(n), shape=(5, 5))
+
+
+@pytest.mark.parametrize("hessian", ["fd", "exact"])
+def test_dense_polish_reaches_the_point_the_products_polish_reaches(hessian):
+    """Newton by Cholesky on the dense Hessian against Newton by CG on products."""
+    units = [*TiledCNN.random(seed=0).unit_types()[:4], quadratic_with_linear_term()]
+    settings = Settings(hessian=hessian)
+    for unit in units:
+        x0, _, _ = optimal_stimulus(unit, 1.0, 4, 1000, np.random.default_rng(7))
+        by_cg = newton_polish(unit, x0, 1.0, product_source(unit, settings))
+        x, H, _, source, formed = dense_polish(unit, x0, settings)
+        np.testing.assert_allclose(x, by_cg, atol=1e-12)
+        grad = unit.grad(x).ravel()
+        mu = x.ravel() @ grad
+        assert np.linalg.norm(grad - mu * x.ravel()) <= 1e-13 * np.linalg.norm(grad)
+        # H belongs to the final point: equal to a fresh one within the differences' error
+        fresh = hessian_at(unit, x, settings)[0]
+        assert np.max(np.abs(H - fresh)) <= 1e-8 * np.max(np.abs(fresh))
+        assert formed <= 3 and source == ("fd" if hessian == "fd" else "exact")
+
+
+def test_dense_polish_refuses_to_step_away_from_a_minimum():
+    """At a minimum the tangent system is not positive definite: x stays where it is."""
+    unit = quadratic_with_linear_term(seed=3)
+    x = -optimal_stimulus(unit, 1.0, 4, 1000, np.random.default_rng(0))[0]
+    H0 = unit.hessian(x)
+    w, V = np.linalg.eigh(H0)
+    start = V[:, 0].reshape(unit.shape)  # near the minimum of the quadratic part
+    start /= np.linalg.norm(start)
+    polished, _, _, _, formed = dense_polish(unit, start, Settings())
+    assert formed == 1
+    np.testing.assert_array_equal(polished, start)
+
+
+def test_dense_hvp_count_is_n_per_hessian_formed():
+    unit = TiledCNN.random(seed=0).unit(1, 0, 0)
+    result = analyze(unit, seed=1)
+    n = unit.shape[0] * unit.shape[1]
+    assert result.hvp_count % n == 0 and 1 <= result.hvp_count // n <= 3
+
+
+class _Returns(Unit):
+    """A user unit whose outputs are set by the test."""
+
+    shape = (3, 3)
+
+    def __init__(self, values, grads):
+        self.out = values, grads
+
+    def values_and_grads(self, X):
+        values, grads = self.out
+        return np.resize(values, len(X)), np.resize(grads, X.shape)
+
+
+@pytest.mark.parametrize(
+    "values, grads, message",
+    [
+        (np.nan, 1.0, "returned NaN or infinite activations"),
+        (1.0, np.inf, "returned NaN or infinite gradients"),
+        (1.0, np.array([np.inf, -np.inf]), "returned NaN or infinite gradients"),
+        (np.float32(1.0), np.float32(np.nan), "returned NaN or infinite gradients"),
+    ],
+)
+def test_user_units_returning_nan_or_inf_still_get_the_clear_error(values, grads, message):
+    with pytest.raises(ValueError, match=message):
+        _Returns(values, grads).checked_values_and_grads(np.ones((4, 3, 3)))
+
+
+def test_huge_finite_outputs_pass_the_checks():
+    """Entries whose sum would overflow are finite all the same."""
+    values, grads = _Returns(1e308, 1e308).checked_values_and_grads(np.ones((4, 3, 3)))
+    assert values.dtype == np.float64 and np.all(grads == 1e308)
+    stack = np.full((4, 3, 3), 1e308)
+    assert _Returns(1.0, 1.0).check_stack(stack) is stack
+    with pytest.raises(ValueError, match="the images contain NaN"):
+        _Returns(1.0, 1.0).check_stack(np.array([np.inf, -np.inf] * 9).reshape(2, 3, 3))
