@@ -58,7 +58,9 @@ def optimal_stimulus(
     for iteration in range(max_iter):  # noqa: B007 - reported below
         if ascent_propose(X, G, R, step, radius, 1e-6, trial, active) == 0:
             break
-        trial_values, trial_G = evaluate(unit, trial)
+        trial_values, trial_G = evaluate(unit, trial, check_finite=False)
+        if not all_finite(trial_values, trial_G):
+            trial_values, trial_G = evaluate(unit, trial)  # the full checks: a clear error
         ascent_accept(X, values, G, R, step, trial, trial_values, trial_G, active, radius)
     best = int(np.argmax(values))
     ratio = norms(R[best : best + 1])[0] / max(norms(G[best : best + 1])[0], 1e-300)
@@ -136,10 +138,37 @@ def ascent_accept(X, values, G, R, step, trial, trial_values, trial_G, active, r
         step[i] = min(max(new_step, 1e-12 * rho), 1e6 * rho)
 
 
-def evaluate(unit: Unit, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Activations (N,) and flat gradients (N, n) at flat points X (N, n)."""
-    values, grads = unit.checked_values_and_grads(X.reshape(len(X), *unit.shape))
+def evaluate(unit: Unit, X: np.ndarray, check_finite: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Activations (N,) and flat gradients (N, n) at flat points X (N, n).
+
+    The outputs are checked (:meth:`Unit.checked_values_and_grads`); with
+    ``check_finite=False`` float64 arrays of the right shapes are passed on without
+    the scan for NaN and infinite values, which the caller then does in its own loop
+    (:func:`all_finite`) and, where it fails, evaluates again with the full checks.
+    """
+    stack = X.reshape(len(X), *unit.shape)
+    if not check_finite:
+        values, grads = unit.values_and_grads(stack)
+        if _float64(values, (len(X),)) and _float64(grads, stack.shape):
+            return values, grads.reshape(len(X), -1)
+    values, grads = unit.checked_values_and_grads(stack)
     return values, grads.reshape(len(X), -1)
+
+
+def _float64(output, shape: tuple[int, ...]) -> bool:
+    return type(output) is np.ndarray and output.dtype == np.float64 and output.shape == shape
+
+
+@njit(cache=True)
+def all_finite(values, G):
+    """True when every activation (N,) and gradient entry (N, n) is finite."""
+    for i in range(values.shape[0]):
+        if not np.isfinite(values[i]):
+            return False
+        for j in range(G.shape[1]):
+            if not np.isfinite(G[i, j]):
+                return False
+    return True
 
 
 def norms(A: np.ndarray) -> np.ndarray:

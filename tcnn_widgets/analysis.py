@@ -42,6 +42,11 @@ two-layer tanh net, k = 10: dense is 1.4x faster at n = 256, matrix-free 1.5x fa
 at n = 576 and 1.8x at n = 1024; the crossing lies near n = 400 (20 x 20)."""
 
 
+SMALL_DENSE_BYTES = 64 * 2**20
+"""Dense analyses needing at most this much memory (n up to about 1,300) run without
+reading the memory available (which takes longer than some analyses of that size)."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """Settings of one analysis (see :func:`analyze` for their meaning)."""
@@ -394,14 +399,15 @@ def plan(settings: Settings, n: int) -> tuple[str, int | None]:
         method = "dense" if n <= AUTO_DENSE_MAX else "matrix-free"
     else:
         method = settings.method
-    if method == "dense":
-        need, free = dense_bytes(n), available_memory()
+    need = dense_bytes(n)
+    if method == "dense" and need > SMALL_DENSE_BYTES:
+        free = available_memory()
         if need > free / 2:
             raise MemoryError(
-                f"a dense analysis of a stimulus of {n} entries needs about {need / 2**30:.1f} "
-                f"GiB (n x n matrices), more than half of the {free / 2**30:.1f} GiB available; "
-                "pass directions=k (e.g. directions=10) for the k most and k least invariant "
-                "directions without forming the Hessian"
+                f"a dense analysis of a stimulus of {n} entries needs about "
+                f"{need / 2**30:.1f} GiB (n x n matrices), more than half of the "
+                f"{free / 2**30:.1f} GiB available; pass directions=k (e.g. directions=10) "
+                "for the k most and k least invariant directions without forming the Hessian"
             )
     return method, k
 

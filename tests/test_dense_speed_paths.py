@@ -155,3 +155,32 @@ def test_huge_finite_outputs_pass_the_checks():
     assert _Returns(1.0, 1.0).check_stack(stack) is stack
     with pytest.raises(ValueError, match="the images contain NaN"):
         _Returns(1.0, 1.0).check_stack(np.array([np.inf, -np.inf] * 9).reshape(2, 3, 3))
+
+
+class _NanNearTheTop(Unit):
+    """g(x) = x[0, 0], NaN (activation or gradient) once x[0, 0] > 0.9."""
+
+    shape = (3, 3)
+
+    def __init__(self, where):
+        self.where = where
+
+    def values_and_grads(self, X):
+        values, grads = X[:, 0, 0].copy(), np.zeros_like(X)
+        grads[:, 0, 0] = 1.0
+        top = X[:, 0, 0] > 0.9
+        if self.where == "values":
+            values[top] = np.nan
+        else:
+            grads[top, 1, 1] = np.inf
+        return values, grads
+
+
+@pytest.mark.parametrize("where, name", [("values", "activations"), ("grads", "gradients")])
+def test_nan_met_during_the_search_gets_the_clear_error(where, name):
+    """The search scans trial outputs in its own loop; NaN there still names the unit."""
+    message = f"_NanNearTheTop.values_and_grads returned NaN or infinite {name}"
+    with pytest.raises(ValueError, match=message):
+        optimal_stimulus(_NanNearTheTop(where), 1.0, 4, 1000, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=message):
+        analyze(_NanNearTheTop(where), seed=0)
