@@ -10,6 +10,9 @@ from numba import njit
 
 from .units import Unit
 
+TOLERANCE = 1e-6
+"""A start stops once its tangent gradient is below this fraction of its gradient."""
+
 
 def optimal_stimulus(
     unit: Unit, radius: float, restarts: int, max_iter: int, rng: np.random.Generator
@@ -55,16 +58,19 @@ def optimal_stimulus(
     step = 0.1 * radius / np.maximum(norms(R), 1e-300)
     trial = np.empty_like(X)
     active = np.empty(restarts, dtype=np.bool_)
+    count = ascent_propose(X, G, R, step, radius, TOLERANCE, trial, active)
     for iteration in range(max_iter):  # noqa: B007 - reported below
-        if ascent_propose(X, G, R, step, radius, 1e-6, trial, active) == 0:
+        if count == 0:
             break
         trial_values, trial_G = evaluate(unit, trial, check_finite=False)
         if not all_finite(trial_values, trial_G):
             trial_values, trial_G = evaluate(unit, trial)  # the full checks: a clear error
-        ascent_accept(X, values, G, R, step, trial, trial_values, trial_G, active, radius)
+        count = ascent_step(
+            X, values, G, R, step, trial, trial_values, trial_G, active, radius, TOLERANCE
+        )
     best = int(np.argmax(values))
     ratio = norms(R[best : best + 1])[0] / max(norms(G[best : best + 1])[0], 1e-300)
-    if ratio <= 1e-6:
+    if ratio <= TOLERANCE:
         stop = ""
     elif iteration + 1 == max_iter and step[best] > 1e-12 * radius:
         stop = f"max_iter ({max_iter}) was reached"
@@ -136,6 +142,14 @@ def ascent_accept(X, values, G, R, step, trial, trial_values, trial_G, active, r
         else:
             new_step = 0.5 * step[i]
         step[i] = min(max(new_step, 1e-12 * rho), 1e6 * rho)
+
+
+@njit(cache=True)
+def ascent_step(X, values, G, R, step, trial, trial_values, trial_G, active, rho, tolerance):
+    """:func:`ascent_accept` then :func:`ascent_propose` (one call from Python per
+    iteration); returns the number of starts still active."""
+    ascent_accept(X, values, G, R, step, trial, trial_values, trial_G, active, rho)
+    return ascent_propose(X, G, R, step, rho, tolerance, trial, active)
 
 
 def evaluate(unit: Unit, X: np.ndarray, check_finite: bool = True) -> tuple[np.ndarray, np.ndarray]:
