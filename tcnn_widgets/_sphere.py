@@ -13,6 +13,11 @@ from .units import Unit
 TOLERANCE = 1e-6
 """A start stops once its tangent gradient is below this fraction of its gradient."""
 
+FOLLOW = 1e-3
+"""A start also stops once it is within this distance (relative to the radius) of a
+start that has stopped by :data:`TOLERANCE` with a higher activation: it is climbing
+to the maximum that start has found."""
+
 
 def optimal_stimulus(
     unit: Unit, radius: float, restarts: int, max_iter: int, rng: np.random.Generator
@@ -22,8 +27,11 @@ def optimal_stimulus(
     All starts move together (one batched evaluation of the unit per step). Each
     start steps along its tangent gradient with a Barzilai-Borwein step, halved until
     the activation rises enough (Armijo), and is retracted to the sphere. A start
-    stops once its tangent gradient is below 1e-6 of its gradient; the best start is
-    then refined by Newton steps (``_matrix_free.newton_polish``).
+    stops once its tangent gradient is below 1e-6 of its gradient, or once it comes
+    within 1e-3 rho of such a start with a higher activation (it is climbing to the
+    maximum already found there, so the best start stays the same); the best start is
+    then refined by Newton steps (``analysis.dense_polish`` or
+    ``_matrix_free.newton_polish``).
 
     Parameters
     ----------
@@ -58,7 +66,7 @@ def optimal_stimulus(
     step = 0.1 * radius / np.maximum(norms(R), 1e-300)
     trial = np.empty_like(X)
     active = np.empty(restarts, dtype=np.bool_)
-    count = ascent_propose(X, G, R, step, radius, TOLERANCE, trial, active)
+    count = ascent_propose(X, values, G, R, step, radius, TOLERANCE, trial, active)
     for iteration in range(max_iter):  # noqa: B007 - reported below
         if count == 0:
             break
@@ -83,21 +91,26 @@ def optimal_stimulus(
 
 
 @njit(cache=True)
-def ascent_propose(X, G, R, step, rho, tolerance, trial, active):
+def ascent_propose(X, values, G, R, step, rho, tolerance, trial, active):
     """Fill ``trial`` with the retracted step ``X + step R`` of each active start.
 
     A start is active while ``||R|| > tolerance ||G||`` and its step has not
     collapsed to the floor ``1e-12 rho`` (at a kink, where the gradient jumps, every
-    larger step is refused); inactive rows of ``trial`` are copies of ``X``. Returns
-    the number of active starts.
+    larger step is refused), unless it follows a converged start (:data:`FOLLOW`);
+    inactive rows of ``trial`` are copies of ``X``. Returns the number of active starts.
     """
-    count = 0
+    converged = np.empty(X.shape[0], dtype=np.bool_)
     for i in range(X.shape[0]):
         rr, gg = 0.0, 0.0
         for j in range(X.shape[1]):
             rr += R[i, j] ** 2
             gg += G[i, j] ** 2
-        active[i] = np.sqrt(rr) > tolerance * max(np.sqrt(gg), 1e-300) and step[i] > 1e-12 * rho
+        converged[i] = not np.sqrt(rr) > tolerance * max(np.sqrt(gg), 1e-300)
+        active[i] = not converged[i] and step[i] > 1e-12 * rho
+    count = 0
+    for i in range(X.shape[0]):
+        if active[i] and follows(X, values, converged, i, FOLLOW * rho):
+            active[i] = False
         count += active[i]
         t = step[i] if active[i] else 0.0
         nn = 0.0
@@ -108,6 +121,20 @@ def ascent_propose(X, G, R, step, rho, tolerance, trial, active):
         for j in range(X.shape[1]):
             trial[i, j] *= scale
     return count
+
+
+@njit(cache=True)
+def follows(X, values, converged, i, distance):
+    """True when start i lies within ``distance`` of a converged start with a higher
+    activation."""
+    for k in range(X.shape[0]):
+        if converged[k] and values[k] > values[i]:
+            dd = 0.0
+            for j in range(X.shape[1]):
+                dd += (X[i, j] - X[k, j]) ** 2
+            if dd <= distance**2:
+                return True
+    return False
 
 
 @njit(cache=True)
@@ -149,7 +176,7 @@ def ascent_step(X, values, G, R, step, trial, trial_values, trial_G, active, rho
     """:func:`ascent_accept` then :func:`ascent_propose` (one call from Python per
     iteration); returns the number of starts still active."""
     ascent_accept(X, values, G, R, step, trial, trial_values, trial_G, active, rho)
-    return ascent_propose(X, G, R, step, rho, tolerance, trial, active)
+    return ascent_propose(X, values, G, R, step, rho, tolerance, trial, active)
 
 
 def evaluate(unit: Unit, X: np.ndarray, check_finite: bool = True) -> tuple[np.ndarray, np.ndarray]:

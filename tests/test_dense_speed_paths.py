@@ -2,7 +2,8 @@
 
 video_ranges' Numba bookkeeping against the NumPy regula falsi it replaced, bit for bit;
 the dense Newton polish against the one by conjugate gradients on products; the cheap
-output checks against the errors the full checks give.
+output checks against the errors the full checks give; the search's rule that stops
+starts following a converged one.
 """
 
 import numpy as np
@@ -10,7 +11,14 @@ import pytest
 
 from tcnn_widgets import QuadraticUnit, TiledCNN, Unit, analyze
 from tcnn_widgets._matrix_free import newton_polish
-from tcnn_widgets._sphere import optimal_stimulus
+from tcnn_widgets._sphere import (
+    FOLLOW,
+    ascent_propose,
+    evaluate,
+    optimal_stimulus,
+    retract,
+    tangent,
+)
 from tcnn_widgets.analysis import Settings, dense_polish, hessian_at, product_source, video_ranges
 from tcnn_widgets.results import video_level
 
@@ -184,3 +192,35 @@ def test_nan_met_during_the_search_gets_the_clear_error(where, name):
         optimal_stimulus(_NanNearTheTop(where), 1.0, 4, 1000, np.random.default_rng(0))
     with pytest.raises(ValueError, match=message):
         analyze(_NanNearTheTop(where), seed=0)
+
+
+def test_a_start_near_a_better_converged_start_stops():
+    """ascent_propose's follow rule: only near a converged start with a higher activation."""
+    unit = TiledCNN.random(seed=0).unit(2, 0, 0)
+    rho = 1.0
+    X = retract(np.random.default_rng(0).standard_normal((5, 100)), rho)
+    nudge = np.zeros(100)
+    nudge[np.argmin(np.abs(X[0]))] = 0.4 * FOLLOW * rho  # well inside the distance
+    X[1] = retract((X[0] + nudge)[None], rho)[0]  # near start 0, which has converged
+    X[2] = retract((X[0] - nudge)[None], rho)[0]  # near it too, but higher
+    X[3] = retract((X[0] + 3 * FOLLOW * nudge / np.linalg.norm(nudge))[None], rho)[0]  # too far
+    X[4] = retract((X[1] + 2 * nudge)[None], rho)[0]  # near start 1 only, not converged
+    values, G = evaluate(unit, X)
+    values[:] = [1.0, 0.5, 2.0, 0.5, 0.5]
+    R = tangent(G, X, rho)
+    R[0] = 0.0
+    trial, active = np.empty_like(X), np.empty(5, dtype=bool)
+    count = ascent_propose(X, values, G, R, np.full(5, 0.1), rho, 1e-6, trial, active)
+    assert count == 3 and active.tolist() == [False, False, True, True, True]
+    np.testing.assert_array_equal(trial[:2], X[:2])  # stopped starts stay put
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_search_with_followers_stopped_finds_the_exact_optimum(seed):
+    """A generic quadratic unit (unique optimum, known by bisection): the analysis lands
+    on it, with the follow rule stopping starts early."""
+    rng = np.random.default_rng(seed)
+    M = rng.standard_normal((36, 36))
+    unit = QuadraticUnit((M + M.T) / 2, 0.3 * rng.standard_normal(36), shape=(6, 6))
+    result = analyze(unit, seed=seed, restarts=12)
+    np.testing.assert_allclose(result.stimulus, unit.optimum(), atol=1e-9)
