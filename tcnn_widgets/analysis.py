@@ -2,8 +2,10 @@
 
 docs/method.md §4-7 (dense: the n x n Hessian, all n - 1 directions) and §10
 (matrix-free: Hessian-vector products, the k most and k least invariant directions).
-The optimum is polished by Newton steps solved with products in both cases, so the
-curvature information is computed once, at the final point.
+The optimum is polished by Newton steps: in the dense path with the Hessian it forms
+anyway (:func:`dense_polish`, a Cholesky solve; the last Hessian is the one the
+directions come from), in the matrix-free path with products (conjugate gradients), so
+no path forms curvature information it does not use.
 """
 
 from __future__ import annotations
