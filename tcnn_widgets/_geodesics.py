@@ -2,9 +2,9 @@
 
 docs/method.md §7. :func:`tcnn_widgets.analysis.video_ranges` brackets each crossing
 on the angle grid (:func:`crossing_brackets`), then narrows all brackets together by
-the Illinois variant of regula falsi: :func:`illinois_propose` picks the next angle of
-every unfinished end, the unit evaluates them in one call, and :func:`illinois_accept`
-moves the brackets. Arrays of shape (D, 2) hold one entry per direction and side
+the Anderson-Bjorck variant of regula falsi: :func:`falsi_propose` picks the next
+angle of every unfinished end, the unit evaluates them in one call, and
+:func:`falsi_accept` moves the brackets. Arrays of shape (D, 2) hold one entry per direction and side
 (column 0: negative angles, column 1: positive angles).
 """
 
@@ -44,7 +44,7 @@ def crossing_brackets(along, angles, zero, level, inside, outside, f_in, f_out, 
 
 
 @njit(cache=True)
-def illinois_propose(
+def falsi_propose(
     inside, outside, f_in, f_out, found, residual, tolerance, value_tolerance, active, rows, trial
 ):
     """The next trial angle of every direction with an unfinished end.
@@ -80,15 +80,15 @@ def illinois_propose(
 
 
 @njit(cache=True)
-def illinois_accept(
+def falsi_accept(
     rows, trial, values, level, active, inside, outside, f_in, f_out, last_moved, estimate, residual
 ):
     """Move the brackets of ``rows`` by the activations ``values`` at ``trial``.
 
     The end whose activation is on the trial's side of ``level`` moves to the trial;
-    when the same end moves twice in a row, the other end's value is halved
-    (Illinois). ``last_moved`` is +1 when the outside end moved last, -1 when the
-    inside one did. Updates the arrays in place.
+    when the same end moves twice in a row, the other end's value is scaled down by
+    :func:`shrink` (Anderson-Bjorck). ``last_moved`` is +1 when the outside end moved
+    last, -1 when the inside one did. Updates the arrays in place.
     """
     for i in range(len(rows)):
         d = rows[i]
@@ -100,14 +100,27 @@ def illinois_accept(
             fa, fb = f_in[d, side], f_out[d, side]
             low, high = f < 0, f >= 0  # both False for NaN: the end stops
             if low:
-                f_in[d, side] = 0.5 * fa if last_moved[d, side] == 1 else fa
+                if last_moved[d, side] == 1:
+                    fa *= shrink(f, fb)
+                f_in[d, side] = fa
                 f_out[d, side] = f
                 outside[d, side] = t
                 last_moved[d, side] = 1
             elif high:
+                if last_moved[d, side] == -1:
+                    fb *= shrink(f, fa)
                 f_in[d, side] = f
-                f_out[d, side] = 0.5 * fb if last_moved[d, side] == -1 else fb
+                f_out[d, side] = fb
                 inside[d, side] = t
                 last_moved[d, side] = -1
             estimate[d, side] = t
             residual[d, side] = abs(f)
+
+
+@njit(cache=True)
+def shrink(f_new, f_old):
+    """Anderson-Bjorck's factor for the value of the end that stays: ``1 - f_new / f_old``
+    (the moving end's values before and after, of one sign), or 1/2 (Illinois) where
+    that is not positive."""
+    m = 1.0 - f_new / f_old
+    return m if m > 0 else 0.5

@@ -21,7 +21,7 @@ import scipy.linalg
 from threadpoolctl import ThreadpoolController
 
 from . import _validate
-from ._geodesics import crossing_brackets, illinois_accept, illinois_propose
+from ._geodesics import crossing_brackets, falsi_accept, falsi_propose
 from ._matrix_free import (
     Products,
     TangentBasis,
@@ -618,7 +618,7 @@ def video_ranges(
     """The first angles either side of 0 where the activation falls below ``level``.
 
     Brackets come from the activations ``along`` the angle grid; both ends of every
-    direction are then narrowed together by the Illinois variant of regula falsi
+    direction are then narrowed together by the Anderson-Bjorck variant of regula falsi
     (which converges superlinearly and keeps a bracket) until the bracket is narrower
     than ``tolerance`` radians or the activation at the estimate equals ``level`` to
     1e-13 relative.
@@ -636,14 +636,14 @@ def video_ranges(
     estimate, residual = outside.copy(), np.full(shape, np.inf)
     rows, trial = np.empty(len(directions), dtype=np.int64), np.empty(shape)
     for _ in range(max_iter):
-        count = illinois_propose(
+        count = falsi_propose(
             inside, outside, f_in, f_out, found, residual, tolerance, 1e-13 * abs(level),
             active, rows, trial,
         )  # fmt: skip
         if count == 0:
             break
         values = unit.geodesic_values(x, directions[rows[:count]], rho, trial[:count])
-        illinois_accept(
+        falsi_accept(
             rows[:count], trial[:count], np.asarray(values, dtype=np.float64), level, active,
             inside, outside, f_in, f_out, last_moved, estimate, residual,
         )  # fmt: skip

@@ -24,7 +24,7 @@ from tcnn_widgets.results import video_level
 
 
 def numpy_video_ranges(unit, x, directions, rho, angles, along, level, tolerance=1e-12):
-    """The Illinois regula falsi of video_ranges written with NumPy arrays (reference)."""
+    """The Anderson-Bjorck regula falsi of video_ranges written with NumPy (reference)."""
     zero = int(np.argmin(np.abs(angles)))
     sides = (np.arange(zero, -1, -1), np.arange(zero, len(angles)))
     shape = (len(directions), 2)
@@ -57,8 +57,14 @@ def numpy_video_ranges(unit, x, directions, rho, angles, along, level, tolerance
         f = unit.geodesic_values(x, directions[rows], rho, trial) - level
         move = active[rows]
         low, high = move & (f < 0), move & (f >= 0)
-        f_in[rows] = np.where(low & (last_moved[rows] == 1), 0.5 * fa, np.where(high, f, fa))
-        f_out[rows] = np.where(high & (last_moved[rows] == -1), 0.5 * fb, np.where(low, f, fb))
+        with np.errstate(divide="ignore", invalid="ignore"):  # rows where it is not used
+            keep_in, keep_out = 1 - f / fb, 1 - f / fa  # Anderson-Bjorck, else Illinois
+        keep_in, keep_out = (
+            np.where(keep_in > 0, keep_in, 0.5),
+            np.where(keep_out > 0, keep_out, 0.5),
+        )
+        f_in[rows] = np.where(low & (last_moved[rows] == 1), keep_in * fa, np.where(high, f, fa))
+        f_out[rows] = np.where(high & (last_moved[rows] == -1), keep_out * fb, np.where(low, f, fb))
         inside[rows] = np.where(high, trial, a)
         outside[rows] = np.where(low, trial, b)
         last_moved[rows] = np.where(low, 1, np.where(high, -1, last_moved[rows]))
