@@ -70,12 +70,13 @@ def optimal_stimulus(
     for iteration in range(max_iter):  # noqa: B007 - reported below
         if count == 0:
             break
-        trial_values, trial_G = evaluate(unit, trial, check_finite=False)
-        if not all_finite(trial_values, trial_G):
-            trial_values, trial_G = evaluate(unit, trial)  # the full checks: a clear error
-        count = ascent_step(
-            X, values, G, R, step, trial, trial_values, trial_G, active, radius, TOLERANCE
-        )
+        for check_finite in (False, True):  # NaN or infinite: the full checks' clear error
+            trial_values, trial_G = evaluate(unit, trial, check_finite)
+            count = ascent_step(
+                X, values, G, R, step, trial, trial_values, trial_G, active, radius, TOLERANCE
+            )
+            if count >= 0:
+                break
     best = int(np.argmax(values))
     ratio = norms(R[best : best + 1])[0] / max(norms(G[best : best + 1])[0], 1e-300)
     if ratio <= TOLERANCE:
@@ -174,7 +175,10 @@ def ascent_accept(X, values, G, R, step, trial, trial_values, trial_G, active, r
 @njit(cache=True)
 def ascent_step(X, values, G, R, step, trial, trial_values, trial_G, active, rho, tolerance):
     """:func:`ascent_accept` then :func:`ascent_propose` (one call from Python per
-    iteration); returns the number of starts still active."""
+    iteration); returns the number of starts still active, or -1, changing nothing, when
+    a trial output is NaN or infinite (:func:`all_finite`)."""
+    if not all_finite(trial_values, trial_G):
+        return -1
     ascent_accept(X, values, G, R, step, trial, trial_values, trial_G, active, rho)
     return ascent_propose(X, values, G, R, step, rho, tolerance, trial, active)
 
@@ -185,7 +189,7 @@ def evaluate(unit: Unit, X: np.ndarray, check_finite: bool = True) -> tuple[np.n
     The outputs are checked (:meth:`Unit.checked_values_and_grads`); with
     ``check_finite=False`` float64 arrays of the right shapes are passed on without
     the scan for NaN and infinite values, which the caller then does in its own loop
-    (:func:`all_finite`) and, where it fails, evaluates again with the full checks.
+    (:func:`ascent_step`) and, where it fails, evaluates again with the full checks.
     """
     stack = X.reshape(len(X), *unit.shape)
     if not check_finite:
