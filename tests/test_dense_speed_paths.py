@@ -230,3 +230,14 @@ def test_the_search_with_followers_stopped_finds_the_exact_optimum(seed):
     unit = QuadraticUnit((M + M.T) / 2, 0.3 * rng.standard_normal(36), shape=(6, 6))
     result = analyze(unit, seed=seed, restarts=12)
     np.testing.assert_allclose(result.stimulus, unit.optimum(), atol=1e-9)
+
+
+def test_memory_is_read_only_for_dense_analyses_above_64_mib(monkeypatch):
+    """Small analyses skip reading /proc/meminfo; larger ones are still refused early."""
+    import tcnn_widgets.analysis as analysis
+
+    monkeypatch.setattr(analysis, "available_memory", lambda: 100 * 2**20)  # 100 MiB
+    small = analysis.Settings()
+    assert analysis.plan(small, 1295) == ("dense", None)  # 5 * 8 * 1295^2 bytes < 64 MiB
+    with pytest.raises(MemoryError, match="pass directions=k"):
+        analysis.plan(small, 37 * 37)  # 72 MiB, more than half of 100 MiB
