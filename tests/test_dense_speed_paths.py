@@ -9,7 +9,7 @@ starts following a converged one.
 import numpy as np
 import pytest
 
-from tcnn_widgets import QuadraticUnit, TiledCNN, Unit, analyze
+from tcnn_widgets import PoolingUnit, QuadraticUnit, TiledCNN, Unit, analyze
 from tcnn_widgets._matrix_free import newton_polish
 from tcnn_widgets._sphere import (
     FOLLOW,
@@ -241,3 +241,32 @@ def test_memory_is_read_only_for_dense_analyses_above_64_mib(monkeypatch):
     assert analysis.plan(small, 1295) == ("dense", None)  # 5 * 8 * 1295^2 bytes < 64 MiB
     with pytest.raises(MemoryError, match="pass directions=k"):
         analysis.plan(small, 37 * 37)  # 72 MiB, more than half of 100 MiB
+
+
+def big_pooling_unit():
+    filters = np.random.default_rng(0).standard_normal((3, 3, 19, 19)) / 19
+    return PoolingUnit(filters, eps=1e-4)
+
+
+@pytest.mark.parametrize(
+    "make, hessian, cheap",
+    [
+        (lambda: TiledCNN.random(seed=0).unit(0, 0, 0), "fd", True),  # its own FD kernel
+        (lambda: quadratic_with_linear_term(), "exact", True),  # a closed form
+        (lambda: quadratic_with_linear_term(), "fd", False),  # column by column
+        (lambda: big_pooling_unit(), "fd", False),  # n = 441, above AUTO_DENSE_MAX
+    ],
+)
+def test_the_dense_path_polishes_with_hessians_only_where_they_are_cheap(
+    make, hessian, cheap, monkeypatch
+):
+    import tcnn_widgets.analysis as analysis
+
+    unit, calls = make(), []
+    n = int(np.prod(unit.shape))
+    real = analysis.dense_polish
+    monkeypatch.setattr(analysis, "dense_polish", lambda *a: calls.append(1) or real(*a))
+    result = analyze(unit, hessian=hessian, seed=0)
+    assert analysis.hessian_is_cheap(unit, Settings(hessian=hessian), n) is cheap
+    assert len(calls) == int(cheap)
+    assert result.residual <= 1e-12 * abs(result.activation)
