@@ -70,13 +70,13 @@ def optimal_stimulus(
     for iteration in range(max_iter):  # noqa: B007 - reported below
         if count == 0:
             break
-        for check_finite in (False, True):  # NaN or infinite: the full checks' clear error
-            trial_values, trial_G = evaluate(unit, trial, check_finite)
-            count = ascent_step(
-                X, values, G, R, step, trial, trial_values, trial_G, active, radius, TOLERANCE
-            )
-            if count >= 0:
-                break
+        trial_values, trial_G = evaluate(unit, trial, check_finite=False)
+        count = ascent_step(
+            X, values, G, R, step, trial, trial_values, trial_G, active, radius, TOLERANCE
+        )
+        if count < 0:  # a NaN or infinite output: the full checks raise the clear error
+            stack = trial.reshape(len(trial), *unit.shape)
+            unit.check_outputs(stack, trial_values, trial_G.reshape(stack.shape))
     best = int(np.argmax(values))
     ratio = norms(R[best : best + 1])[0] / max(norms(G[best : best + 1])[0], 1e-300)
     if ratio <= TOLERANCE:
@@ -186,17 +186,15 @@ def ascent_step(X, values, G, R, step, trial, trial_values, trial_G, active, rho
 def evaluate(unit: Unit, X: np.ndarray, check_finite: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Activations (N,) and flat gradients (N, n) at flat points X (N, n).
 
-    The outputs are checked (:meth:`Unit.checked_values_and_grads`); with
-    ``check_finite=False`` float64 arrays of the right shapes are passed on without
-    the scan for NaN and infinite values, which the caller then does in its own loop
-    (:func:`ascent_step`) and, where it fails, evaluates again with the full checks.
+    The outputs are checked (:meth:`Unit.check_outputs`); with ``check_finite=False``
+    float64 arrays of the right shapes are passed on without the scan for NaN and
+    infinite values, which the caller then does in its own loop (:func:`ascent_step`)
+    and, where it fails, runs the full checks for their clear error.
     """
     stack = X.reshape(len(X), *unit.shape)
-    if not check_finite:
-        values, grads = unit.values_and_grads(stack)
-        if _float64(values, (len(X),)) and _float64(grads, stack.shape):
-            return values, grads.reshape(len(X), -1)
-    values, grads = unit.checked_values_and_grads(stack)
+    values, grads = unit.values_and_grads(stack)
+    if check_finite or not (_float64(values, (len(X),)) and _float64(grads, stack.shape)):
+        values, grads = unit.check_outputs(stack, values, grads)
     return values, grads.reshape(len(X), -1)
 
 

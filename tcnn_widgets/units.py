@@ -74,7 +74,11 @@ class Unit:
             For outputs of the wrong shape, or NaN or infinite values (named with the
             norm of the inputs, which shows a radius too large for the unit).
         """
-        values, grads = self.values_and_grads(X)
+        return self.check_outputs(X, *self.values_and_grads(X))
+
+    def check_outputs(self, X: np.ndarray, values, grads) -> tuple[np.ndarray, np.ndarray]:
+        """The outputs of :meth:`values_and_grads` at ``X``, checked as
+        :meth:`checked_values_and_grads` describes (same returns and errors)."""
         if _finite_float64(values, (len(X),)) and _finite_float64(grads, X.shape):
             return values, grads
         who = f"{type(self).__name__}.values_and_grads"

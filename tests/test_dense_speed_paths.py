@@ -270,3 +270,24 @@ def test_the_dense_path_polishes_with_hessians_only_where_they_are_cheap(
     assert analysis.hessian_is_cheap(unit, Settings(hessian=hessian), n) is cheap
     assert len(calls) == int(cheap)
     assert result.residual <= 1e-12 * abs(result.activation)
+
+
+class _Float32Counting(Unit):
+    """g(x) = sum x^2 / 2 in float32, counting its calls."""
+
+    shape = (2, 3)
+
+    def __init__(self):
+        self.calls = 0
+
+    def values_and_grads(self, X):
+        self.calls += 1
+        return (0.5 * np.sum(X**2, axis=(1, 2))).astype(np.float32), X.astype(np.float32)
+
+
+@pytest.mark.parametrize("check_finite", [False, True])
+def test_outputs_of_other_dtypes_are_checked_and_converted_without_a_second_call(check_finite):
+    unit = _Float32Counting()
+    values, grads = evaluate(unit, np.ones((4, 6)), check_finite=check_finite)
+    assert unit.calls == 1 and values.dtype == grads.dtype == np.float64
+    assert grads.shape == (4, 6)
