@@ -8,6 +8,7 @@ with channels), with Numba kernels and its exact Hessian.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -393,9 +394,9 @@ class _FieldUnit(Unit):
         """``V`` (m, *shape), flat (m, n), or one vector of :attr:`shape`, as fields
         (m, c, s, s)."""
         V = np.asarray(V)
-        if V.shape == tuple(self.shape):
+        if V.shape == self.shape:
             V = V[None]
-        elif V.ndim == 2 and V.shape[1] == int(np.prod(self.shape)):
+        elif V.ndim == 2 and V.shape[1] == math.prod(self.shape):
             V = V.reshape(len(V), *self.shape)
         return self._fields(V)
 
