@@ -352,3 +352,12 @@ def test_a_colour_stack_of_the_wrong_shape_is_refused():
     unit = CallableUnit(lambda x: 0.0, lambda x: x, (3, 4, 4))
     with pytest.raises(ValueError, match=r"expected a stack of images of shape \(N, 3, 4, 4\)"):
         unit.check_stack(np.zeros((2, 4, 4)))
+
+
+def test_hessian_auto_is_differences_for_units_without_autodiff():
+    from reference_units import TanhConvNet
+
+    unit = TanhConvNet((6, 6), seed=0)
+    auto, fd = analyze(unit, seed=0), analyze(unit, seed=0, hessian="fd")
+    assert auto.hessian_method == fd.hessian_method == "fd"
+    np.testing.assert_array_equal(auto.curvatures, fd.curvatures)
