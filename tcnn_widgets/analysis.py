@@ -10,11 +10,11 @@ no path forms curvature information it does not use.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import warnings
 from collections.abc import Callable, Sequence
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
