@@ -9,6 +9,7 @@ test: numbers vary with load.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import pickle
 import resource
@@ -102,18 +103,32 @@ def transport(units) -> None:
 
 
 def break_even(units) -> None:
-    """Small batches of 10 x 10 units: where 2 workers start to pay for themselves."""
+    """Small batches of 10 x 10 units: where 2 workers start to pay for themselves, and
+    what ``workers=None`` chose (its wall time against the better of the two)."""
     print(
-        "\n| 10 x 10 units | serial wall ms | 2 workers wall ms | serial CPU ms | 2 workers CPU ms | idle-machine speed-up |"
+        "\n| 10 x 10 units | serial wall ms | 2 workers wall ms | serial CPU ms | "
+        "2 workers CPU ms | idle-machine speed-up | workers=None wall ms | chose |"
     )
-    print("| --- | --- | --- | --- | --- | --- |")
-    for count in (2, 4, 8, 16, 32):
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for count in (2, 4, 8, 16, 32, 64):
         m = speedup(units[:count], repeat=5)
         (sw, pw), (sc, pc) = m["wall"].values(), m["cpu"].values()
+        auto = min(
+            timed(lambda c=count: tw.analyze(units[:c], seed=0, progress=False)) for _ in range(5)
+        )
         print(
             f"| {count} | {sw * 1e3:.0f} | {pw * 1e3:.0f} | {sc * 1e3:.0f} | {pc * 1e3:.0f} | "
-            f"{sc / (pc / 2):.2f}x |"
+            f"{sc / (pc / 2):.2f}x | {auto * 1e3:.0f} | {chosen(units[:count])} |"
         )
+
+
+def chosen(units) -> str:
+    """Whether ``workers=None`` started worker processes for ``units`` (seen by their pids)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+    started = len(multiprocessing.active_children())
+    tw.analyze(units, seed=0, progress=False)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - before
+    return "pool" if children > 0 or len(multiprocessing.active_children()) > started else "here"
 
 
 def main(quick: bool) -> None:
@@ -173,7 +188,7 @@ def main(quick: bool) -> None:
     print("\nParent memory while streaming small units to out= (2 workers, fresh process)")
     print("| units | kept | RSS before MB | RSS peak MB | traced Python peak MB | file MB |")
     print("| --- | --- | --- | --- | --- | --- |")
-    counts = (100, 1000) if not quick else (50, 200)
+    counts = (250, 500, 1000) if not quick else (50, 100, 200)
     for count, stream in [(c, True) for c in counts] + [(counts[-1], False)]:
         m = streaming_memory(count, stream)
         print(
