@@ -8,8 +8,10 @@ Three ways to run, one loop (:func:`drain`):
   dies breaks the pool: a new pool is started and the units that were running are
   retried one at a time, so that a unit that kills its worker again is known to be
   the culprit and reported;
-- a Dask client: the unit list is scattered to every worker once
-  (``broadcast=True``); Dask itself reschedules the tasks of a worker that dies;
+- a Dask client (:func:`run_dask`): the unit list is scattered to every worker once
+  (``broadcast=True``); Dask reschedules the tasks of a worker that dies, and each
+  task counts its starts on the scheduler, so that a unit is retried once, then
+  reported, as on our own pool;
 - any other executor: each task carries its unit.
 
 Tasks return plain arrays (:meth:`Invariances.to_arrays`) or an error text and its
@@ -269,7 +271,8 @@ def drain(
     deliver : callable
         Called with ``(index, outcome, attempts)`` as each unit ends.
     attempts : dict of int to int
-        Runs of each index so far (updated).
+        Runs so far of each index that may still be retried (updated; an index
+        leaves it when delivered, so that it does not grow with the batch).
     isolate : deque of int, optional
         Indices to run alone, before the others (retries after a worker died).
 

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -153,11 +154,14 @@ def analyze_batch(
         Batch seed; None draws one (or, resuming ``out``, takes the file's).
     workers : int, optional
         Worker processes; 1 is serial. None decides: the first unit is analyzed in
-        this process and timed (CPU seconds t); with c the time to send its result
+        this process on one thread and timed (CPU seconds t, as a worker would
+        spend); with c the time to send its result
         back (timed by pickling it there and back), r units left and w the cores
         this process may run on (at most r), worker processes start only when they
         save more than they cost, ``r * (t * (1 - 1/w) - c) > POOL_START_SECONDS``
-        (0.1 s, measured on a 2-core machine by ``benchmarks/bench_batch.py``).
+        (0.07 s, measured on a 2-core machine by ``benchmarks/bench_batch.py``).
+        When the saving is under 4 times that, a second unit is analyzed here and
+        the faster time decides (one slow first unit does not start a pool).
         Otherwise the rest runs here too. Results are the same either way.
     executor : concurrent.futures.Executor or dask.distributed.Client, optional
         Run there instead (``workers`` must then be None).
@@ -260,7 +264,8 @@ def _run(units, todo, seeds, settings, precision, workers, executor, auto, deliv
     """Analyze ``units[i]`` for i in ``todo`` where asked, handing each to ``deliver``.
 
     With ``auto`` (``workers=None`` and no executor), the first unit is analyzed here
-    and worker processes start only when :func:`_pool_pays` says the rest is worth it.
+    and worker processes start only when :func:`_pool_saves` says the rest is worth
+    it (a second unit is analyzed here when the first leaves it borderline).
     """
     client = _dask_client(executor)
     if client is not None:
@@ -276,16 +281,25 @@ def _run(units, todo, seeds, settings, precision, workers, executor, auto, deliv
         )
         return
     with deferred_interrupt() as requested:  # Ctrl-C waits for the unit in hand
-        if auto and workers > 1 and len(todo) > 1:
-            first, todo = todo[0], todo[1:]
-            start = time.process_time()
-            outcome = analyze_one(units[first], settings, seeds[first], precision)
-            seconds = time.process_time() - start
-            if not _pool_pays(seconds, outcome[0], len(todo), workers):
-                workers = 1
+        fastest, probes = float("inf"), 0
+        while auto and workers > 1 and len(todo) > 1 and probes < 2:
+            first, todo = todo[0], todo[1:]  # probe here: one unit, a second if borderline
+            threads = numba.get_num_threads()
+            numba.set_num_threads(1)  # as in a worker: CPU time without idle spinning
+            try:
+                start = time.thread_time()  # this thread's CPU time only
+                outcome = analyze_one(units[first], settings, seeds[first], precision)
+                fastest, probes = min(fastest, time.thread_time() - start), probes + 1
+            finally:
+                numba.set_num_threads(threads)
             deliver(first, outcome, 1)
             if requested():
                 raise KeyboardInterrupt
+            saved = _pool_saves(fastest, outcome[0], len(todo), workers)
+            if saved <= POOL_START_SECONDS:
+                workers = 1
+            elif saved > 4 * POOL_START_SECONDS:
+                break
         if workers == 1 or len(todo) < 2:
             for i in todo:
                 deliver(i, analyze_one(units[i], settings, seeds[i], precision), 1)
@@ -295,31 +309,32 @@ def _run(units, todo, seeds, settings, precision, workers, executor, auto, deliv
     run_pool(units, todo, seeds, settings, precision, min(workers, len(todo)), deliver)
 
 
-# What starting a pool costs before its first result, measured with
-# benchmarks/bench_batch.py on a 2-core machine: forking 2 workers (about 12 ms of the
-# parent's time each) and each worker's first analysis being 17 ms slower than the
-# next (thread pools and kernels are set up on first use), about 0.1 s in all.
-POOL_START_SECONDS = 0.1
+# What a pool of 2 workers costs on top of the analyses, as wall time on an idle
+# 2-core machine: about 140 ms of CPU time (benchmarks/bench_batch.py, break-even
+# table: 2 workers' CPU minus serial CPU, for 16 to 64 small units), shared by the
+# 2 cores. Forking the workers, their first analysis (thread pools and kernels are
+# set up on first use: 17 ms slower than the next) and the results' trip back.
+POOL_START_SECONDS = 0.07
 
 
-def _pool_pays(seconds: float, arrays: dict | None, remaining: int, workers: int) -> bool:
-    """Whether ``workers`` processes finish ``remaining`` units sooner than this process.
+def _pool_saves(seconds: float, arrays: dict | None, remaining: int, workers: int) -> float:
+    """Seconds that ``workers`` processes would save on ``remaining`` units, before start-up.
 
     ``seconds`` is the CPU time of one unit analyzed here (``arrays`` its result,
-    None if it failed). The pool saves ``seconds * (1 - 1/w)`` a unit on ``w``
-    workers, and costs :data:`POOL_START_SECONDS` once plus, per unit, sending its
-    result back (timed here by pickling ``arrays`` there and back).
+    None if it failed). A pool saves ``seconds * (1 - 1/w)`` a unit on
+    ``w = min(workers, remaining)`` workers, less the time to send each result back
+    (timed here by pickling ``arrays`` there and back). Compared with
+    :data:`POOL_START_SECONDS` by the caller.
     """
     workers = min(workers, remaining)
     if workers < 2:
-        return False
+        return 0.0
     transport = 0.0
     if arrays is not None:
         start = time.process_time()
         pickle.loads(pickle.dumps(arrays, protocol=pickle.HIGHEST_PROTOCOL))
         transport = time.process_time() - start
-    saved = remaining * (seconds * (1 - 1 / workers) - transport)
-    return saved > POOL_START_SECONDS
+    return remaining * (seconds * (1 - 1 / workers) - transport)
 
 
 def _unit_seeds(seed: int, count: int) -> np.ndarray:

@@ -192,14 +192,16 @@ def test_workers_none_starts_processes_only_when_they_pay(units, serial, tmp_pat
     six = [like(PidUnit, u) for u in units[:6]]
     assert_same(tw.analyze(six, seed=3, progress=False), serial[:6])
     assert log.read_text().split() == [here] * 6
-    # 8 units of 24 x 24 (about 60 ms each): the first here, then worker processes
+    # 8 units of 24 x 24 (about 60 ms each): the first here (and a second when the
+    # first leaves it borderline), the rest in worker processes
     net = TiledCNN.random(maps=2, tile=2, field=22, pool=3, image_size=25, seed=0)
     big = net.unit_types()
     reference = tw.analyze(big, seed=3, workers=1, progress=False)
     log.unlink()
     assert_same(tw.analyze([like(PidUnit, u) for u in big], seed=3, progress=False), reference)
     pids = log.read_text().split()
-    assert len(pids) == 8 and pids[0] == here and here not in pids[1:]
+    probes = pids.count(here)
+    assert len(pids) == 8 and 1 <= probes <= 2 and pids[:probes] == [here] * probes
 
 
 def test_unit_that_always_kills_its_worker_is_reported_after_one_retry(units, serial, tmp_path):
