@@ -182,9 +182,12 @@ def analyze(
     progress : bool
         Show a progress bar when analyzing a list of units.
     workers : int, optional
-        For a list: worker processes; None uses every core this process may run on
-        (``os.sched_getaffinity``), 1 analyzes in this process. Units must then be
-        picklable (a lambda is refused at once, before any work).
+        For a list: worker processes; 1 analyzes in this process. None analyzes the
+        first unit here, and starts one process per core this process may run on
+        (``os.sched_getaffinity``) only when the remaining units are worth a pool's
+        start-up (see :func:`tcnn_widgets.batch.analyze_batch`); results are the same
+        either way. Units sent to processes must be picklable (a lambda is refused
+        at once, before any work).
     executor : concurrent.futures.Executor or dask.distributed.Client, optional
         For a list: run there instead of on our own processes, e.g. a Dask client
         or ``client.get_executor()`` (the units then go to each Dask worker once).
