@@ -318,15 +318,18 @@ def gif_bytes(video: Video, *, fps: float = 12.0, bounce: bool = True) -> bytes:
     -------
     bytes
         The GIF file. A gray video's levels are exactly ``video.images``; a colour
-        one is reduced to the 256 colours a GIF frame can hold (use :func:`write_mp4`
-        or the figures for exact colours). Pillow merges a frame identical to the one
-        before it into a longer one.
+        frame of more than 256 colours is reduced to 256 (Pillow's adaptive palette;
+        use :func:`write_mp4` or the figures for exact colours). Each frame after the
+        first stores only the pixels that change (the others are transparent and keep
+        the frame before), with a palette of just its colours: the same pictures in a
+        fraction of the bytes. A frame identical to the one before is merged into a
+        longer one.
     """
     fps = _validate.real(fps, "fps", above=0)
     bounce = _validate.flag(bounce, "bounce")
-    images = _play_order(video.images, bounce)
-    mode = "L" if images.ndim == 3 else "RGB"
-    pictures = [Image.fromarray(image, mode=mode) for image in images]
+    pictures = _delta_pictures(
+        [_shown_colours(image) for image in _play_order(video.images, bounce)]
+    )
     buffer = io.BytesIO()
     pictures[0].save(
         buffer,
@@ -335,9 +338,54 @@ def gif_bytes(video: Video, *, fps: float = 12.0, bounce: bool = True) -> bytes:
         append_images=pictures[1:],
         duration=int(round(1000 / fps)),
         loop=0,
+        disposal=1,  # keep the frame before: transparent pixels show it
         optimize=False,
     )
     return buffer.getvalue()
+
+
+def _shown_colours(image: np.ndarray) -> np.ndarray:
+    """The picture a GIF frame can show, ``(h, w, channels)`` uint8: the picture itself when
+    it has at most 256 colours, otherwise its reduction by Pillow's adaptive palette."""
+    if image.ndim == 2:
+        return image[:, :, None]
+    if len(np.unique(image.reshape(-1, image.shape[-1]), axis=0)) <= 256:
+        return image
+    reduced = Image.fromarray(image, mode="RGB").convert("P", palette=Image.Palette.ADAPTIVE)
+    return np.asarray(reduced.convert("RGB"))
+
+
+def _delta_pictures(frames: list[np.ndarray]) -> list[Image.Image]:
+    """Palette pictures of ``frames`` (each ``(h, w, channels)`` uint8, at most 256 colours)
+    for a GIF whose frames keep the one before (disposal 1).
+
+    The first picture holds every pixel; each later one holds the pixels that differ
+    from the frame before and the transparent index elsewhere (when its changed pixels
+    leave a palette entry free; otherwise it holds every pixel). Palettes list only the
+    colours used, so a frame that changes few pixels costs few bytes.
+    """
+    pictures = []
+    for k, frame in enumerate(frames):
+        changed = np.ones(frame.shape[:2], dtype=bool)
+        if k > 0:
+            changed = (frame != frames[k - 1]).any(axis=-1)
+        colours, inverse = np.unique(frame[changed], axis=0, return_inverse=True)
+        transparent = len(colours) if k > 0 and len(colours) < 256 else None
+        if transparent is None:
+            changed[:] = True
+            colours, inverse = np.unique(
+                frame.reshape(-1, frame.shape[-1]), axis=0, return_inverse=True
+            )
+        indices = np.full(frame.shape[:2], 0 if transparent is None else transparent, np.uint8)
+        indices[changed] = inverse.ravel()
+        picture = Image.fromarray(indices, mode="P")
+        rgb = np.repeat(colours, 3 // colours.shape[1], axis=1)  # gray levels as (v, v, v)
+        if transparent is not None:
+            rgb = np.vstack([rgb, np.zeros((1, 3), np.uint8)])
+            picture.info["transparency"] = transparent
+        picture.putpalette(rgb.astype(np.uint8).ravel().tolist())
+        pictures.append(picture)
+    return pictures
 
 
 def write_gif(
