@@ -24,6 +24,7 @@ from ipywidgets.widgets.widget import _remove_buffers
 from PIL import Image
 
 import tcnn_widgets.widget as widget_module
+from tcnn_widgets._page_state import pack_state, page_state, unpack_state
 from tcnn_widgets.analysis import analyze
 from tcnn_widgets.network import TiledCNN
 from tcnn_widgets.pixels import to_display_bytes, to_gray_bytes
@@ -291,11 +292,8 @@ def test_to_html_writes_one_file_with_every_unit_and_the_scripts_inlined(tmp_pat
     # the inlined libraries mention addresses; the page itself loads none (the browser
     # tests block every request and check that the page still works)
     assert "https://" not in re.sub(r"<script[^>]*>.*?</script>", "", text, flags=re.S)
-    state = json.loads(
-        re.search(
-            r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', text, re.S
-        ).group(1)
-    )
+    assert 'application/vnd.jupyter.widget-state+json">' not in text  # packed: gzip, base64
+    state = page_state(text)
     (model,) = [m for m in state["state"].values() if m["model_name"] == "AnyModel"]
     assert model["model_module"] == "anywidget"
     assert model["state"]["_esm"] == (widget_module.STATIC / "widget.js").read_text()
@@ -314,6 +312,22 @@ def test_to_html_writes_one_file_with_every_unit_and_the_scripts_inlined(tmp_pat
     assert gzip.decompress(base64.b64decode(packed.group(1))) == embed
     assert 'define("anywidget", ["@jupyter-widgets/base"]' in text
     assert [p.name for p in tmp_path.iterdir()] == ["explorer.html"]
+
+
+def test_packed_page_state_restores_every_buffer_and_is_smaller(results):
+    """Packing (gzip of byte-shuffled buffers, base64) is lossless for every stride."""
+    explorer = InvarianceExplorer(results, compact=True)
+    model, paths, buffers = _remove_buffers(explorer.get_state())
+    records = [
+        {"encoding": "base64", "path": path, "data": base64.b64encode(data).decode()}
+        for path, data in zip(paths, buffers, strict=True)
+    ]
+    state = {"state": {"m1": {"model_name": "AnyModel", "state": model, "buffers": records}}}
+    plain = json.dumps(state)
+    strides = {("m1", "units", 0, "directions"): 2, ("m1", "units", 1, "directions"): 3}
+    for packed in (pack_state(state), pack_state(state, strides)):
+        assert unpack_state(packed) == json.loads(plain)
+        assert len(packed) < 0.9 * len(plain)
 
 
 def test_to_html_links_back_to_a_report_and_checks_its_arguments(tmp_path, results):
