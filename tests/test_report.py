@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import numpy as np
@@ -9,7 +10,7 @@ from PIL import Image
 from result_helpers import ends_only, pooling_result
 
 from tcnn_widgets import figures, load_results
-from tcnn_widgets.report import GIF_FRAMES, write_index, write_section
+from tcnn_widgets.report import GIF_FRAMES, compact_png, write_index, write_section
 
 
 def test_report_shows_the_least_invariant_direction_outside_the_tie(tmp_path):
@@ -68,3 +69,24 @@ def test_report_of_a_matrix_free_result(tmp_path):
     assert all((tmp_path / p.path).is_file() for p in [*unit.gifs, *unit.curves])
     (loaded,) = load_results(tmp_path / section.results_file)
     assert not loaded.complete and loaded.hessian is None
+
+
+def test_report_pngs_are_the_figures_pixel_for_pixel_in_fewer_bytes(tmp_path):
+    result = pooling_result()
+    (unit,) = write_section(tmp_path, "units", "Units", [result], featured=1).units
+    figure = figures.invariance_strips(result)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)  # what matplotlib writes, RGBA
+    written = (tmp_path / unit.strips.path).read_bytes()
+    original = np.asarray(Image.open(buffer).convert("RGBA"))
+    assert original.shape[-1] == 4 and (original[..., 3] == 255).all()
+    np.testing.assert_array_equal(
+        np.asarray(Image.open(io.BytesIO(written)).convert("RGBA")), original
+    )
+    assert len(written) < 0.8 * len(buffer.getvalue())
+    assert compact_png(buffer.getvalue()) == written
+    translucent = Image.new("RGBA", (4, 3), (10, 20, 30, 128))  # alpha kept when not opaque
+    data = io.BytesIO()
+    translucent.save(data, format="PNG")
+    again = Image.open(io.BytesIO(compact_png(data.getvalue())))
+    assert np.array_equal(np.asarray(again.convert("RGBA")), np.asarray(translucent))
