@@ -344,6 +344,44 @@ def gif_bytes(video: Video, *, fps: float = 12.0, bounce: bool = True) -> bytes:
     return buffer.getvalue()
 
 
+def apng_bytes(video: Video, *, fps: float = 12.0, bounce: bool = True) -> bytes:
+    """Encode a video as an endlessly looping animated PNG (APNG).
+
+    The pictures are exactly ``video.images``, colour included (no 256-colour palette),
+    and each frame stores only the rectangle that changed, deflate-compressed: a
+    quarter to a third of the GIF's bytes for the enlarged stimuli of a report. Every
+    current browser plays it; viewers without APNG support show the first frame.
+
+    Parameters
+    ----------
+    video : Video
+        From :func:`render_video`.
+    fps, bounce
+        As for :func:`gif_bytes`.
+
+    Returns
+    -------
+    bytes
+        The PNG file.
+    """
+    fps = _validate.real(fps, "fps", above=0)
+    bounce = _validate.flag(bounce, "bounce")
+    images = _play_order(video.images, bounce)
+    mode = "L" if images.ndim == 3 else "RGB"
+    pictures = [Image.fromarray(image, mode=mode) for image in images]
+    buffer = io.BytesIO()
+    pictures[0].save(
+        buffer,
+        format="PNG",
+        save_all=True,
+        append_images=pictures[1:],
+        duration=1000 / fps,
+        loop=0,
+        optimize=True,
+    )
+    return buffer.getvalue()
+
+
 def _shown_colours(image: np.ndarray) -> np.ndarray:
     """The picture a GIF frame can show, ``(h, w, channels)`` uint8: the picture itself when
     it has at most 256 colours, otherwise its reduction by Pillow's adaptive palette."""
@@ -403,14 +441,15 @@ def write_gif(
     caption: str | None = None,
     bounce: bool = True,
 ) -> Path:
-    """Write the GIF of a direction's invariance video (atomic).
+    """Write the GIF of a direction's invariance video (atomic); for a ``.png`` path, the
+    animated PNG (:func:`apng_bytes`: exact colours, a fraction of the bytes).
 
     Parameters
     ----------
     result, rank, order, count, scale, with_stimulus, with_difference, with_trace, caption
         As for :func:`render_video`.
     path : path-like
-        Destination ``.gif`` file; its folder must exist.
+        Destination ``.gif`` (or ``.png``) file; its folder must exist.
     fps, bounce
         As for :func:`gif_bytes` (by default forward then back, no jump at the loop).
 
@@ -424,7 +463,7 @@ def write_gif(
     >>> write_gif(result, 0, "least.gif", order="least", with_stimulus=True,
     ...           with_difference=True, with_trace=True)  # doctest: +SKIP
     """
-    path = _validate.output_path(path, "path", suffixes=(".gif",))
+    path = _validate.output_path(path, "path", suffixes=(".gif", ".png"))
     video = render_video(
         result,
         rank,
@@ -436,7 +475,8 @@ def write_gif(
         with_trace=with_trace,
         caption=caption,
     )
-    return write_bytes_atomic(path, gif_bytes(video, fps=fps, bounce=bounce))
+    encode = apng_bytes if path.suffix.lower() == ".png" else gif_bytes
+    return write_bytes_atomic(path, encode(video, fps=fps, bounce=bounce))
 
 
 def write_mp4(

@@ -143,7 +143,7 @@ def test_analyze_end_to_end(tmp_path, small_weights, capsys):
         assert result.activation == pytest.approx(types[index].value(result.stimulus))
     links = local_links(out / "index.html")
     assert "units/results.npz" in links and "units/stimuli.png" in links
-    gifs = [link for link in links if link.endswith(".gif")]
+    gifs = [link for link in links if link.endswith("_invariant.png")]  # animated PNGs
     assert len(gifs) == 2  # most and least invariant of the one featured unit
     for link in links:
         assert (out / link).is_file(), link
@@ -196,7 +196,14 @@ def test_demo_end_to_end(tmp_path):
     for network in ("pretrained", "random"):
         assert len(load_results(out / network / "results.npz")) == 2
         assert (
-            len([link for link in links if link.startswith(network) and link.endswith(".gif")]) == 2
+            len(
+                [
+                    link
+                    for link in links
+                    if link.startswith(network) and link.endswith("_invariant.png")
+                ]
+            )
+            == 2
         )
     explorer = out / "explorer"
     for script in re.findall(r'src="([^"]+)"', (explorer / "index.html").read_text()):
