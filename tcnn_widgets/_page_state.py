@@ -1,12 +1,18 @@
 """The widget state of a one-file page, packed: its binary buffers gzip-compressed.
 
+Packed data sit in the page as text in :data:`ALPHABET` (4 bytes as 5 characters, a
+quarter more than the bytes where base64 takes a third more; :func:`encode_text`),
+an 85-character alphabet of printable ASCII without ``< > & " ' / - \\`` and the
+backtick, so the text can never close or confuse the ``<script>`` element that
+holds it.
+
 An embedded widget state is JSON whose binary buffers (``state[model]["buffers"]``)
 are base64 text. :func:`pack_state` turns it into one gzip stream: a 4-byte
 little-endian length, the JSON with each buffer's ``data`` replaced by its
 ``offset``, ``bytes`` and ``stride``, then the buffers' bytes, each byte-shuffled
 (byte j of every element, then byte j + 1, ...: the sign and exponent bytes of
 floats, which repeat, come together, so deflate finds them). The page holds it as
-base64 in ``<script type="application/gzip;base64" id="tcnn-widget-state">``, and
+text in ``<script type="application/gzip;base85" id="tcnn-widget-state">``, and
 :data:`UNPACK_STATE_JS` restores the ordinary state script in the browser, before the
 widget manager starts. :func:`unpack_state` is the same inverse in Python.
 """
@@ -27,19 +33,43 @@ PACKED_ID = "tcnn-widget-state"
 STATE_SCRIPT = re.compile(
     r'<script type="application/vnd\.jupyter\.widget-state\+json">(.*?)</script>', re.S
 )
+PACKED_TYPE = "application/gzip;base85"
 PACKED_SCRIPT = re.compile(
-    rf'<script type="application/gzip;base64" id="{PACKED_ID}">\s*(.*?)\s*</script>', re.S
+    rf'<script type="{PACKED_TYPE}" id="{PACKED_ID}">\s*(.*?)\s*</script>', re.S
 )
+ALPHABET = "!#$%()*+,.0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz{|}~"
+_PYTHON_B85 = (
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~"
+)
+_TO_OURS = str.maketrans(_PYTHON_B85, ALPHABET)
+_FROM_OURS = str.maketrans(ALPHABET, _PYTHON_B85)
 
 UNPACK_STATE_JS = """
-/* unpack the widget state (gzip, base64; see tcnn_widgets/_page_state.py) */
+/* decode text written by tcnn_widgets._page_state.encode_text (base 85, our alphabet) */
+function tcnnDecode85(text) {
+  const digits = new Uint8Array(128);
+  const alphabet = "@ALPHABET@";
+  for (let i = 0; i < 85; i++) digits[alphabet.charCodeAt(i)] = i;
+  const n = text.length, rest = n % 5;
+  const out = new Uint8Array(Math.floor(n / 5) * 4 + (rest ? rest - 1 : 0));
+  for (let i = 0, o = 0; i < n; i += 5, o += 4) {
+    let value = 0;
+    for (let j = i; j < i + 5; j++) value = value * 85 + (j < n ? digits[text.charCodeAt(j)] : 84);
+    for (let k = 3; k >= 0; k--, value = Math.floor(value / 256)) {
+      if (o + k < out.length) out[o + k] = value % 256;
+    }
+  }
+  return out;
+}
+
+/* unpack the widget state (gzip, base 85; see tcnn_widgets/_page_state.py) */
 async function tcnnUnpackState() {
   if (document.readyState === "loading") {
     await new Promise((done) => document.addEventListener("DOMContentLoaded", done, { once: true }));
   }
   const packed = document.getElementById("tcnn-widget-state");
   if (packed === null) return;
-  const bytes = Uint8Array.from(atob(packed.textContent.trim()), (c) => c.charCodeAt(0));
+  const bytes = tcnnDecode85(packed.textContent.trim());
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
   const data = new Uint8Array(await new Response(stream).arrayBuffer());
   const length = new DataView(data.buffer).getUint32(0, true);
@@ -65,12 +95,24 @@ async function tcnnUnpackState() {
   script.textContent = JSON.stringify(state);
   packed.replaceWith(script);
 }
-"""
+""".replace("@ALPHABET@", ALPHABET)
 """Defines ``tcnnUnpackState()``, which replaces the packed script by the plain state."""
 
 
+def encode_text(data: bytes) -> str:
+    """``data`` as text in :data:`ALPHABET`: each 4 bytes (big-endian) as 5 base-85 digits,
+    a last group of n < 4 bytes as n + 1 digits (Python's ``base64.b85encode``, in our
+    alphabet)."""
+    return base64.b85encode(data).decode("ascii").translate(_TO_OURS)
+
+
+def decode_text(text: str) -> bytes:
+    """The bytes :func:`encode_text` wrote as ``text``."""
+    return base64.b85decode(text.translate(_FROM_OURS).encode("ascii"))
+
+
 def pack_state(state: dict[str, Any], strides: dict[tuple, int] | None = None) -> str:
-    """Pack an embedded widget state into base64 text (see the module docstring).
+    """Pack an embedded widget state into text (see the module docstring).
 
     Parameters
     ----------
@@ -84,7 +126,7 @@ def pack_state(state: dict[str, Any], strides: dict[tuple, int] | None = None) -
     Returns
     -------
     str
-        Base64 text of the gzip stream.
+        The gzip stream, as :func:`encode_text` writes it.
     """
     strides = strides or {}
     packed = json.loads(json.dumps(state))
@@ -104,7 +146,7 @@ def pack_state(state: dict[str, Any], strides: dict[tuple, int] | None = None) -
     stream = gzip.compress(
         b"".join([struct.pack("<I", len(text)), text, *chunks]), compresslevel=9, mtime=0
     )
-    return base64.b64encode(stream).decode("ascii")
+    return encode_text(stream)
 
 
 def unpack_state(packed: str) -> dict[str, Any]:
@@ -113,13 +155,13 @@ def unpack_state(packed: str) -> dict[str, Any]:
     Parameters
     ----------
     packed : str
-        The base64 text.
+        The text.
 
     Returns
     -------
     dict
     """
-    data = gzip.decompress(base64.b64decode(packed))
+    data = gzip.decompress(decode_text(packed))
     (length,) = struct.unpack("<I", data[:4])
     state = json.loads(data[4 : 4 + length].decode("utf-8"))
     blob = data[4 + length :]
@@ -176,5 +218,5 @@ def pack_page_state(snippet: str, strides: dict[tuple, int] | None = None) -> st
     if plain is None:
         raise ValueError("the snippet holds no widget state")
     packed = pack_state(json.loads(plain.group(1)), strides)
-    script = f'<script type="application/gzip;base64" id="{PACKED_ID}">\n{packed}\n</script>'
+    script = f'<script type="{PACKED_TYPE}" id="{PACKED_ID}">\n{packed}\n</script>'
     return snippet[: plain.start()] + script + snippet[plain.end() :]

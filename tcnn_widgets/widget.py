@@ -28,7 +28,7 @@ import traitlets
 from ipywidgets.embed import dependency_state, embed_snippet
 from PIL import Image
 
-from ._page_state import UNPACK_STATE_JS, pack_page_state
+from ._page_state import PACKED_TYPE, UNPACK_STATE_JS, encode_text, pack_page_state
 from ._storage import write_bytes_atomic
 from ._validate import flag, input_path, output_path
 from .analysis import analyze
@@ -70,11 +70,10 @@ convolutional neural networks", NIPS 2010.</p>
 
 
 UNPACK_SCRIPT = f"""<script>{UNPACK_STATE_JS}
-/* unpack embed-amd.js (gzip, base64) and run it once the widget state is unpacked */
+/* unpack embed-amd.js (gzip, base 85) and run it once the widget state is unpacked */
 (async () => {{
   const state = tcnnUnpackState();
-  const packed = document.getElementById("tcnn-embed-amd").textContent.trim();
-  const bytes = Uint8Array.from(atob(packed), (c) => c.charCodeAt(0));
+  const bytes = tcnnDecode85(document.getElementById("tcnn-embed-amd").textContent.trim());
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
   const script = document.createElement("script");
   script.textContent = await new Response(stream).text();
@@ -93,8 +92,9 @@ def offline_scripts() -> str:
     require.js and anywidget's AMD build are inlined as they are; anywidget's build is
     anonymous (``define([...], ...)``) and is defined under the module name
     ``"anywidget"``, which the widget HTML manager then finds without fetching anything.
-    The HTML manager (3.6 MB of script) is stored gzip-compressed and base64-encoded
-    (1.2 MB) and unpacked in the browser with ``DecompressionStream``.
+    The HTML manager (3.6 MB of script) is stored gzip-compressed, as base-85 text
+    (1.1 MB; :func:`tcnn_widgets._page_state.encode_text`), and unpacked in the
+    browser with ``DecompressionStream``.
 
     Returns
     -------
@@ -114,8 +114,7 @@ def offline_scripts() -> str:
         parts.append(f"<script>/* {name} */\n{text}\n</script>")
     packed = gzip.compress((STATIC / "embed-amd.js").read_bytes(), compresslevel=9, mtime=0)
     parts.append(
-        '<script type="application/gzip;base64" id="tcnn-embed-amd">\n'
-        f"{base64.b64encode(packed).decode('ascii')}\n</script>"
+        f'<script type="{PACKED_TYPE}" id="tcnn-embed-amd">\n{encode_text(packed)}\n</script>'
     )
     parts.append(UNPACK_SCRIPT)
     return "\n".join(parts)
