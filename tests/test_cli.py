@@ -208,6 +208,11 @@ def test_demo_end_to_end(tmp_path):
     explorer = out / "explorer"
     for script in re.findall(r'src="([^"]+)"', (explorer / "index.html").read_text()):
         assert (explorer / script).is_file(), script
+    # Size (issue #15). This run (2 + 2 + 4 units, 1 featured per section) took 5.1 MB
+    # before the page's data were packed and the figures and videos re-encoded; 3.0 MB now.
+    sizes = {path: path.stat().st_size for path in out.rglob("*") if path.is_file()}
+    assert sum(sizes.values()) <= 3.3e6, sorted(sizes.items(), key=lambda item: -item[1])[:5]
+    assert sizes[explorer / "index.html"] <= 1.6e6  # 1.26 MB of it are the inlined scripts
 
 
 def fake_cifar10(folder: Path, per_batch: int = 20) -> Path:
