@@ -90,3 +90,28 @@ def test_report_pngs_are_the_figures_pixel_for_pixel_in_fewer_bytes(tmp_path):
     translucent.save(data, format="PNG")
     again = Image.open(io.BytesIO(compact_png(data.getvalue())))
     assert np.array_equal(np.asarray(again.convert("RGBA")), np.asarray(translucent))
+
+
+def test_report_videos_play_in_a_browser(tmp_path, browser):
+    """The animated PNG videos load in Chromium from the folder alone and play."""
+    from browser_helpers import local_only
+
+    section = write_section(tmp_path, "units", "Units", [pooling_result()], featured=1)
+    index = write_index(tmp_path, "Report", [section])
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    blocked = local_only(page)
+    page.goto(index.as_uri())
+    for video in section.units[0].gifs:
+        image = page.locator(f'img[src="{video.path}"]')
+        image.scroll_into_view_if_needed()
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+        )
+        assert image.evaluate("img => img.naturalWidth") == Image.open(tmp_path / video.path).width
+        shots = set()
+        for _ in range(6):
+            shots.add(image.screenshot())
+            page.wait_for_timeout(150)
+        assert len(shots) > 1, f"{video.path} does not play"
+    assert blocked == []
+    page.close()
