@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 
-STATE_TYPE = "application/vnd.jupyter.widget-state+json"
 PACKED_ID = "tcnn-widget-state"
 STATE_SCRIPT = re.compile(
     r'<script type="application/vnd\.jupyter\.widget-state\+json">(.*?)</script>', re.S
