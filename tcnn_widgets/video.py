@@ -383,19 +383,27 @@ def apng_bytes(video: Video, *, fps: float = 12.0, bounce: bool = True) -> bytes
 
 
 def _shown_colours(image: np.ndarray) -> np.ndarray:
-    """The picture a GIF frame can show, ``(h, w, channels)`` uint8: the picture itself when
-    it has at most 256 colours, otherwise its reduction by Pillow's adaptive palette."""
+    """The picture a GIF frame can show, as ``(h, w)`` colour keys ``r << 16 | g << 8 | b``
+    (gray: the level): the picture itself when it has at most 256 colours, otherwise its
+    reduction by Pillow's adaptive palette."""
     if image.ndim == 2:
-        return image[:, :, None]
-    if len(np.unique(image.reshape(-1, image.shape[-1]), axis=0)) <= 256:
-        return image
-    reduced = Image.fromarray(image, mode="RGB").convert("P", palette=Image.Palette.ADAPTIVE)
-    return np.asarray(reduced.convert("RGB"))
+        return image.astype(np.uint32)
+    keys = _colour_keys(image)
+    if len(np.unique(keys)) > 256:
+        reduced = Image.fromarray(image, mode="RGB").convert("P", palette=Image.Palette.ADAPTIVE)
+        keys = _colour_keys(np.asarray(reduced.convert("RGB")))
+    return keys | np.uint32(1 << 24)  # marks colour (a gray key is below 256)
+
+
+def _colour_keys(image: np.ndarray) -> np.ndarray:
+    """``(h, w, 3)`` uint8 RGB as ``(h, w)`` uint32 keys ``r << 16 | g << 8 | b``."""
+    rgb = image.astype(np.uint32)
+    return rgb[..., 0] << 16 | rgb[..., 1] << 8 | rgb[..., 2]
 
 
 def _delta_pictures(frames: list[np.ndarray]) -> list[Image.Image]:
-    """Palette pictures of ``frames`` (each ``(h, w, channels)`` uint8, at most 256 colours)
-    for a GIF whose frames keep the one before (disposal 1).
+    """Palette pictures of ``frames`` (colour keys from :func:`_shown_colours`, at most 256
+    colours each) for a GIF whose frames keep the one before (disposal 1).
 
     The first picture holds every pixel; each later one holds the pixels that differ
     from the frame before and the transparent index elsewhere (when its changed pixels
@@ -404,22 +412,21 @@ def _delta_pictures(frames: list[np.ndarray]) -> list[Image.Image]:
     """
     pictures = []
     for k, frame in enumerate(frames):
-        changed = np.ones(frame.shape[:2], dtype=bool)
-        if k > 0:
-            changed = (frame != frames[k - 1]).any(axis=-1)
-        colours, inverse = np.unique(frame[changed], axis=0, return_inverse=True)
+        changed = np.ones(frame.shape, dtype=bool) if k == 0 else frame != frames[k - 1]
+        colours, inverse = np.unique(frame[changed], return_inverse=True)
         transparent = len(colours) if k > 0 and len(colours) < 256 else None
         if transparent is None:
             changed[:] = True
-            colours, inverse = np.unique(
-                frame.reshape(-1, frame.shape[-1]), axis=0, return_inverse=True
-            )
-        indices = np.full(frame.shape[:2], 0 if transparent is None else transparent, np.uint8)
+            colours, inverse = np.unique(frame, return_inverse=True)
+        indices = np.full(frame.shape, 0 if transparent is None else transparent, np.uint8)
         indices[changed] = inverse.ravel()
         picture = Image.fromarray(indices, mode="P")
-        rgb = np.repeat(colours, 3 // colours.shape[1], axis=1)  # gray levels as (v, v, v)
+        if colours.size and colours[0] >= 1 << 24:  # colour keys
+            rgb = np.stack([colours >> 16 & 255, colours >> 8 & 255, colours & 255], axis=1)
+        else:  # gray levels as (v, v, v)
+            rgb = np.repeat(colours[:, None], 3, axis=1)
         if transparent is not None:
-            rgb = np.vstack([rgb, np.zeros((1, 3), np.uint8)])
+            rgb = np.vstack([rgb, np.zeros((1, 3), rgb.dtype)])
             picture.info["transparency"] = transparent
         picture.putpalette(rgb.astype(np.uint8).ravel().tolist())
         pictures.append(picture)
