@@ -219,8 +219,8 @@ def compact_png(data: bytes) -> bytes:
 
     Matplotlib writes RGBA; a picture that is fully opaque loses the alpha channel, and
     one of at most 256 colours becomes a palette PNG (one byte a pixel instead of four).
-    Both are then compressed with Pillow's ``optimize``. About 30 % smaller for the
-    report's figures, 55 % for its grids and strips of gray stimuli.
+    About 25 % smaller for the report's figures, 55 % for its grids and strips of gray
+    stimuli. (Pillow's ``optimize`` would save 3-5 % more at ten times the time.)
 
     Parameters
     ----------
@@ -237,15 +237,18 @@ def compact_png(data: bytes) -> bytes:
     pixels = np.asarray(image.convert("RGBA"))
     if (pixels[..., 3] == 255).all():
         pixels = pixels[..., :3]
-    colours, inverse = np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0, return_inverse=True)
-    if len(colours) <= 256 and pixels.shape[-1] == 3:
-        smaller = Image.fromarray(inverse.reshape(pixels.shape[:2]).astype(np.uint8), mode="P")
-        smaller.putpalette(colours.astype(np.uint8).ravel().tolist())
-    else:
-        smaller = Image.fromarray(np.ascontiguousarray(pixels))
+    smaller = Image.fromarray(np.ascontiguousarray(pixels))
+    counted = smaller.getcolors(256) if pixels.shape[-1] == 3 else None  # None: > 256
+    if counted is not None:
+        palette = np.array(sorted(colour for _, colour in counted), dtype=np.uint32)
+        colours = palette[:, 0] << 16 | palette[:, 1] << 8 | palette[:, 2]  # sorted keys
+        wide = pixels.astype(np.uint32)
+        indices = np.searchsorted(colours, wide[..., 0] << 16 | wide[..., 1] << 8 | wide[..., 2])
+        smaller = Image.fromarray(indices.astype(np.uint8), mode="P")
+        smaller.putpalette(palette.astype(np.uint8).ravel().tolist())
     buffer = io.BytesIO()
     options = {"dpi": image.info["dpi"]} if "dpi" in image.info else {}
-    smaller.save(buffer, format="PNG", optimize=True, **options)
+    smaller.save(buffer, format="PNG", **options)
     return min(buffer.getvalue(), data, key=len)
 
 
