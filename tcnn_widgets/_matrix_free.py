@@ -1,4 +1,4 @@
-"""Matrix-free invariances: Hessian-vector products, Lanczos ends, Newton by CG.
+"""Matrix-free invariances: Hessian-vector products, block Lanczos ends, Newton by CG.
 
 docs/method.md §10. Nothing here forms an n x n matrix: the tangent basis is a
 Householder reflector applied in O(n), the Hessian is only ever applied to vectors.
@@ -11,7 +11,6 @@ import os
 from collections.abc import Callable
 
 import numpy as np
-from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from ._sphere import evaluate, retract
 from .units import Unit
@@ -109,34 +108,21 @@ class TangentBasis:
         return self.reflect(QH.T)[1:, 1:]
 
 
-def tangent_operator(
-    products: Products, x: np.ndarray, mu: float, basis: TangentBasis
-) -> LinearOperator:
-    """The operator ``K y = B^T H B y - mu y`` on R^(n - 1) (docs/method.md §10)."""
-
-    def matmat(Y: np.ndarray) -> np.ndarray:
-        Y = np.asarray(Y, dtype=np.float64).T  # rows are vectors
-        return (basis.restrict(products(x, basis.expand(Y))) - mu * Y).T
-
-    size = x.size - 1
-    return LinearOperator(
-        (size, size),
-        matvec=lambda y: matmat(np.reshape(y, (-1, 1)))[:, 0],
-        matmat=matmat,
-        dtype=np.float64,
-    )
-
-
 def tangent_ends(
-    products: Products, x: np.ndarray, mu: float, k: int, rng: np.random.Generator
+    products: Products,
+    x: np.ndarray,
+    mu: float,
+    k: int,
+    rng: np.random.Generator,
+    width: int = 1,
+    tol: float = 1e-9,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The k largest and k smallest curvatures and their directions, by Lanczos.
+    """The k largest and k smallest curvatures and their directions, matrix-free.
 
-    ``scipy.sparse.linalg.eigsh`` (implicitly restarted Lanczos, both ends in one
-    run) on :func:`tangent_operator`, asking for k + 1 at each end: the extra
-    value tells whether the cluster at the k-th value goes on beyond the kept ones.
-    For small n (2k + 2 >= n - 1) the operator is applied to the identity instead
-    and diagonalized densely.
+    The tangent operator ``K y = B^T H B y - mu y`` (docs/method.md §10) is
+    diagonalized at both ends by :func:`block_ends`, asking for k + 1 at each end: the
+    extra value tells whether the cluster at the k-th value goes on beyond the kept
+    ones. Products come in blocks, one call of the unit per block.
 
     Parameters
     ----------
@@ -148,7 +134,12 @@ def tangent_ends(
     k : int
         Directions kept at each end.
     rng : numpy.random.Generator
-        Source of Lanczos' start vector (for reproducible results).
+        Source of the start block (for reproducible results).
+    width : int
+        Products per call (see :func:`block_ends`).
+    tol : float
+        Relative residual at which a curvature has converged; a curvature is then
+        within ``tol`` of the largest |curvature| of the exact one.
 
     Returns
     -------
@@ -160,38 +151,152 @@ def tangent_ends(
     beyond : ndarray (2,)
         The (k + 1)-th curvature from the most and from the least invariant end
         (NaN where there is none).
+
+    Raises
+    ------
+    RuntimeError
+        When the ends do not converge within the product budget.
     """
     basis = TangentBasis(x)
-    operator = tangent_operator(products, x, mu, basis)
-    size = x.size - 1
-    if 2 * k + 2 >= size:
-        values, Y = np.linalg.eigh(_symmetric(operator.matmat(np.eye(size))))
-    else:
-        v0 = rng.standard_normal(size)
-        wanted = 2 * k + 2
-        lanczos = min(size, max(2 * wanted + 1, 40))
-        try:
-            values, Y = eigsh(operator, k=wanted, which="BE", v0=v0, tol=0, ncv=lanczos)
-        except ArpackNoConvergence as error:  # keep what converged only if it suffices
-            raise RuntimeError(
-                f"Lanczos did not converge for the {k} most and least invariant directions "
-                f"({len(error.eigenvalues)} of {2 * k + 2} values converged); try a smaller "
-                "directions=k or method='dense'"
-            ) from None
-    order = np.argsort(values)[::-1]
-    values, Y = values[order], Y[:, order]
+
+    def apply(Y: np.ndarray) -> np.ndarray:
+        return basis.restrict(products(x, basis.expand(Y))) - mu * Y
+
+    values, Y = block_ends(apply, x.size - 1, k + 1, rng, width=width, tol=tol)
+    values, Y = values[::-1], Y[::-1]  # descending
     keep = np.r_[0:k, len(values) - k : len(values)]
-    W = basis.expand(Y[:, keep].T)
+    W = basis.expand(Y[keep])
     W /= np.sqrt(np.einsum("ij,ij->i", W, W))[:, None]
     pivots = W[np.arange(len(W)), np.argmax(np.abs(W), axis=1)]
     W *= np.where(pivots < 0, -1.0, 1.0)[:, None]
-    beyond = np.array(
-        [
-            values[k] if len(values) > 2 * k else np.nan,
-            values[-k - 1] if len(values) > 2 * k else np.nan,
-        ]
-    )
+    has_more = len(values) > 2 * k
+    beyond = np.array([values[k], values[-k - 1]]) if has_more else np.full(2, np.nan)
     return values[keep], W, beyond
+
+
+BASIS_BYTES = 1 << 28
+"""Bytes the search space of :func:`block_ends` and its images may take before it
+restarts (it keeps at least 4 want + 2 width vectors, whatever this allows)."""
+
+
+def block_ends(
+    apply: Callable[[np.ndarray], np.ndarray],
+    size: int,
+    want: int,
+    rng: np.random.Generator,
+    width: int = 1,
+    tol: float = 1e-10,
+    max_products: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``want`` smallest and ``want`` largest eigenpairs of a symmetric operator.
+
+    Block Lanczos with thick restarts, written as a Rayleigh-Ritz loop: the search
+    space grows by ``width`` vectors at a time, one call of ``apply`` each, spanning
+    the residuals of the wanted Ritz pairs that have not converged (these span the
+    next block of the block Krylov space; with ``width=1`` this is plain Lanczos).
+    When the space is full it restarts from the Ritz vectors nearest the two ends,
+    whose images are known without new products (Krylov-Schur). A pair has converged
+    when its residual is at most ``tol`` times the largest |Ritz value|.
+
+    Parameters
+    ----------
+    apply : callable
+        ``apply(Y) -> A Y`` for rows Y (m, size); A symmetric.
+    size : int
+        Dimension of the space.
+    want : int
+        Eigenpairs wanted at each end.
+    rng : numpy.random.Generator
+        Source of the start block.
+    width : int
+        Vectors per call of ``apply``: wider blocks need more products in all but
+        fewer calls, which pays when a call of m products costs much less than m
+        calls of one.
+    tol : float
+        Relative residual at which a pair has converged.
+    max_products : int, optional
+        Product budget (default ``max(100 want, 20 size)``, bounded by 200,000).
+
+    Returns
+    -------
+    values : ndarray (2 want,) or (size,)
+        Ascending: the smallest ``want``, then the largest ``want`` (all eigenvalues
+        when ``2 want >= size``).
+    vectors : ndarray (len(values), size)
+        Orthonormal eigenvectors as rows.
+
+    Raises
+    ------
+    RuntimeError
+        When the residuals are still above 1e-6 of the scale after the budget.
+
+    Example
+    -------
+    >>> A = np.diag(np.arange(100.0))
+    >>> values, _ = block_ends(lambda Y: Y @ A, 100, 2, np.random.default_rng(0))
+    >>> values.round(8).tolist()
+    [0.0, 1.0, 98.0, 99.0]
+    """
+    width = max(1, min(width, size))
+    memory = BASIS_BYTES // (16 * size)  # vectors that V and AV may hold
+    limit = min(size, max(4 * want + 2 * width, 40, min(2 * want + 24 * width, memory)))
+    budget = max_products or min(max(100 * want, 20 * size), 200_000)
+    V = _orthonormal_rows(rng.standard_normal((width, size)), np.empty((0, size)), width)
+    AV = apply(V)
+    T = _symmetric(V @ AV.T)
+    used = width
+    while True:
+        theta, S = np.linalg.eigh(T)
+        ends = np.arange(len(theta))
+        if len(theta) > 2 * want:
+            ends = np.r_[0:want, len(theta) - want : len(theta)]
+        Y, AY = S[:, ends].T @ V, S[:, ends].T @ AV
+        R = AY - theta[ends, None] * Y
+        residuals = np.sqrt(np.einsum("ij,ij->i", R, R))
+        scale = max(float(np.abs(theta).max()), 1e-300)
+        open_ = residuals > tol * scale
+        enough = len(theta) >= min(size, 2 * want)
+        if (enough and not open_.any()) or len(theta) == size or used >= budget:
+            break
+        step = min(width, size - len(theta))
+        if len(theta) + step > limit:  # thick restart from the Ritz vectors at the ends
+            side = max(want, (limit - step) // 2)
+            kept = np.r_[0:side, len(theta) - side : len(theta)]
+            V, AV, T = S[:, kept].T @ V, S[:, kept].T @ AV, np.diag(theta[kept])
+        block = _orthonormal_rows(R[open_], V, step)
+        if len(block) < step:  # the residuals span less: continue with random vectors
+            fill = rng.standard_normal((step - len(block), size))
+            block = np.vstack([block, _orthonormal_rows(fill, np.vstack([V, block]), step)])
+        A_block = apply(block)
+        used += len(block)
+        cross = V @ A_block.T
+        T = np.block([[T, cross], [cross.T, _symmetric(block @ A_block.T)]])
+        V, AV = np.vstack([V, block]), np.vstack([AV, A_block])
+    worst = float(residuals.max()) / scale
+    if worst > 1e-6:
+        raise RuntimeError(
+            f"the matrix-free ends did not converge within {used} Hessian-vector products "
+            f"(relative residual {worst:.1e}); try a smaller directions=k or method='dense'"
+        )
+    return theta[ends], Y
+
+
+def _orthonormal_rows(W: np.ndarray, V: np.ndarray, count: int) -> np.ndarray:
+    """At most ``count`` orthonormal rows spanning the main part of W's rows
+    orthogonal to V's rows (V orthonormal rows).
+
+    Each row of W is normalized and projected off V twice; the principal directions
+    of what remains are kept (at most ``count``, and only those above rounding).
+    """
+    W = W / np.maximum(np.sqrt(np.einsum("ij,ij->i", W, W)), 1e-300)[:, None]
+    for _ in range(2):
+        W = W - (W @ V.T) @ V
+    _, sigma, Ut = np.linalg.svd(W, full_matrices=False)
+    Q = Ut[: min(count, int(np.sum(sigma > 1e-8)))]
+    for _ in range(2):  # orthogonal to V to rounding, orthonormal within
+        Q = Q - (Q @ V.T) @ V
+        Q = np.linalg.qr(Q.T)[0].T
+    return Q
 
 
 def _symmetric(K: np.ndarray) -> np.ndarray:

@@ -10,6 +10,14 @@ from numba import njit
 
 from .units import Unit
 
+TOLERANCE = 1e-6
+"""A start stops once its tangent gradient is below this fraction of its gradient."""
+
+FOLLOW = 1e-3
+"""A start also stops once it is within this distance (relative to the radius) of a
+start that has stopped by :data:`TOLERANCE` with a higher activation: it is climbing
+to the maximum that start has found."""
+
 
 def optimal_stimulus(
     unit: Unit, radius: float, restarts: int, max_iter: int, rng: np.random.Generator
@@ -19,8 +27,11 @@ def optimal_stimulus(
     All starts move together (one batched evaluation of the unit per step). Each
     start steps along its tangent gradient with a Barzilai-Borwein step, halved until
     the activation rises enough (Armijo), and is retracted to the sphere. A start
-    stops once its tangent gradient is below 1e-6 of its gradient; the best start is
-    then refined by Newton steps (``_matrix_free.newton_polish``).
+    stops once its tangent gradient is below 1e-6 of its gradient, or once it comes
+    within 1e-3 rho of such a start with a higher activation (it is climbing to the
+    maximum already found there, so the best start stays the same); the best start is
+    then refined by Newton steps (``analysis.dense_polish`` or
+    ``_matrix_free.newton_polish``).
 
     Parameters
     ----------
@@ -55,14 +66,20 @@ def optimal_stimulus(
     step = 0.1 * radius / np.maximum(norms(R), 1e-300)
     trial = np.empty_like(X)
     active = np.empty(restarts, dtype=np.bool_)
+    count = ascent_propose(X, values, G, R, step, radius, TOLERANCE, trial, active)
     for iteration in range(max_iter):  # noqa: B007 - reported below
-        if ascent_propose(X, G, R, step, radius, 1e-6, trial, active) == 0:
+        if count == 0:
             break
-        trial_values, trial_G = evaluate(unit, trial)
-        ascent_accept(X, values, G, R, step, trial, trial_values, trial_G, active, radius)
+        trial_values, trial_G = evaluate(unit, trial, check_finite=False)
+        count = ascent_step(
+            X, values, G, R, step, trial, trial_values, trial_G, active, radius, TOLERANCE
+        )
+        if count < 0:  # a NaN or infinite output: the full checks raise the clear error
+            stack = trial.reshape(len(trial), *unit.shape)
+            unit.check_outputs(stack, trial_values, trial_G.reshape(stack.shape))
     best = int(np.argmax(values))
     ratio = norms(R[best : best + 1])[0] / max(norms(G[best : best + 1])[0], 1e-300)
-    if ratio <= 1e-6:
+    if ratio <= TOLERANCE:
         stop = ""
     elif iteration + 1 == max_iter and step[best] > 1e-12 * radius:
         stop = f"max_iter ({max_iter}) was reached"
@@ -75,21 +92,26 @@ def optimal_stimulus(
 
 
 @njit(cache=True)
-def ascent_propose(X, G, R, step, rho, tolerance, trial, active):
+def ascent_propose(X, values, G, R, step, rho, tolerance, trial, active):
     """Fill ``trial`` with the retracted step ``X + step R`` of each active start.
 
     A start is active while ``||R|| > tolerance ||G||`` and its step has not
     collapsed to the floor ``1e-12 rho`` (at a kink, where the gradient jumps, every
-    larger step is refused); inactive rows of ``trial`` are copies of ``X``. Returns
-    the number of active starts.
+    larger step is refused), unless it follows a converged start (:data:`FOLLOW`);
+    inactive rows of ``trial`` are copies of ``X``. Returns the number of active starts.
     """
-    count = 0
+    converged = np.empty(X.shape[0], dtype=np.bool_)
     for i in range(X.shape[0]):
         rr, gg = 0.0, 0.0
         for j in range(X.shape[1]):
             rr += R[i, j] ** 2
             gg += G[i, j] ** 2
-        active[i] = np.sqrt(rr) > tolerance * max(np.sqrt(gg), 1e-300) and step[i] > 1e-12 * rho
+        converged[i] = not np.sqrt(rr) > tolerance * max(np.sqrt(gg), 1e-300)
+        active[i] = not converged[i] and step[i] > 1e-12 * rho
+    count = 0
+    for i in range(X.shape[0]):
+        if active[i] and follows(X, values, converged, i, FOLLOW * rho):
+            active[i] = False
         count += active[i]
         t = step[i] if active[i] else 0.0
         nn = 0.0
@@ -100,6 +122,20 @@ def ascent_propose(X, G, R, step, rho, tolerance, trial, active):
         for j in range(X.shape[1]):
             trial[i, j] *= scale
     return count
+
+
+@njit(cache=True)
+def follows(X, values, converged, i, distance):
+    """True when start i lies within ``distance`` of a converged start with a higher
+    activation."""
+    for k in range(X.shape[0]):
+        if converged[k] and values[k] > values[i]:
+            dd = 0.0
+            for j in range(X.shape[1]):
+                dd += (X[i, j] - X[k, j]) ** 2
+            if dd <= distance**2:
+                return True
+    return False
 
 
 @njit(cache=True)
@@ -136,10 +172,46 @@ def ascent_accept(X, values, G, R, step, trial, trial_values, trial_G, active, r
         step[i] = min(max(new_step, 1e-12 * rho), 1e6 * rho)
 
 
-def evaluate(unit: Unit, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Activations (N,) and flat gradients (N, n) at flat points X (N, n)."""
-    values, grads = unit.checked_values_and_grads(X.reshape(len(X), *unit.shape))
+@njit(cache=True)
+def ascent_step(X, values, G, R, step, trial, trial_values, trial_G, active, rho, tolerance):
+    """:func:`ascent_accept` then :func:`ascent_propose` (one call from Python per
+    iteration); returns the number of starts still active, or -1, changing nothing, when
+    a trial output is NaN or infinite (:func:`all_finite`)."""
+    if not all_finite(trial_values, trial_G):
+        return -1
+    ascent_accept(X, values, G, R, step, trial, trial_values, trial_G, active, rho)
+    return ascent_propose(X, values, G, R, step, rho, tolerance, trial, active)
+
+
+def evaluate(unit: Unit, X: np.ndarray, check_finite: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Activations (N,) and flat gradients (N, n) at flat points X (N, n).
+
+    The outputs are checked (:meth:`Unit.check_outputs`); with ``check_finite=False``
+    float64 arrays of the right shapes are passed on without the scan for NaN and
+    infinite values, which the caller then does in its own loop (:func:`ascent_step`)
+    and, where it fails, runs the full checks for their clear error.
+    """
+    stack = X.reshape(len(X), *unit.shape)
+    values, grads = unit.values_and_grads(stack)
+    if check_finite or not (_float64(values, (len(X),)) and _float64(grads, stack.shape)):
+        values, grads = unit.check_outputs(stack, values, grads)
     return values, grads.reshape(len(X), -1)
+
+
+def _float64(output, shape: tuple[int, ...]) -> bool:
+    return type(output) is np.ndarray and output.dtype == np.float64 and output.shape == shape
+
+
+@njit(cache=True)
+def all_finite(values, G):
+    """True when every activation (N,) and gradient entry (N, n) is finite."""
+    for i in range(values.shape[0]):
+        if not np.isfinite(values[i]):
+            return False
+        for j in range(G.shape[1]):
+            if not np.isfinite(G[i, j]):
+                return False
+    return True
 
 
 def norms(A: np.ndarray) -> np.ndarray:

@@ -2,8 +2,10 @@
 
 docs/method.md §4-7 (dense: the n x n Hessian, all n - 1 directions) and §10
 (matrix-free: Hessian-vector products, the k most and k least invariant directions).
-The optimum is polished by Newton steps solved with products in both cases, so the
-curvature information is computed once, at the final point.
+The optimum is polished by Newton steps: in the dense path with the Hessian it forms
+anyway (:func:`dense_polish`, a Cholesky solve; the last Hessian is the one the
+directions come from), in the matrix-free path with products (conjugate gradients), so
+no path forms curvature information it does not use.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg
 from threadpoolctl import ThreadpoolController
 
 from . import _validate
+from ._geodesics import crossing_brackets, falsi_accept, falsi_propose
 from ._matrix_free import (
     Products,
     TangentBasis,
@@ -27,7 +31,7 @@ from ._matrix_free import (
     newton_polish,
     tangent_ends,
 )
-from ._sphere import optimal_stimulus
+from ._sphere import evaluate, optimal_stimulus, retract
 from .batch import StoredResults, analyze_batch
 from .naming import describe_directions
 from .results import Invariances, video_level
@@ -38,6 +42,17 @@ AUTO_DENSE_MAX = 400
 ``directions=k`` is given). Measured by ``benchmarks/bench_matrix_free.py auto`` on a
 two-layer tanh net, k = 10: dense is 1.4x faster at n = 256, matrix-free 1.5x faster
 at n = 576 and 1.8x at n = 1024; the crossing lies near n = 400 (20 x 20)."""
+
+BLOCK_WIDTH = 12
+"""Hessian-vector products per call in the matrix-free ends of a batched unit
+(``unit.batched``). Blocks need more products in all (324 against 149 one at a time
+for k = 10 on a 32 x 32 CNN unit) but far fewer calls (27 against 149); a block of
+12 costs a torch unit about 2x one product, so the ends run ~3x faster."""
+
+
+SMALL_DENSE_BYTES = 64 * 2**20
+"""Dense analyses needing at most this much memory (n up to about 1,300) run without
+reading the memory available (which takes longer than some analyses of that size)."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +170,7 @@ def analyze(
         all n - 1 are kept instead, with a warning.
     method : {"auto", "dense", "matrix-free"}
         "dense" forms the n x n Hessian and diagonalizes it (docs/method.md §5-6);
-        "matrix-free" uses only Hessian-vector products and Lanczos for the two
+        "matrix-free" uses only Hessian-vector products and block Lanczos for the two
         ends (docs/method.md §10; needs ``directions=k``; memory O(k n)). "auto":
         dense for ``directions=None`` or n <= ``AUTO_DENSE_MAX`` (400), else
         matrix-free. Both give the same answer wherever both run.
@@ -295,7 +310,14 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
     products = product_source(unit, settings)
     if settings.hessian == "exact" and unit.has_exact_hvp and not unit.hvp_by_autodiff:
         check_products_match_gradient(unit, x.ravel(), products, step, rng)
-    x = newton_polish(unit, x, rho, products)
+    if method == "dense" and hessian_is_cheap(unit, settings, n):
+        x, H, asymmetry, source, formed = dense_polish(unit, x, settings)
+        products.count += n * formed if source == "fd" else 0
+    else:
+        x = newton_polish(unit, x, rho, products)
+        if method == "dense":
+            H, asymmetry, source = hessian_at(unit, x, settings)
+            products.count += n if source in ("fd", "hvp") else 0
     value, gradient = unit.checked_values_and_grads(x[None])
     activation, gradient = float(value[0]), gradient[0].ravel()
     mu = float(x.ravel() @ gradient) / rho**2
@@ -308,8 +330,6 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
             stacklevel=3,
         )
     if method == "dense":
-        H, asymmetry, source = hessian_at(unit, x, settings)
-        products.count += n if source in ("fd", "hvp") else 0
         curvatures, directions = tangent_eigen(H, x, mu)
         beyond = np.full(2, np.nan)
         if k is not None:
@@ -319,7 +339,8 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
             curvatures, directions = curvatures[keep], directions[keep]
     else:
         H, source = None, hessian_source(unit, settings)
-        curvatures, flat, beyond = tangent_ends(products, x.ravel(), mu, k, rng)
+        width = BLOCK_WIDTH if unit.batched else 1
+        curvatures, flat, beyond = tangent_ends(products, x.ravel(), mu, k, rng, width)
         directions = flat.reshape(len(flat), *unit.shape)
         asymmetry = product_asymmetry(products, x.ravel(), rng)
     groups = degenerate_groups(curvatures, settings.degeneracy_tol)
@@ -390,14 +411,15 @@ def plan(settings: Settings, n: int) -> tuple[str, int | None]:
         method = "dense" if n <= AUTO_DENSE_MAX else "matrix-free"
     else:
         method = settings.method
-    if method == "dense":
-        need, free = dense_bytes(n), available_memory()
+    need = dense_bytes(n)
+    if method == "dense" and need > SMALL_DENSE_BYTES:
+        free = available_memory()
         if need > free / 2:
             raise MemoryError(
-                f"a dense analysis of a stimulus of {n} entries needs about {need / 2**30:.1f} "
-                f"GiB (n x n matrices), more than half of the {free / 2**30:.1f} GiB available; "
-                "pass directions=k (e.g. directions=10) for the k most and k least invariant "
-                "directions without forming the Hessian"
+                f"a dense analysis of a stimulus of {n} entries needs about "
+                f"{need / 2**30:.1f} GiB (n x n matrices), more than half of the "
+                f"{free / 2**30:.1f} GiB available; pass directions=k (e.g. directions=10) "
+                "for the k most and k least invariant directions without forming the Hessian"
             )
     return method, k
 
@@ -489,6 +511,80 @@ def hessian_at(unit: Unit, x: np.ndarray, settings: Settings) -> tuple[np.ndarra
     return raw, asymmetry, source
 
 
+def hessian_is_cheap(unit: Unit, settings: Settings, n: int) -> bool:
+    """Whether the dense path polishes with Hessians (:func:`dense_polish`) rather than
+    with products (``_matrix_free.newton_polish``, conjugate gradients).
+
+    The dense polish usually forms one Hessian more than the dense path needs (n
+    products) where conjugate gradients take some tens of products, so it pays only
+    where a Hessian costs little next to that many separate product calls: for
+    n <= ``AUTO_DENSE_MAX`` with a closed-form Hessian or the unit's own
+    finite-difference kernel (on the shipped network's units, n = 100, the polish
+    takes a third of the time it takes by conjugate gradients). Units that get their
+    Hessian column by column from the gradient keep the products.
+    """
+    source = hessian_source(unit, settings)
+    own_kernel = source == "fd" and type(unit).fd_hessian is not Unit.fd_hessian
+    return n <= AUTO_DENSE_MAX and (source == "exact" or own_kernel)
+
+
+def dense_polish(
+    unit: Unit, x: np.ndarray, settings: Settings, steps: int = 5
+) -> tuple[np.ndarray, np.ndarray, float, str, int]:
+    """Riemannian Newton steps with the dense Hessian, which the dense path forms anyway.
+
+    Each step solves ``(mu I - B^T H B) z = B^T r`` (B the tangent basis, r the tangent
+    gradient) by a Cholesky factorization, which also tells whether x is near a
+    maximum (the matrix is positive definite there; otherwise polishing stops), and
+    retracts ``x + B z`` to the sphere. A step is kept only while the activation does
+    not fall; polishing stops when the tangent gradient is below 1e-14 of the
+    gradient. The Hessian is formed at most once per point, and a finite-difference
+    Hessian is kept across a step shorter than ``fd_step**2 * radius`` (its change
+    there is below its own truncation error), so a converged search usually forms
+    two: one for the first step and one for the eigen-decomposition.
+
+    Returns
+    -------
+    x : ndarray (*shape)
+        The polished point.
+    H, asymmetry, source
+        The Hessian (symmetrized) at x, as :func:`hessian_at` returns them.
+    formed : int
+        How many Hessians were formed.
+    """
+    rho = settings.radius
+    keep_within = settings.fd_step**2 * rho if hessian_source(unit, settings) == "fd" else 0.0
+    xf = x.ravel()
+    value, G = evaluate(unit, xf[None])
+    H, formed = None, 0
+    for _ in range(steps):
+        mu = float(xf @ G[0]) / rho**2
+        r = G[0] - mu * xf
+        if np.linalg.norm(r) <= 1e-14 * max(np.linalg.norm(G[0]), 1e-300):
+            break
+        if H is None:
+            H, asymmetry, source = hessian_at(unit, xf.reshape(unit.shape), settings)
+            formed += 1
+        basis = TangentBasis(xf)
+        system = mu * np.eye(xf.size - 1) - basis.conjugate(H)
+        try:
+            factor = scipy.linalg.cho_factor(system, check_finite=False)
+        except np.linalg.LinAlgError:
+            break  # not near a maximum: Newton would not ascend
+        z = scipy.linalg.cho_solve(factor, basis.restrict(r[None])[0], check_finite=False)
+        trial = retract((xf + basis.expand(z[None])[0])[None], rho)
+        trial_value, trial_G = evaluate(unit, trial)
+        if not trial_value[0] >= value[0] - 1e-15 * abs(value[0]):
+            break
+        if np.linalg.norm(trial[0] - xf) > keep_within:
+            H = None
+        xf, value, G = trial[0], trial_value, trial_G
+    if H is None:
+        H, asymmetry, source = hessian_at(unit, xf.reshape(unit.shape), settings)
+        formed += 1
+    return xf.reshape(unit.shape), H, asymmetry, source, formed
+
+
 # ---- invariances (METHOD section 6) ------------------------------------------------
 
 
@@ -549,7 +645,7 @@ def video_ranges(
     """The first angles either side of 0 where the activation falls below ``level``.
 
     Brackets come from the activations ``along`` the angle grid; both ends of every
-    direction are then narrowed together by the Illinois variant of regula falsi
+    direction are then narrowed together by the Anderson-Bjorck variant of regula falsi
     (which converges superlinearly and keeps a bracket) until the bracket is narrower
     than ``tolerance`` radians or the activation at the estimate equals ``level`` to
     1e-13 relative.
@@ -557,46 +653,27 @@ def video_ranges(
     the grid's end on that side.
     """
     zero = int(np.argmin(np.abs(angles)))
-    sides = (np.arange(zero, -1, -1), np.arange(zero, len(angles)))  # [a] side, [b] side
     shape = (len(directions), 2)
-    inside, outside = np.empty(shape), np.empty(shape)  # activation >= level / < level
-    f_in, f_out = np.zeros(shape), np.zeros(shape)  # activation - level there
-    found = np.zeros(shape, dtype=bool)
-    for column, idx in enumerate(sides):
-        below = along[:, idx] < level
-        first = np.argmax(below, axis=1)
-        found[:, column] = np.any(below, axis=1) & (first > 0)
-        before = np.maximum(first - 1, 0)
-        outside[:, column] = np.where(found[:, column], angles[idx[first]], angles[idx[-1]])
-        inside[:, column] = angles[idx[before]]
-        f_out[:, column] = along[np.arange(len(along)), idx[first]] - level
-        f_in[:, column] = along[np.arange(len(along)), idx[before]] - level
+    inside, outside, f_in, f_out = (np.empty(shape) for _ in range(4))
+    found, active = np.empty(shape, dtype=bool), np.empty(shape, dtype=bool)
+    angles = np.ascontiguousarray(angles, dtype=np.float64)
+    along = np.ascontiguousarray(along, dtype=np.float64)
+    crossing_brackets(along, angles, zero, level, inside, outside, f_in, f_out, found)
     last_moved = np.zeros(shape, dtype=np.int8)  # +1: outside end moved last, -1: inside
     estimate, residual = outside.copy(), np.full(shape, np.inf)
+    rows, trial = np.empty(len(directions), dtype=np.int64), np.empty(shape)
     for _ in range(max_iter):
-        active = found & (np.abs(outside - inside) > tolerance)
-        active &= residual > 1e-13 * abs(level)
-        rows = np.flatnonzero(np.any(active, axis=1))
-        if rows.size == 0:
+        count = falsi_propose(
+            inside, outside, f_in, f_out, found, residual, tolerance, 1e-13 * abs(level),
+            active, rows, trial,
+        )  # fmt: skip
+        if count == 0:
             break
-        a, b, fa, fb = inside[rows], outside[rows], f_in[rows], f_out[rows]
-        slope = fb - fa  # zero on finished ends, whose trial is ignored below
-        secant = b - fb * (b - a) / np.where(slope != 0, slope, 1.0)
-        lo, hi = np.minimum(a, b), np.maximum(a, b)
-        usable = (slope != 0) & (secant > lo) & (secant < hi)
-        trial = np.where(usable, secant, 0.5 * (a + b))
-        f = unit.geodesic_values(x, directions[rows], rho, trial) - level
-        move = active[rows]
-        low = move & (f < 0)
-        high = move & (f >= 0)
-        # Illinois: when the same end moves twice in a row, halve the other end's value
-        f_in[rows] = np.where(low & (last_moved[rows] == 1), 0.5 * fa, np.where(high, f, fa))
-        f_out[rows] = np.where(high & (last_moved[rows] == -1), 0.5 * fb, np.where(low, f, fb))
-        inside[rows] = np.where(high, trial, a)
-        outside[rows] = np.where(low, trial, b)
-        last_moved[rows] = np.where(low, 1, np.where(high, -1, last_moved[rows]))
-        estimate[rows] = np.where(move, trial, estimate[rows])
-        residual[rows] = np.where(move, np.abs(f), residual[rows])
+        values = unit.geodesic_values(x, directions[rows[:count]], rho, trial[:count])
+        falsi_accept(
+            rows[:count], trial[:count], np.asarray(values, dtype=np.float64), level, active,
+            inside, outside, f_in, f_out, last_moved, estimate, residual,
+        )  # fmt: skip
     return estimate
 
 

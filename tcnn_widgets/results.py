@@ -128,7 +128,7 @@ class Invariances:
         number of starts (``len(start_activations)``) and the angle grid.
     method : str
         ``"dense"`` (the Hessian was formed and fully diagonalized) or
-        ``"matrix-free"`` (only Hessian-vector products, Lanczos for the two ends).
+        ``"matrix-free"`` (only Hessian-vector products, block Lanczos for the two ends).
     hvp_count : int
         Hessian-vector products the curvature analysis took (for a dense Hessian from
         finite differences, its n columns).

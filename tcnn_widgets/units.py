@@ -42,6 +42,10 @@ class Unit:
     # gradient: then it is not checked against differences of the gradient, which are
     # wrong across the kinks of ReLU and max-pool networks (tcnn_widgets.torch)
     hvp_by_autodiff: bool = False
+    # True when a stack of m stimuli or products costs much less than m calls of one
+    # (values_and_grads takes stacks); the matrix-free ends then ask for products in
+    # blocks. A CallableUnit of per-image callables sets it False.
+    batched: bool = True
 
     @property
     def has_exact_hvp(self) -> bool:
@@ -74,7 +78,13 @@ class Unit:
             For outputs of the wrong shape, or NaN or infinite values (named with the
             norm of the inputs, which shows a radius too large for the unit).
         """
-        values, grads = self.values_and_grads(X)
+        return self.check_outputs(X, *self.values_and_grads(X))
+
+    def check_outputs(self, X: np.ndarray, values, grads) -> tuple[np.ndarray, np.ndarray]:
+        """The outputs of :meth:`values_and_grads` at ``X``, checked as
+        :meth:`checked_values_and_grads` describes (same returns and errors)."""
+        if _finite_float64(values, (len(X),)) and _finite_float64(grads, X.shape):
+            return values, grads
         who = f"{type(self).__name__}.values_and_grads"
         for name, output, shape in (
             ("activations", values, (len(X),)),
@@ -217,6 +227,13 @@ class Unit:
 
     def check_stack(self, X: np.ndarray) -> np.ndarray:
         """``X`` as a C-contiguous float64 stack (N, *shape) of this unit's stimuli."""
+        if (
+            isinstance(X, np.ndarray)
+            and X.ndim > 0
+            and X.flags.c_contiguous
+            and _finite_float64(X, (X.shape[0], *self.shape))
+        ):
+            return X  # already what is asked for: no copy, as np.ascontiguousarray
         X = np.asarray(X)
         if X.ndim != 1 + len(self.shape) or X.shape[1:] != tuple(self.shape):
             wanted = ", ".join(str(s) for s in self.shape)
@@ -287,6 +304,7 @@ class CallableUnit(Unit):
         self.shape = image_shape(shape)
         self._f, self._grad, self._hessian, self._hvp = f, grad, hessian, hvp
         self.vectorized = bool(vectorized)
+        self.batched = self.vectorized
         self.has_exact_hessian = hessian is not None
         self.name = name
 
@@ -452,6 +470,18 @@ class PoolingUnit(Unit):
         Ax = A @ x
         g = np.sqrt(self.eps + x @ Ax)
         return A / g - np.outer(Ax, Ax) / g**3
+
+
+def _finite_float64(output, shape: tuple[int, ...]) -> bool:
+    """True for a float64 ndarray of ``shape`` with only finite entries: the common
+    case, told in a few microseconds; otherwise the caller runs its full checks, which
+    say what is wrong."""
+    return (
+        type(output) is np.ndarray
+        and output.dtype == np.float64
+        and output.shape == shape
+        and bool(np.isfinite(output).all())
+    )
 
 
 def checked_hessian(H, shape: tuple[int, ...], source: str) -> np.ndarray:

@@ -194,7 +194,7 @@ def test_ascent_kernels_match_numpy_reference():
     new_X = np.where(accept[:, None], trial, X)
 
     got_trial, got_active = np.empty_like(X), np.empty(6, dtype=bool)
-    assert ascent_propose(X, G, R, step, rho, 1e-6, got_trial, got_active) == active.sum()
+    assert ascent_propose(X, values, G, R, step, rho, 1e-6, got_trial, got_active) == active.sum()
     np.testing.assert_array_equal(got_active, active)
     np.testing.assert_allclose(got_trial, trial, rtol=1e-14, atol=1e-15)
     assert accept.any() and (active & ~accept).any()  # both branches are exercised

@@ -278,3 +278,61 @@ def test_hvp_refuses_a_stack_of_the_wrong_shape():
     differences = TanhConvNet((3, 8, 8))
     with pytest.raises(ValueError, match=r"expected a stack of images of shape \(N, 3, 8, 8\)"):
         differences.hvp(np.ones((3, 8, 8)), np.ones((2, 8, 8, 3)))
+
+
+# ---- the block Lanczos solver of the ends against numpy.linalg.eigh ----------------
+
+
+@pytest.mark.parametrize("width", [1, 5, 12])
+@pytest.mark.parametrize(
+    "case", ["spread", "tied low end", "low rank plus identity", "all wanted"], ids=str
+)
+def test_block_ends_equal_eigh_at_both_ends(width, case):
+    from tcnn_widgets._matrix_free import block_ends
+
+    rng = np.random.default_rng(7)
+    size, want = 300, 6
+    values = np.sort(rng.standard_normal(size))
+    if case == "tied low end":
+        values[:40] = values[0]  # a cluster far wider than a block
+    if case == "low rank plus identity":  # Krylov spaces become invariant early
+        values[:-5] = 1.0
+    if case == "all wanted":
+        size, want, values = 10, 5, np.sort(rng.standard_normal(10))
+    Q = np.linalg.qr(rng.standard_normal((size, size)))[0]
+    A = (Q * values) @ Q.T
+    calls = []
+
+    def apply(Y):
+        calls.append(len(Y))
+        return Y @ A
+
+    found, vectors = block_ends(apply, size, want, np.random.default_rng(0), width=width)
+    expected = values if 2 * want >= size else np.r_[values[:want], values[-want:]]
+    np.testing.assert_allclose(found, expected, rtol=0, atol=1e-9 * np.abs(values).max())
+    np.testing.assert_allclose(vectors @ vectors.T, np.eye(len(found)), atol=1e-12)
+    residuals = np.linalg.norm(vectors @ A - found[:, None] * vectors, axis=1)
+    assert residuals.max() <= 1e-9 * np.abs(values).max() * 1.0001
+    assert max(calls) <= max(width, 1) and len(calls) < 400
+
+
+def test_batched_units_get_products_in_blocks_and_per_image_callables_one_by_one():
+    from tcnn_widgets.analysis import BLOCK_WIDTH
+
+    unit = TanhConvNet((12, 12), seed=2)
+    gradient_stacks = []
+
+    def grads(X):
+        gradient_stacks.append(len(X))
+        return unit.values_and_grads(X)[1]
+
+    stacked = CallableUnit(lambda X: unit.values_and_grads(X)[0], grads, (12, 12), vectorized=True)
+    blocks = analyze(stacked, seed=0, directions=3, method="matrix-free", restarts=2)
+    assert stacked.batched
+    assert gradient_stacks.count(2 * BLOCK_WIDTH) >= 3  # x +- h v for a block of products
+
+    single = CallableUnit(unit.value, unit.grad, (12, 12), vectorized=False)
+    one_by_one = analyze(single, seed=0, directions=3, method="matrix-free", restarts=2)
+    assert not single.batched
+    scale = np.abs(blocks.curvatures).max()
+    np.testing.assert_allclose(one_by_one.curvatures, blocks.curvatures, atol=1e-8 * scale)
