@@ -12,8 +12,8 @@ most invariant direction, and the least invariant direction that is a single ima
 (outside a tie at that end, which the page then describes in plain words). Figures are
 shown at 100 CSS pixels per inch of figure, one PNG pixel per CSS pixel. The videos
 (``UnitFiles.gifs``) are animated PNGs (:func:`tcnn_widgets.video.apng_bytes`): the
-GIF's frames and timing with exact colours, in about a third of its bytes;
-``VIDEO_FORMAT = "gif"`` writes GIFs instead.
+GIF's frames and timing with exact colours, in about a third of its bytes
+(``tw.write_gif(result, "x.gif")`` still writes a GIF of any unit).
 """
 
 from __future__ import annotations
