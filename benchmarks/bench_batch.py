@@ -1,6 +1,7 @@
 """Batch benchmark: 2 workers against serial, break-even, Dask overhead, streaming memory.
 
-Run: ``python benchmarks/bench_batch.py [--quick]``. Prints a table; every ratio
+Run: ``python benchmarks/bench_batch.py [--quick] [--memory]`` (``--memory``: only the
+streaming-memory table). Prints a table; every ratio
 compares against a reference measured in the same run (serial, or our own process
 pool), so load from other users of the machine cancels out as far as it can. Not a
 test: numbers vary with load.
@@ -9,6 +10,7 @@ test: numbers vary with load.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import pickle
 import resource
@@ -69,14 +71,19 @@ import tcnn_widgets as tw
 units = (tw.load_pretrained().unit_types() * {count})[:{count}]
 units = [tw.PoolingUnit(u.filters, u.eps, name=f"unit {{i}}") for i, u in enumerate(units)]
 tw.analyze(units[:4], seed=0, workers=1, progress=False)  # warm kernels
+def high_water():  # peak resident memory (kB) since the last reset (Linux /proc)
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
 with tempfile.TemporaryDirectory() as folder:
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")  # reset the peak: compiling kernels at import set it far higher
+    before = high_water()
     tracemalloc.start()
     out = os.path.join(folder, "layer.npz") if {stream} else None
     kept = tw.analyze(units, seed=0, workers=2, out=out, progress=False)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after = high_water()
     size = os.path.getsize(out) if out else 0
 print(json.dumps({{"rss_before": before, "rss_peak": after, "traced_peak": peak, "file": size}}))
 """
@@ -102,17 +109,44 @@ def transport(units) -> None:
 
 
 def break_even(units) -> None:
-    """Small batches of 10 x 10 units: where 2 workers start to pay for themselves."""
+    """Small batches of 10 x 10 units: where 2 workers start to pay for themselves, and
+    what ``workers=None`` chose (its wall time against the better of the two)."""
     print(
-        "\n| 10 x 10 units | serial wall ms | 2 workers wall ms | serial CPU ms | 2 workers CPU ms | idle-machine speed-up |"
+        "\n| 10 x 10 units | serial wall ms | 2 workers wall ms | serial CPU ms | "
+        "2 workers CPU ms | idle-machine speed-up | workers=None wall ms | chose |"
     )
-    print("| --- | --- | --- | --- | --- | --- |")
-    for count in (2, 4, 8, 16, 32):
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for count in (2, 4, 8, 16, 32, 64):
         m = speedup(units[:count], repeat=5)
         (sw, pw), (sc, pc) = m["wall"].values(), m["cpu"].values()
+        auto = min(
+            timed(lambda c=count: tw.analyze(units[:c], seed=0, progress=False)) for _ in range(5)
+        )
         print(
             f"| {count} | {sw * 1e3:.0f} | {pw * 1e3:.0f} | {sc * 1e3:.0f} | {pc * 1e3:.0f} | "
-            f"{sc / (pc / 2):.2f}x |"
+            f"{sc / (pc / 2):.2f}x | {auto * 1e3:.0f} | {chosen(units[:count])} |"
+        )
+
+
+def chosen(units) -> str:
+    """Whether ``workers=None`` started worker processes for ``units`` (seen by their pids)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+    started = len(multiprocessing.active_children())
+    tw.analyze(units, seed=0, progress=False)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - before
+    return "pool" if children > 0 or len(multiprocessing.active_children()) > started else "here"
+
+
+def memory(quick: bool) -> None:
+    print("\nParent memory while streaming small units to out= (2 workers, fresh process)")
+    print("| units | kept | RSS before MB | RSS peak MB | traced Python peak MB | file MB |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    counts = (250, 500, 1000) if not quick else (50, 100, 200)
+    for count, stream in [(c, True) for c in counts] + [(counts[-1], False)]:
+        m = streaming_memory(count, stream)
+        print(
+            f"| {count} | {'out= file' if stream else 'list'} | {m['rss_before'] / 1024:.0f} | "
+            f"{m['rss_peak'] / 1024:.0f} | {m['traced_peak'] / 1e6:.1f} | {m['file'] / 1e6:.0f} |"
         )
 
 
@@ -170,17 +204,11 @@ def main(quick: bool) -> None:
     for name, (pool, dask) in timings.items():
         print(f"| {name} | {pool:.2f} | {dask:.2f} | {dask / pool:.2f} |")
 
-    print("\nParent memory while streaming small units to out= (2 workers, fresh process)")
-    print("| units | kept | RSS before MB | RSS peak MB | traced Python peak MB | file MB |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    counts = (100, 1000) if not quick else (50, 200)
-    for count, stream in [(c, True) for c in counts] + [(counts[-1], False)]:
-        m = streaming_memory(count, stream)
-        print(
-            f"| {count} | {'out= file' if stream else 'list'} | {m['rss_before'] / 1024:.0f} | "
-            f"{m['rss_peak'] / 1024:.0f} | {m['traced_peak'] / 1e6:.1f} | {m['file'] / 1e6:.0f} |"
-        )
+    memory(quick)
 
 
 if __name__ == "__main__":  # Dask's worker processes import this file again
-    main(quick="--quick" in sys.argv)
+    if "--memory" in sys.argv:  # that part alone
+        memory(quick="--quick" in sys.argv)
+    else:
+        main(quick="--quick" in sys.argv)

@@ -8,8 +8,10 @@ Three ways to run, one loop (:func:`drain`):
   dies breaks the pool: a new pool is started and the units that were running are
   retried one at a time, so that a unit that kills its worker again is known to be
   the culprit and reported;
-- a Dask client: the unit list is scattered to every worker once
-  (``broadcast=True``); Dask itself reschedules the tasks of a worker that dies;
+- a Dask client (:func:`run_dask`): the unit list is scattered to every worker once
+  (``broadcast=True``); Dask reschedules the tasks of a worker that dies, and each
+  task counts its starts on the scheduler, so that a unit is retried once, then
+  reported, as on our own pool;
 - any other executor: each task carries its unit.
 
 Tasks return plain arrays (:meth:`Invariances.to_arrays`) or an error text and its
@@ -19,15 +21,24 @@ traceback, never raise: a failing unit does not sink the batch.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import multiprocessing
 import os
 import pickle
 import signal
 import sys
 import traceback
+import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    CancelledError,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
 from concurrent.futures.process import BrokenProcessPool
 
 import numba
@@ -56,7 +67,36 @@ def pickle_units(units: Sequence) -> bytes:
     try:
         return pickle.dumps(list(units), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - pickling raises many kinds; find the unit below
-        pass
+        name_unpicklable(units)
+        raise
+
+
+def units_digest(units: Sequence) -> str:
+    """SHA-256 of :func:`pickle_units`' bytes, pickled straight into the hash (no copy kept).
+
+    Raises
+    ------
+    TypeError
+        Naming the first unit that cannot be pickled, before any work starts.
+    """
+    digest = hashlib.sha256()
+    try:
+        pickle.Pickler(_HashWriter(digest), protocol=pickle.HIGHEST_PROTOCOL).dump(list(units))
+    except Exception:  # noqa: BLE001 - pickling raises many kinds; find the unit below
+        name_unpicklable(units)
+        raise
+    return digest.hexdigest()
+
+
+class _HashWriter:
+    """A write-only file feeding a hash."""
+
+    def __init__(self, digest) -> None:
+        self.write = digest.update
+
+
+def name_unpicklable(units: Sequence) -> None:
+    """Raise a TypeError naming the first unit that cannot be pickled, if there is one."""
     for i, unit in enumerate(units):
         try:
             pickle.dumps(unit, protocol=pickle.HIGHEST_PROTOCOL)
@@ -67,7 +107,6 @@ def pickle_units(units: Sequence) -> bytes:
                 "parallel batch (or one written to out=) must be picklable: define functions "
                 "at module level instead of lambdas or closures, or pass workers=1"
             ) from None
-    raise TypeError("the unit list cannot be pickled; pass workers=1")  # pragma: no cover
 
 
 def analyze_one(unit, settings, seed: int, precision: str) -> Outcome:
@@ -82,8 +121,11 @@ def analyze_one(unit, settings, seed: int, precision: str) -> Outcome:
         return None, f"{type(error).__name__}: {error}", traceback.format_exc()
 
 
-def install_units(payload: bytes, parent: int) -> None:
+def install_units(units: list | bytes, parent: int) -> None:
     """Initializer of our worker processes: the unit list, once; one kernel thread.
+
+    ``units`` is the list itself when the workers are forked (they inherit it; nothing
+    is pickled), else its :func:`pickle_units` bytes.
 
     Ctrl-C is left to the parent, which stops the pool and saves what is finished.
     On Linux a worker is killed when its parent dies (even by SIGKILL), instead of
@@ -96,7 +138,7 @@ def install_units(payload: bytes, parent: int) -> None:
         if os.getppid() != parent:  # the parent died before prctl
             os._exit(1)
     numba.set_num_threads(1)
-    _worker_units = pickle.loads(payload)
+    _worker_units = pickle.loads(units) if isinstance(units, bytes) else units
 
 
 def analyze_installed(index: int, settings, seed: int, precision: str) -> Outcome:
@@ -126,11 +168,85 @@ class PackedUnits:
 
 
 def analyze_scattered(
-    packed: PackedUnits, index: int, settings, seed: int, precision: str
-) -> Outcome:
-    """Task on a Dask worker: ``packed`` was scattered once to that worker."""
+    packed: PackedUnits, index: int, settings, seed: int, precision: str, batch: str
+) -> tuple:
+    """Task on a Dask worker: ``packed`` was scattered once to that worker.
+
+    Counts its starts in the scheduler's task metadata (under ``tcnn_widgets-runs``,
+    ``batch``, ``index``), which survives the death of a worker: the third start
+    means the first two died with their workers, and reports :data:`DIED` instead
+    of running the unit again.
+
+    Returns
+    -------
+    tuple
+        The :data:`Outcome` and the number of runs: ``(arrays, error, trace, runs)``.
+    """
+    from distributed import get_client
+
+    client = get_client()
+    keys = [RUNS_KEY, batch, str(index)]
+    runs = client.get_metadata(keys, default=0) + 1
+    client.set_metadata(keys, runs)
+    if runs > 2:
+        return None, DIED, DIED + "\n", 2
     numba.set_num_threads(1)  # per thread; Dask workers of several threads share cores
-    return analyze_one(packed.units[index], settings, seed, precision)
+    return (*analyze_one(packed.units[index], settings, seed, precision), runs)
+
+
+RUNS_KEY = "tcnn_widgets-runs"  # the scheduler's task metadata: starts of each unit
+
+
+def run_dask(
+    client, executor, payload: bytes, todo, seeds, settings, precision: str, deliver: Deliver
+) -> None:
+    """Run ``todo`` on a Dask cluster: a unit is retried once after its worker dies.
+
+    The unit list is scattered once to every worker (again, if every copy was lost
+    with the workers that held it). The scheduler reschedules the tasks of a worker
+    that dies (up to its ``distributed.scheduler.allowed-failures``);
+    :func:`analyze_scattered` counts each unit's starts and stops at the second
+    death. When the scheduler gives up first (``KilledWorker``, allowed-failures 0),
+    the unit is submitted once more here, so "retried once, then reported" holds
+    whatever that setting is, without changing it. The counts are cleared at the
+    end (one empty entry per batch stays in the scheduler's task metadata).
+    """
+    batch = uuid.uuid4().hex
+    queue = deque(todo)
+    scattered = []
+    lost = 0  # times the scattered units were lost with every worker that held them
+
+    def scatter() -> None:
+        scattered[:] = client.scatter([PackedUnits(payload)], broadcast=True, hash=False)
+
+    def submit(i: int) -> Future:
+        return executor.submit(
+            analyze_scattered, scattered[0], i, settings, seeds[i], precision, batch
+        )
+
+    def deliver_runs(index: int, outcome: tuple, attempts: int) -> None:
+        nonlocal lost
+        if len(outcome) == 4:  # the task ran to its end
+            deliver(index, outcome[:3], outcome[3])
+            return
+        error = outcome[1] or ""
+        if error.startswith("CancelledError") and lost < 3:
+            if not scattered[0].status == "finished":  # lost: send the units again
+                lost += 1
+                scatter()
+            queue.append(index)
+            return
+        runs = client.get_metadata([RUNS_KEY, batch, str(index)], default=0)
+        if runs < 2 and error.startswith("KilledWorker"):
+            queue.append(index)  # the scheduler gave up before our one retry
+        else:
+            deliver(index, outcome, max(runs, attempts))
+
+    scatter()
+    try:
+        drain(submit, queue, len(todo), deliver_runs, {})
+    finally:
+        client.set_metadata([RUNS_KEY, batch], {})
 
 
 def drain(
@@ -155,7 +271,8 @@ def drain(
     deliver : callable
         Called with ``(index, outcome, attempts)`` as each unit ends.
     attempts : dict of int to int
-        Runs of each index so far (updated).
+        Runs so far of each index that may still be retried (updated; an index
+        leaves it when delivered, so that it does not grow with the batch).
     isolate : deque of int, optional
         Indices to run alone, before the others (retries after a worker died).
 
@@ -178,14 +295,14 @@ def drain(
                     index = queue.popleft()
                     in_flight[submit(index)] = index
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
+            if any(isinstance(_exception(f), BrokenProcessPool) for f in done):
                 wait(in_flight)  # a broken pool fails every task it holds at once
                 done = set(in_flight)
             suspects = []
             for future in done:
                 index = in_flight.pop(future)
                 attempts[index] = attempts.get(index, 0) + 1
-                error = future.exception()
+                error = _exception(future)
                 if isinstance(error, BrokenProcessPool):
                     suspects.append(index)
                 elif error is not None:  # the executor failed, e.g. Dask's KilledWorker
@@ -195,6 +312,8 @@ def drain(
                     )
                 else:
                     deliver(index, future.result(), attempts[index])
+                if index not in suspects:
+                    del attempts[index]  # kept only while a retry may follow
             if suspects:
                 return sorted(suspects)
         return []
@@ -204,8 +323,14 @@ def drain(
         raise
 
 
+def _exception(future: Future) -> BaseException | None:
+    """The future's exception; a CancelledError for a cancelled future (Dask cancels
+    the tasks whose input was lost with every worker that held it)."""
+    return CancelledError("the task was cancelled") if future.cancelled() else future.exception()
+
+
 def run_pool(
-    payload: bytes,
+    units: list,
     todo: Sequence[int],
     seeds: Sequence[int],
     settings,
@@ -223,12 +348,13 @@ def run_pool(
     # forkserver run the main script again in every worker). Spawn where there is no fork.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    shipped = units if context.get_start_method() == "fork" else pickle_units(units)
     queue, isolate = deque(todo), deque()
     attempts: dict[int, int] = {}
     while queue or isolate:
         before = set(multiprocessing.active_children())
         pool = ProcessPoolExecutor(
-            workers, mp_context=context, initializer=install_units, initargs=(payload, os.getpid())
+            workers, mp_context=context, initializer=install_units, initargs=(shipped, os.getpid())
         )
         try:
             alone = bool(isolate)

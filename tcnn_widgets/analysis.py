@@ -10,6 +10,7 @@ no path forms curvature information it does not use.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import warnings
@@ -61,7 +62,7 @@ class Settings:
 
     radius: float = 1.0
     restarts: int = 8
-    hessian: str | Callable = "fd"
+    hessian: str | Callable = "auto"
     fd_step: float = 1e-5
     threshold: float = 0.7
     max_angle: float = np.pi / 2
@@ -79,8 +80,10 @@ class Settings:
         # differ from x in float64, and the angle grid must hold the angle 0 itself.
         _validate.real(self.radius, "radius", above=0, maximum=1e100)
         _validate.integer(self.restarts, "restarts", minimum=1)
-        if not (callable(self.hessian) or self.hessian in ("fd", "exact")):
-            raise ValueError(f"hessian must be 'fd', 'exact' or a callable, got {self.hessian!r}")
+        if not (callable(self.hessian) or self.hessian in ("auto", "fd", "exact")):
+            raise ValueError(
+                f"hessian must be 'auto', 'fd', 'exact' or a callable, got {self.hessian!r}"
+            )
         _validate.real(self.fd_step, "fd_step", minimum=1e-10, below=1)
         _validate.real(self.threshold, "threshold", above=0, below=1)
         _validate.real(self.max_angle, "max_angle", above=0, maximum=np.pi)
@@ -103,7 +106,7 @@ def analyze(
     radius: float = 1.0,
     restarts: int = 8,
     seed: int | None = None,
-    hessian: str | Callable = "fd",
+    hessian: str | Callable = "auto",
     fd_step: float = 1e-5,
     threshold: float = 0.7,
     max_angle: float = np.pi / 2,
@@ -143,11 +146,13 @@ def analyze(
         Number of random starts of the search for the optimal stimulus.
     seed : int, optional
         Seed of the random starts; the result records the seed that reproduces it.
-    hessian : {"fd", "exact"} or callable
+    hessian : {"auto", "fd", "exact"} or callable
         Where second derivatives come from: central differences of the gradient
-        (default), the unit's closed form (its ``hessian`` or ``hvp``; a user
-        ``hvp`` is first checked against differences of the gradient), or a
-        callable ``hessian(x) -> (n, n)``.
+        ("fd"), the unit's closed form (its ``hessian`` or ``hvp``; a user ``hvp``
+        is first checked against differences of the gradient), or a callable
+        ``hessian(x) -> (n, n)``. "auto" (default): the unit's automatic
+        differentiation where it has one (PyTorch units: exact products, right
+        across ReLU kinks where differences are not), else "fd".
     fd_step : float
         Finite-difference step, relative to ``radius``.
     threshold : float
@@ -177,9 +182,12 @@ def analyze(
     progress : bool
         Show a progress bar when analyzing a list of units.
     workers : int, optional
-        For a list: worker processes; None uses every core this process may run on
-        (``os.sched_getaffinity``), 1 analyzes in this process. Units must then be
-        picklable (a lambda is refused at once, before any work).
+        For a list: worker processes; 1 analyzes in this process. None analyzes the
+        first unit here, and starts one process per core this process may run on
+        (``os.sched_getaffinity``) only when the remaining units are worth a pool's
+        start-up (see :func:`tcnn_widgets.batch.analyze_batch`); results are the same
+        either way. Units sent to processes must be picklable (a lambda is refused
+        at once, before any work).
     executor : concurrent.futures.Executor or dask.distributed.Client, optional
         For a list: run there instead of on our own processes, e.g. a Dask client
         or ``client.get_executor()`` (the units then go to each Dask worker once).
@@ -296,6 +304,8 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
     """Analyze one unit with explicit settings and seed (the work behind :func:`analyze`)."""
     n = int(np.prod(unit.shape))
     method, k = plan(settings, n)
+    if settings.hessian == "auto":
+        settings = dataclasses.replace(settings, hessian="exact" if unit.hvp_by_autodiff else "fd")
     if settings.hessian == "exact" and not (unit.has_exact_hessian or unit.has_exact_hvp):
         raise ValueError(
             f"{type(unit).__name__} has no closed-form Hessian or hvp; use hessian='fd' or "

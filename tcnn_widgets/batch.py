@@ -11,27 +11,29 @@ Numba thread each, which changes no result).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
+import pickle
 import sys
+import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from tqdm.auto import tqdm
 
 from . import _validate
 from ._batch import (
-    PackedUnits,
     analyze_one,
-    analyze_scattered,
     pickle_units,
+    run_dask,
     run_executor,
     run_pool,
+    units_digest,
 )
-from ._batchfile import BatchFile, read_header
+from ._batchfile import BatchFile, StoredUnits, read_header
 from ._interrupt import deferred_interrupt
 from .results import Invariances
 from .units import Unit
@@ -108,11 +110,9 @@ class StoredResults(Sequence):
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = _validate.input_path(path, "path")
-        with np.load(self.path, allow_pickle=False) as data:
-            if "batch.index" not in data:
-                raise ValueError(f"{str(self.path)!r} is not a batch file (no 'batch.index')")
-            self.indices = np.asarray(data["batch.index"])
-            self.total = int(data["batch.total"])
+        with StoredUnits(self.path) as stored:
+            self.indices = stored.index
+            self.total = stored.total
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -123,8 +123,8 @@ class StoredResults(Sequence):
         position = _validate.integer(position, "position")
         if not -len(self) <= position < len(self):
             raise IndexError(f"position {position} is outside 0..{len(self) - 1}")
-        with np.load(self.path, allow_pickle=False) as data:
-            return Invariances.from_arrays(data, prefix=f"unit{position % len(self)}.")
+        with StoredUnits(self.path) as stored:
+            return Invariances.from_arrays(stored.arrays(position % len(self)))
 
     def __repr__(self) -> str:
         return f"StoredResults({str(self.path)!r}: {len(self)} of {self.total} units)"
@@ -153,7 +153,16 @@ def analyze_batch(
     seed : int or None
         Batch seed; None draws one (or, resuming ``out``, takes the file's).
     workers : int, optional
-        Worker processes; None uses every core this process may run on, 1 is serial.
+        Worker processes; 1 is serial. None decides: the first unit is analyzed in
+        this process on one thread and timed (CPU seconds t, as a worker would
+        spend); with c the time to send its result
+        back (timed by pickling it there and back), r units left and w the cores
+        this process may run on (at most r), worker processes start only when they
+        save more than they cost, ``r * (t * (1 - 1/w) - c) > POOL_START_SECONDS``
+        (0.07 s, measured on a 2-core machine by ``benchmarks/bench_batch.py``).
+        When the saving is under 4 times that, a second unit is analyzed here and
+        the faster time decides (one slow first unit does not start a pool).
+        Otherwise the rest runs here too. Results are the same either way.
     executor : concurrent.futures.Executor or dask.distributed.Client, optional
         Run there instead (``workers`` must then be None).
     out : path-like, optional
@@ -167,6 +176,9 @@ def analyze_batch(
         so far (each unit is on disk at once in the parts folder anyway); a rewrite
         is also put off to at least 10 times its own duration, so that rewriting a
         large file never takes more than a tenth of the time.
+        The parent's memory does not grow with the number of units: the file is
+        written and read without holding the zip's table of contents (see
+        ``tcnn_widgets._batchfile``).
 
     Returns
     -------
@@ -182,34 +194,36 @@ def analyze_batch(
     ValueError
         When ``out`` holds a batch of other units, seed or settings.
     """
-    from .analysis import unit_seeds  # analysis imports this module
-
     units = list(units)
     for i, item in enumerate(units):
         if not isinstance(item, Unit):
             raise TypeError(f"units[{i}] is a {type(item).__name__}, not a Unit")
+    auto = workers is None and executor is None
     workers = _check_workers(workers, executor)
     path = None if out is None else _validate.output_path(out, "out", suffixes=(".npz",))
     precision = _validate.choice(precision, "precision", ("float64", "float32"))
     fold_every = _validate.real(fold_every, "fold_every", minimum=0)
-    shipped = executor is None and workers > 1 and len(units) > 1
     threads = isinstance(executor, ThreadPoolExecutor)
-    payload = None
-    if path is not None or shipped or (executor is not None and not threads):
-        payload = pickle_units(units)
+    digest = None  # also checks, before any work, that the units can be pickled
+    if (
+        path is not None
+        or (workers > 1 and len(units) > 1)
+        or (executor is not None and not threads)
+    ):
+        digest = units_digest(units)
     if seed is None:
         stored = read_header(path) if path is not None else None
         seed = int(stored["batch.seed"]) if stored is not None else _random_seed()
-    seeds = unit_seeds(seed, len(units))
+    seeds = _unit_seeds(seed, len(units))
     file = None
     if path is not None:
-        header = _header(len(units), seed, settings, precision, payload)
+        header = _header(len(units), seed, settings, precision, digest)
         file = BatchFile(path, header, fold_every=fold_every)
-    done = file.done() if file is not None else set()
-    todo = [i for i in range(len(units)) if i not in done]
-    results: list[Invariances | None] = [None] * len(units)
+    done = file.done() if file is not None else np.zeros(len(units), dtype=bool)
+    todo = np.flatnonzero(~done).tolist()
+    results: list[Invariances | None] | None = [None] * len(units) if file is None else None
     failures: list[UnitFailure] = []
-    bar = tqdm(total=len(units), initial=len(done), desc="units", disable=not progress)
+    bar = tqdm(total=len(units), initial=int(done.sum()), desc="units", disable=not progress)
 
     def deliver(index: int, outcome, attempts: int) -> None:
         arrays, error, trace = outcome
@@ -225,7 +239,7 @@ def analyze_batch(
 
     try:
         if todo:
-            _run(units, todo, seeds, settings, precision, workers, executor, payload, deliver)
+            _run(units, todo, seeds, settings, precision, workers, executor, auto, deliver)
     except KeyboardInterrupt:
         if file is not None:
             print(
@@ -246,33 +260,94 @@ def analyze_batch(
     return final
 
 
-def _run(units, todo, seeds, settings, precision, workers, executor, payload, deliver) -> None:
-    """Analyze ``units[i]`` for i in ``todo`` where asked, handing each to ``deliver``."""
+def _run(units, todo, seeds, settings, precision, workers, executor, auto, deliver) -> None:
+    """Analyze ``units[i]`` for i in ``todo`` where asked, handing each to ``deliver``.
+
+    With ``auto`` (``workers=None`` and no executor), the first unit is analyzed here
+    and worker processes start only when :func:`_pool_saves` says the rest is worth
+    it (a second unit is analyzed here when the first leaves it borderline).
+    """
     client = _dask_client(executor)
     if client is not None:
         cf = executor if executor is not client else client.get_executor(pure=False)
-        [scattered] = client.scatter([PackedUnits(payload)], broadcast=True, hash=False)
-        run_executor(
-            cf,
-            lambda i: cf.submit(analyze_scattered, scattered, i, settings, seeds[i], precision),
-            todo,
-            deliver,
-        )
-    elif executor is not None:
+        run_dask(client, cf, pickle_units(units), todo, seeds, settings, precision, deliver)
+        return
+    if executor is not None:
         run_executor(
             executor,
             lambda i: executor.submit(analyze_one, units[i], settings, seeds[i], precision),
             todo,
             deliver,
         )
-    elif workers > 1 and len(todo) > 1:
-        run_pool(payload, todo, seeds, settings, precision, min(workers, len(todo)), deliver)
-    else:  # here, in this process: Ctrl-C waits for the unit in hand (never inside Numba)
-        with deferred_interrupt() as requested:
+        return
+    with deferred_interrupt() as requested:  # Ctrl-C waits for the unit in hand
+        fastest, probes = float("inf"), 0
+        while auto and workers > 1 and len(todo) > 1 and probes < 2:
+            first, todo = todo[0], todo[1:]  # probe here: one unit, a second if borderline
+            threads = numba.get_num_threads()
+            numba.set_num_threads(1)  # as in a worker: CPU time without idle spinning
+            try:
+                start = time.thread_time()  # this thread's CPU time only
+                outcome = analyze_one(units[first], settings, seeds[first], precision)
+                fastest, probes = min(fastest, time.thread_time() - start), probes + 1
+            finally:
+                numba.set_num_threads(threads)
+            deliver(first, outcome, 1)
+            if requested():
+                raise KeyboardInterrupt
+            saved = _pool_saves(fastest, outcome[0], len(todo), workers)
+            if saved <= POOL_START_SECONDS:
+                workers = 1
+            elif saved > 4 * POOL_START_SECONDS:
+                break
+        if workers == 1 or len(todo) < 2:
             for i in todo:
                 deliver(i, analyze_one(units[i], settings, seeds[i], precision), 1)
                 if requested():
                     raise KeyboardInterrupt
+            return
+    run_pool(units, todo, seeds, settings, precision, min(workers, len(todo)), deliver)
+
+
+# What a pool of 2 workers costs on top of the analyses, as wall time on an idle
+# 2-core machine: about 140 ms of CPU time (benchmarks/bench_batch.py, break-even
+# table: 2 workers' CPU minus serial CPU, for 16 to 64 small units), shared by the
+# 2 cores. Forking the workers, their first analysis (thread pools and kernels are
+# set up on first use: 17 ms slower than the next) and the results' trip back.
+POOL_START_SECONDS = 0.07
+
+
+def _pool_saves(seconds: float, arrays: dict | None, remaining: int, workers: int) -> float:
+    """Seconds that ``workers`` processes would save on ``remaining`` units, before start-up.
+
+    ``seconds`` is the CPU time of one unit analyzed here (``arrays`` its result,
+    None if it failed). A pool saves ``seconds * (1 - 1/w)`` a unit on
+    ``w = min(workers, remaining)`` workers, less the time to send each result back
+    (timed here by pickling ``arrays`` there and back). Compared with
+    :data:`POOL_START_SECONDS` by the caller.
+    """
+    workers = min(workers, remaining)
+    if workers < 2:
+        return 0.0
+    transport = 0.0
+    if arrays is not None:
+        start = time.process_time()
+        pickle.loads(pickle.dumps(arrays, protocol=pickle.HIGHEST_PROTOCOL))
+        transport = time.process_time() - start
+    return remaining * (seconds * (1 - 1 / workers) - transport)
+
+
+def _unit_seeds(seed: int, count: int) -> np.ndarray:
+    """:func:`tcnn_widgets.analysis.unit_seeds` as an int64 array, made one at a time.
+
+    The i-th child of ``SeedSequence(seed)`` is ``SeedSequence(seed, spawn_key=(i,))``;
+    making them one at a time keeps 8 bytes a unit instead of a SeedSequence each.
+    """
+    seeds = np.empty(count, dtype=np.int64)
+    for i in range(count):
+        state = np.random.SeedSequence(seed, spawn_key=(i,)).generate_state(1, dtype=np.uint64)
+        seeds[i] = int(state[0] >> 1)
+    return seeds
 
 
 def _check_workers(workers, executor) -> int:
@@ -297,9 +372,7 @@ def _random_seed() -> int:
     return int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> 1)
 
 
-def _header(
-    total: int, seed: int, settings, precision: str, payload: bytes
-) -> dict[str, np.ndarray]:
+def _header(total: int, seed: int, settings, precision: str, digest: str) -> dict[str, np.ndarray]:
     """What a resumed batch must share with the file it continues."""
     values = {"precision": precision}
     for field in dataclasses.fields(settings):
@@ -313,7 +386,7 @@ def _header(
         "batch.total": np.asarray(total, dtype=np.int64),
         "batch.seed": np.asarray(seed, dtype=np.int64),
         "batch.settings": np.asarray(json.dumps(values, sort_keys=True)),
-        "batch.units": np.asarray(hashlib.sha256(payload).hexdigest()),
+        "batch.units": np.asarray(digest),
     }
 
 

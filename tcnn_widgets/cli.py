@@ -178,7 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=None,
         metavar="N",
-        help="worker processes (default: every core this process may use; 1: serial)",
+        help="worker processes (default: every core this process may use, when the first "
+        "unit's time says they pay; 1: serial)",
     )
     analyze.add_argument(
         "--scheduler",

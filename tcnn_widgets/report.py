@@ -10,7 +10,10 @@ index is complete. The pages load nothing from the network.
 What a featured unit shows follows :func:`tcnn_widgets.figures.shown_directions`: its
 most invariant direction, and the least invariant direction that is a single image
 (outside a tie at that end, which the page then describes in plain words). Figures are
-shown at 100 CSS pixels per inch of figure, one PNG pixel per CSS pixel.
+shown at 100 CSS pixels per inch of figure, one PNG pixel per CSS pixel. The videos
+(``UnitFiles.gifs``) are animated PNGs (:func:`tcnn_widgets.video.apng_bytes`): the
+GIF's frames and timing with exact colours, in about a third of its bytes
+(``tw.write_gif(result, "x.gif")`` still writes a GIF of any unit).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from PIL import Image
 
 from . import figures
 from ._storage import write_bytes_atomic
@@ -34,8 +38,9 @@ from .video import write_gif
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 FIGURE_DPI = 100  # PNG pixels per inch; pages show figures at 100 CSS px per inch, 1:1
-GIF_FRAMES = 16  # frames of a report GIF, played forward then back (30 in all)
-GIF_SIZE = 100  # the longer side of a stimulus in a report GIF, in pixels (nearest neighbour)
+GIF_FRAMES = 16  # frames of a report video, played forward then back (30 in all)
+GIF_SIZE = 100  # the longer side of a stimulus in a report video, in pixels (nearest neighbour)
+VIDEO_FORMAT = "png"  # report videos as animated PNGs: exact colours, ~1/3 of a GIF's bytes
 
 
 @dataclass
@@ -173,7 +178,7 @@ def _write_unit(folder: Path, slug: str, stem: str, result: Invariances, fmt: st
         curve = f"{stem}_{order}_curve.{fmt}"
         width = _save(figures.activation_curve(result, shown.rank, order=order), folder / curve)
         files.curves.append(Picture(f"{slug}/{curve}", "", width))
-        gif = f"{stem}_{order}_invariant.gif"
+        gif = f"{stem}_{order}_invariant.{VIDEO_FORMAT}"
         caption = f"{shown.caption}, ν = {result.curvatures[shown.index]:.3g}"
         write_gif(
             result,
@@ -204,8 +209,47 @@ def _save(fig: Figure, path: Path) -> int | None:
     """
     buffer = io.BytesIO()
     fig.savefig(buffer, format=path.suffix[1:], dpi=FIGURE_DPI)
-    write_bytes_atomic(path, buffer.getvalue())
+    data = compact_png(buffer.getvalue()) if path.suffix == ".png" else buffer.getvalue()
+    write_bytes_atomic(path, data)
     return round(fig.get_figwidth() * 100) if path.suffix == ".png" else None
+
+
+def compact_png(data: bytes) -> bytes:
+    """The same picture as a smaller PNG: pixel for pixel equal, so nothing shown changes.
+
+    Matplotlib writes RGBA; a picture that is fully opaque loses the alpha channel, and
+    one of at most 256 colours becomes a palette PNG (one byte a pixel instead of four).
+    About 25 % smaller for the report's figures, 55 % for its grids and strips of gray
+    stimuli. (Pillow's ``optimize`` would save 3-5 % more at ten times the time.)
+
+    Parameters
+    ----------
+    data : bytes
+        A PNG file.
+
+    Returns
+    -------
+    bytes
+        The smaller of the new PNG and ``data``.
+    """
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    pixels = np.asarray(image.convert("RGBA"))
+    if (pixels[..., 3] == 255).all():
+        pixels = pixels[..., :3]
+    smaller = Image.fromarray(np.ascontiguousarray(pixels))
+    counted = smaller.getcolors(256) if pixels.shape[-1] == 3 else None  # None: > 256
+    if counted is not None:
+        palette = np.array(sorted(colour for _, colour in counted), dtype=np.uint32)
+        colours = palette[:, 0] << 16 | palette[:, 1] << 8 | palette[:, 2]  # sorted keys
+        wide = pixels.astype(np.uint32)
+        indices = np.searchsorted(colours, wide[..., 0] << 16 | wide[..., 1] << 8 | wide[..., 2])
+        smaller = Image.fromarray(indices.astype(np.uint8), mode="P")
+        smaller.putpalette(palette.astype(np.uint8).ravel().tolist())
+    buffer = io.BytesIO()
+    options = {"dpi": image.info["dpi"]} if "dpi" in image.info else {}
+    smaller.save(buffer, format="PNG", **options)
+    return min(buffer.getvalue(), data, key=len)
 
 
 def write_index(

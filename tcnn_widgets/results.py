@@ -456,10 +456,21 @@ def video_level(activation: float, threshold: float) -> float:
     return activation - (1 - threshold) * abs(activation)
 
 
+STACKED = "stack."
+"""Key prefix of a field stored once for all units of a results file (``stack.curvatures``:
+every unit's curvatures, one row per unit)."""
+
+
 def save_results(
     path: str | os.PathLike, results: Sequence[Invariances], *, precision: str = "float64"
 ) -> Path:
     """Save many units' results to one compressed `.npz` file (atomic, no pickle).
+
+    A field that every unit has with the same shape is stored once, stacked
+    (``stack.<field>``, one row per unit: fewer, larger arrays, which compress better
+    and spare the archive's per-array overhead); the others per unit
+    (``unit<i>.<field>``). :func:`load_results` reads both layouts, and files written
+    before stacking. Values are stored as they are: loading gives them back exactly.
 
     Parameters
     ----------
@@ -470,12 +481,29 @@ def save_results(
         See :meth:`Invariances.to_arrays`.
     """
     path = _validate.output_path(path, "path", suffixes=(".npz",))
-    arrays: dict[str, np.ndarray] = {"count": np.asarray(len(results))}
+    units = []
     for i, result in enumerate(results):
         if not isinstance(result, Invariances):
             raise TypeError(f"results[{i}] is a {type(result).__name__}, not Invariances")
-        arrays.update(result.to_arrays(prefix=f"unit{i}.", precision=precision))
+        units.append(result.to_arrays(precision=precision))
+    arrays: dict[str, np.ndarray] = {"count": np.asarray(len(units))}
+    for field in dict.fromkeys(key for unit in units for key in unit):
+        values = [unit.get(field) for unit in units]
+        if _stackable(values):
+            arrays[STACKED + field] = np.stack(values)
+        else:
+            arrays.update({f"unit{i}.{field}": v for i, v in enumerate(values) if v is not None})
     return save_npz_atomic(path, arrays, compress=True)
+
+
+def _stackable(values: list[np.ndarray | None]) -> bool:
+    """Whether the units' arrays of one field can be stored as one exactly: all present,
+    one shape, one dtype (text of any length, which stacking pads and loading strips)."""
+    if any(v is None for v in values):
+        return False
+    shapes = {v.shape for v in values}
+    dtypes = {v.dtype if v.dtype.kind != "U" else "U" for v in values}
+    return len(shapes) == 1 and len(dtypes) == 1
 
 
 def load_results(path: str | os.PathLike) -> list[Invariances]:
@@ -489,6 +517,16 @@ def load_results(path: str | os.PathLike) -> list[Invariances]:
     """
     arrays = load_npz(_validate.input_path(path, "path"), {"count": "i"})
     count = int(arrays["count"])
+    for key in [key for key in arrays if key.startswith(STACKED)]:
+        stacked = arrays.pop(key)
+        if stacked.ndim == 0 or len(stacked) != count:
+            rows = 0 if stacked.ndim == 0 else len(stacked)
+            raise ValueError(
+                f"{str(path)!r} says it holds {count} units but {key!r} has {rows} rows: the "
+                "file was altered or is not a results file"
+            )
+        field = key[len(STACKED) :]
+        arrays.update({f"unit{i}.{field}": stacked[i] for i in range(count)})
     stored = {key.split(".", 1)[0] for key in arrays if key.startswith("unit") and "." in key}
     if count < 0 or stored != {f"unit{i}" for i in range(count)}:
         raise ValueError(

@@ -122,7 +122,7 @@ def unit(
     -------
     >>> net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 5), torch.nn.Tanh())
     >>> u = unit(net, "1", 2, input_shape=(12, 12))
-    >>> tcnn_widgets.analyze(u, hessian="exact", seed=0)  # doctest: +SKIP
+    >>> tcnn_widgets.analyze(u, seed=0)  # exact products by autodiff  # doctest: +SKIP
     """
     return TorchUnit(
         model,

@@ -28,6 +28,7 @@ import traitlets
 from ipywidgets.embed import dependency_state, embed_snippet
 from PIL import Image
 
+from ._page_state import PACKED_TYPE, UNPACK_STATE_JS, encode_text, pack_page_state
 from ._storage import write_bytes_atomic
 from ._validate import flag, input_path, output_path
 from .analysis import analyze
@@ -68,17 +69,20 @@ convolutional neural networks", NIPS 2010.</p>
 """
 
 
-UNPACK_SCRIPT = """<script>/* unpack embed-amd.js (gzip, base64) and run it */
-(async () => {
-  const packed = document.getElementById("tcnn-embed-amd").textContent.trim();
-  const bytes = Uint8Array.from(atob(packed), (c) => c.charCodeAt(0));
+UNPACK_SCRIPT = f"""<script>{UNPACK_STATE_JS}
+/* unpack embed-amd.js (gzip, base 85) and run it once the widget state is unpacked */
+(async () => {{
+  const state = tcnnUnpackState();
+  const bytes = tcnnDecode85(document.getElementById("tcnn-embed-amd").textContent.trim());
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
   const script = document.createElement("script");
   script.textContent = await new Response(stream).text();
+  await state;
   document.head.append(script);
-})();
+}})();
 </script>"""
-"""Runs the widget manager packed in the page; it renders the widgets when the page has
+"""Unpacks the widget state of the page (if packed, :mod:`tcnn_widgets._page_state`) and
+runs the widget manager packed in the page; it renders the widgets when the page has
 loaded (at once if it already has)."""
 
 
@@ -88,8 +92,9 @@ def offline_scripts() -> str:
     require.js and anywidget's AMD build are inlined as they are; anywidget's build is
     anonymous (``define([...], ...)``) and is defined under the module name
     ``"anywidget"``, which the widget HTML manager then finds without fetching anything.
-    The HTML manager (3.6 MB of script) is stored gzip-compressed and base64-encoded
-    (1.2 MB) and unpacked in the browser with ``DecompressionStream``.
+    The HTML manager (3.6 MB of script) is stored gzip-compressed, as base-85 text
+    (1.1 MB; :func:`tcnn_widgets._page_state.encode_text`), and unpacked in the
+    browser with ``DecompressionStream``.
 
     Returns
     -------
@@ -109,8 +114,7 @@ def offline_scripts() -> str:
         parts.append(f"<script>/* {name} */\n{text}\n</script>")
     packed = gzip.compress((STATIC / "embed-amd.js").read_bytes(), compresslevel=9, mtime=0)
     parts.append(
-        '<script type="application/gzip;base64" id="tcnn-embed-amd">\n'
-        f"{base64.b64encode(packed).decode('ascii')}\n</script>"
+        f'<script type="{PACKED_TYPE}" id="tcnn-embed-amd">\n{encode_text(packed)}\n</script>'
     )
     parts.append(UNPACK_SCRIPT)
     return "\n".join(parts)
@@ -175,6 +179,10 @@ def _float32_bytes(values: Any) -> bytes:
     return np.ascontiguousarray(values, dtype="<f4").tobytes()
 
 
+COMPACT_FIELDS = ("directions", "geodesic_activations")
+"""The arrays of a unit record sent as float16 by a compact explorer."""
+
+
 def _wire_bytes(values: Any, compact: bool) -> bytes:
     """Little-endian float16 (compact) or float32 bytes of an array, C order."""
     return np.ascontiguousarray(values, dtype="<f2" if compact else "<f4").tobytes()
@@ -234,7 +242,7 @@ def encode_unit(result: Invariances, compact: bool = False) -> dict[str, Any]:
         "ends_tied": [bool(tied) for tied in result.ends_tied],
         "stimulus": _float32_bytes(result.stimulus),
         "compact": bool(compact),
-        "directions": _wire_bytes(result.directions, compact),
+        "directions": _wire_bytes(result.directions, compact),  # COMPACT_FIELDS
         "curvatures": _float32_bytes(result.curvatures),
         "groups": np.ascontiguousarray(result.groups, dtype="<i4").tobytes(),
         "video_ranges": _float32_bytes(result.video_ranges),
@@ -560,6 +568,7 @@ class InvarianceExplorer(anywidget.AnyWidget):
             cors=False,
         )
         snippet = re.sub(r'<script src="embed-amd.js"></script>\s*', "", snippet)
+        snippet = pack_page_state(snippet, self._element_sizes())
         back = (
             ""
             if report is None
@@ -570,6 +579,17 @@ class InvarianceExplorer(anywidget.AnyWidget):
         )
         write_bytes_atomic(path, page.encode("utf-8"))
         return path
+
+    def _element_sizes(self) -> dict[tuple, int]:
+        """Bytes per element of this widget's float16 buffers, by ``(model_id, *path)``
+        (the others are 4-byte float32 or int32), for packing the page state."""
+        if not self._compact:
+            return {}
+        return {
+            (self.model_id, "units", unit, name): 2
+            for unit in range(len(self.units))
+            for name in COMPACT_FIELDS
+        }
 
 
 def _sources(network_or_results: Any) -> tuple[list, list, list[dict]]:

@@ -44,17 +44,33 @@ class FailingUnit(PoolingUnit):
 class DyingUnit(PoolingUnit):
     """Kills its own worker process (SIGKILL) the first time it runs anywhere.
 
-    ``marker`` is a file created at that moment; when it exists the unit computes
-    normally. With ``always=True`` it kills every process it runs in.
+    ``marker`` is a file to which each run appends its process id as it starts;
+    when the file held a line already, the unit computes normally. With
+    ``always=True`` it kills every process it runs in.
     """
 
     marker: str = ""
     always: bool = False
 
     def values_and_grads(self, X):
-        if self.always or not Path(self.marker).exists():
-            Path(self.marker).touch()
-            os.kill(os.getpid(), signal.SIGKILL)
+        if not getattr(self, "_started", False):  # once per run (per unpickled copy)
+            self._started = True
+            first = not Path(self.marker).exists()
+            with open(self.marker, "a") as log:
+                log.write(f"{os.getpid()}\n")
+            if self.always or first:
+                os.kill(os.getpid(), signal.SIGKILL)
+        return super().values_and_grads(X)
+
+
+class PidUnit(PoolingUnit):
+    """Appends the id of the process it runs in to the file $TCNN_BATCH_LOG (once per run)."""
+
+    def values_and_grads(self, X):
+        if not getattr(self, "_started", False):
+            self._started = True
+            with open(os.environ["TCNN_BATCH_LOG"], "a") as log:
+                log.write(f"{os.getpid()}\n")
         return super().values_and_grads(X)
 
 

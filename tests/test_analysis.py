@@ -239,6 +239,38 @@ def test_save_and_load_round_trip(tmp_path):
     assert (tmp_path / "all.npz").stat().st_mode & 0o777 == 0o644  # readable, like open()
 
 
+def test_results_files_stack_shared_fields_and_load_every_layout_exactly(tmp_path):
+    """Fields every unit has with one shape are stored once (stacked); the others per
+    unit; files written per unit (before stacking) still load; values come back exactly."""
+    small = TiledCNN.random(maps=3, tile=2, field=3, pool=2, image_size=6, seed=0)
+    large = TiledCNN.random(maps=2, tile=2, field=4, pool=2, image_size=8, seed=0)
+    results = analyze([*small.unit_types()[:2], large.unit_types()[0]], seed=1, progress=False)
+    path = tmp_path / "mixed.npz"
+    save_results(path, results, precision="float32")
+    with np.load(path) as stored:
+        keys = set(stored.files)
+        per_unit = {key: stored[key] for key in stored.files}
+    assert {"stack.name", "stack.activation", "stack.seed"} <= keys  # same shape everywhere
+    assert {"unit0.directions", "unit2.directions"} <= keys  # 4 x 4 against 5 x 5 units
+    assert not any(key.startswith("unit") and key.endswith(".seed") for key in keys)
+    for key in [key for key in per_unit if key.startswith("stack.")]:  # the old layout
+        for i, row in enumerate(per_unit.pop(key)):
+            per_unit[f"unit{i}.{key[6:]}"] = row
+    np.savez_compressed(tmp_path / "old.npz", **per_unit)
+    for loaded in (load_results(path), load_results(tmp_path / "old.npz")):
+        for again, result in zip(loaded, results, strict=True):
+            assert (again.name, again.seed, again.activation) == (
+                result.name,
+                result.seed,
+                result.activation,
+            )
+            np.testing.assert_array_equal(again.stimulus, result.stimulus)
+            np.testing.assert_array_equal(again.curvatures, result.curvatures)
+            np.testing.assert_array_equal(again.directions, result.directions.astype(np.float32))
+            np.testing.assert_array_equal(again.labels, result.labels)
+            again.check()
+
+
 def test_network_save_and_load_round_trip(tmp_path):
     net = TiledCNN.random(maps=5, tile=3, field=4, pool=2, image_size=10, seed=0, eps=1e-3)
     net.save(tmp_path / "net.npz")
@@ -352,3 +384,12 @@ def test_a_colour_stack_of_the_wrong_shape_is_refused():
     unit = CallableUnit(lambda x: 0.0, lambda x: x, (3, 4, 4))
     with pytest.raises(ValueError, match=r"expected a stack of images of shape \(N, 3, 4, 4\)"):
         unit.check_stack(np.zeros((2, 4, 4)))
+
+
+def test_hessian_auto_is_differences_for_units_without_autodiff():
+    from reference_units import TanhConvNet
+
+    unit = TanhConvNet((6, 6), seed=0)
+    auto, fd = analyze(unit, seed=0), analyze(unit, seed=0, hessian="fd")
+    assert auto.hessian_method == fd.hessian_method == "fd"
+    np.testing.assert_array_equal(auto.curvatures, fd.curvatures)

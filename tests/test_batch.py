@@ -18,7 +18,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from batch_units import DyingUnit, FailingUnit, FlakyUnit, Shared, SharedUnit, like, small_units
+from batch_units import (
+    DyingUnit,
+    FailingUnit,
+    FlakyUnit,
+    PidUnit,
+    Shared,
+    SharedUnit,
+    like,
+    small_units,
+)
 
 import tcnn_widgets as tw
 from tcnn_widgets.batch import BatchError, StoredResults
@@ -95,12 +104,47 @@ def test_dask_local_cluster_equals_serial_and_retries_a_killed_worker(
         marker = tmp_path / "killed"
         dying = [*units[:5], like(DyingUnit, units[5], marker=str(marker)), *units[6:]]
         assert_same(tw.analyze(dying, seed=3, executor=client, progress=False), serial)
-        assert marker.exists()  # its first worker really died
+        runs = marker.read_text().split()  # the process id of each run
+        assert len(runs) == 2 and runs[0] != runs[1]  # killed, then retried once elsewhere
+        check_always_dying_unit_is_reported(client, units, serial, tmp_path / "always")
         shared = Shared(np.zeros(100_000))
         many = [like(SharedUnit, u, shared=shared) for u in units]
         assert_same(tw.analyze(many, seed=3, executor=client, progress=False), serial)
         pids = log.read_text().split()
         assert 1 <= len(pids) <= 2 and len(set(pids)) == len(pids)  # once per worker
+
+
+def check_always_dying_unit_is_reported(client, units, serial, marker) -> None:
+    """A unit that kills every worker it runs on: run twice, then reported (on Dask)."""
+    dying = [*units[:3], like(DyingUnit, units[3], marker=str(marker), always=True), *units[4:6]]
+    with pytest.raises(BatchError, match=r"units\[3\]") as caught:
+        tw.analyze(dying, seed=3, executor=client, progress=False)
+    [failure] = caught.value.failures
+    assert (failure.index, failure.attempts) == (3, 2), failure
+    runs = marker.read_text().split()
+    assert len(runs) == 2 and runs[0] != runs[1]
+    results = caught.value.results
+    assert_same(results[:3] + results[4:6], serial[:3] + serial[4:6])
+    return failure
+
+
+def test_dask_retries_once_when_the_scheduler_allows_no_retry(units, serial, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        with (
+            distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
+            marker = tmp_path / "killed"
+            dying = [*units[:2], like(DyingUnit, units[2], marker=str(marker)), *units[3:6]]
+            assert_same(tw.analyze(dying, seed=3, executor=client, progress=False), serial[:6])
+            assert len(marker.read_text().split()) == 2
+            failure = check_always_dying_unit_is_reported(client, units, serial, tmp_path / "a")
+            assert "KilledWorker" in failure.error  # the scheduler's report of the second death
 
 
 def test_cli_workers_and_scheduler(tmp_path, capsys):
@@ -131,7 +175,33 @@ def test_killed_worker_is_retried_elsewhere(units, serial, tmp_path):
     marker = tmp_path / "killed"
     dying = [*units[:7], like(DyingUnit, units[7], marker=str(marker)), *units[8:]]
     assert_same(tw.analyze(dying, seed=3, workers=2, progress=False), serial)
-    assert marker.exists()
+    runs = marker.read_text().split()
+    assert len(runs) == 2 and runs[0] != runs[1]
+
+
+def test_workers_none_starts_processes_only_when_they_pay(units, serial, tmp_path, monkeypatch):
+    log = tmp_path / "log"
+    monkeypatch.setenv("TCNN_BATCH_LOG", str(log))
+    here = str(os.getpid())
+    # 2 units: after the first, one is left, which no pool can split
+    two = [like(PidUnit, u) for u in units[:2]]
+    assert_same(tw.analyze(two, seed=3, progress=False), serial[:2])
+    assert log.read_text().split() == [here, here]
+    # 6 small units (a few ms each): the 5 left save less than a pool costs
+    log.unlink()
+    six = [like(PidUnit, u) for u in units[:6]]
+    assert_same(tw.analyze(six, seed=3, progress=False), serial[:6])
+    assert log.read_text().split() == [here] * 6
+    # 8 units of 24 x 24 (about 60 ms each): the first here (and a second when the
+    # first leaves it borderline), the rest in worker processes
+    net = TiledCNN.random(maps=2, tile=2, field=22, pool=3, image_size=25, seed=0)
+    big = net.unit_types()
+    reference = tw.analyze(big, seed=3, workers=1, progress=False)
+    log.unlink()
+    assert_same(tw.analyze([like(PidUnit, u) for u in big], seed=3, progress=False), reference)
+    pids = log.read_text().split()
+    probes = pids.count(here)
+    assert len(pids) == 8 and 1 <= probes <= 2 and pids[:probes] == [here] * probes
 
 
 def test_unit_that_always_kills_its_worker_is_reported_after_one_retry(units, serial, tmp_path):
@@ -241,14 +311,16 @@ def test_failed_units_are_retried_when_resuming(units, serial, tmp_path):
     assert_same(list(resumed), tw.analyze(units[:3], seed=3, workers=1, progress=False))
 
 
-def test_shared_objects_go_to_each_worker_once(units, tmp_path, monkeypatch):
+def test_shared_objects_go_to_each_worker_once(units, serial, tmp_path, monkeypatch):
     log = tmp_path / "log"
     monkeypatch.setenv("TCNN_BATCH_LOG", str(log))
     shared = Shared(np.zeros(100_000))
     many = [like(SharedUnit, u, shared=shared) for u in units]
-    tw.analyze(many, seed=3, workers=2, progress=False)
-    pids = log.read_text().split()
-    assert 1 <= len(pids) <= 2 and len(set(pids)) == len(pids)  # once per worker process
+    assert_same(tw.analyze(many, seed=3, workers=2, progress=False), serial)
+    assert not log.exists()  # forked workers inherit the list: nothing is unpickled at all
+    with ProcessPoolExecutor(2) as processes:  # another executor: one copy per unit
+        tw.analyze(many[:3], seed=3, executor=processes, progress=False)
+    assert len(log.read_text().split()) == 3
 
 
 def run_batch(

@@ -143,7 +143,7 @@ def test_analyze_end_to_end(tmp_path, small_weights, capsys):
         assert result.activation == pytest.approx(types[index].value(result.stimulus))
     links = local_links(out / "index.html")
     assert "units/results.npz" in links and "units/stimuli.png" in links
-    gifs = [link for link in links if link.endswith(".gif")]
+    gifs = [link for link in links if link.endswith("_invariant.png")]  # animated PNGs
     assert len(gifs) == 2  # most and least invariant of the one featured unit
     for link in links:
         assert (out / link).is_file(), link
@@ -196,11 +196,23 @@ def test_demo_end_to_end(tmp_path):
     for network in ("pretrained", "random"):
         assert len(load_results(out / network / "results.npz")) == 2
         assert (
-            len([link for link in links if link.startswith(network) and link.endswith(".gif")]) == 2
+            len(
+                [
+                    link
+                    for link in links
+                    if link.startswith(network) and link.endswith("_invariant.png")
+                ]
+            )
+            == 2
         )
     explorer = out / "explorer"
     for script in re.findall(r'src="([^"]+)"', (explorer / "index.html").read_text()):
         assert (explorer / script).is_file(), script
+    # Size (issue #15). This run (2 + 2 + 4 units, 1 featured per section) took 5.1 MB
+    # before the page's data were packed and the figures and videos re-encoded; 3.0 MB now.
+    sizes = {path: path.stat().st_size for path in out.rglob("*") if path.is_file()}
+    assert sum(sizes.values()) <= 3.3e6, sorted(sizes.items(), key=lambda item: -item[1])[:5]
+    assert sizes[explorer / "index.html"] <= 1.6e6  # 1.26 MB of it are the inlined scripts
 
 
 def fake_cifar10(folder: Path, per_batch: int = 20) -> Path:

@@ -336,3 +336,27 @@ def test_batched_units_get_products_in_blocks_and_per_image_callables_one_by_one
     assert not single.batched
     scale = np.abs(blocks.curvatures).max()
     np.testing.assert_allclose(one_by_one.curvatures, blocks.curvatures, atol=1e-8 * scale)
+
+
+def test_block_ends_stop_at_the_noise_of_inexact_products():
+    # products with relative noise 1e-5 (like differences of a gradient of a unit with
+    # large third derivatives): the residuals cannot fall below it, so the ends stop
+    # there, soon, instead of failing after the whole budget
+    from tcnn_widgets._matrix_free import block_ends
+
+    rng = np.random.default_rng(3)
+    values = np.sort(rng.standard_normal(200))
+    Q = np.linalg.qr(rng.standard_normal((200, 200)))[0]
+    A = (Q * values) @ Q.T
+    noise = np.random.default_rng(4)
+
+    calls = []
+
+    def apply(Y):
+        calls.append(len(Y))
+        return Y @ A + 1e-5 * noise.standard_normal(Y.shape) * np.linalg.norm(Y, axis=1)[:, None]
+
+    found, _ = block_ends(apply, 200, 4, np.random.default_rng(0), width=4)
+    expected = np.r_[values[:4], values[-4:]]
+    np.testing.assert_allclose(found, expected, atol=1e-3)
+    assert sum(calls) < 1000

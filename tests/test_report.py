@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import numpy as np
@@ -9,7 +10,7 @@ from PIL import Image
 from result_helpers import ends_only, pooling_result
 
 from tcnn_widgets import figures, load_results
-from tcnn_widgets.report import GIF_FRAMES, write_index, write_section
+from tcnn_widgets.report import GIF_FRAMES, compact_png, write_index, write_section
 
 
 def test_report_shows_the_least_invariant_direction_outside_the_tie(tmp_path):
@@ -68,3 +69,49 @@ def test_report_of_a_matrix_free_result(tmp_path):
     assert all((tmp_path / p.path).is_file() for p in [*unit.gifs, *unit.curves])
     (loaded,) = load_results(tmp_path / section.results_file)
     assert not loaded.complete and loaded.hessian is None
+
+
+def test_report_pngs_are_the_figures_pixel_for_pixel_in_fewer_bytes(tmp_path):
+    result = pooling_result()
+    (unit,) = write_section(tmp_path, "units", "Units", [result], featured=1).units
+    figure = figures.invariance_strips(result)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)  # what matplotlib writes, RGBA
+    written = (tmp_path / unit.strips.path).read_bytes()
+    original = np.asarray(Image.open(buffer).convert("RGBA"))
+    assert original.shape[-1] == 4 and (original[..., 3] == 255).all()
+    np.testing.assert_array_equal(
+        np.asarray(Image.open(io.BytesIO(written)).convert("RGBA")), original
+    )
+    assert len(written) < 0.8 * len(buffer.getvalue())
+    assert compact_png(buffer.getvalue()) == written
+    translucent = Image.new("RGBA", (4, 3), (10, 20, 30, 128))  # alpha kept when not opaque
+    data = io.BytesIO()
+    translucent.save(data, format="PNG")
+    again = Image.open(io.BytesIO(compact_png(data.getvalue())))
+    assert np.array_equal(np.asarray(again.convert("RGBA")), np.asarray(translucent))
+
+
+def test_report_videos_play_in_a_browser(tmp_path, browser):
+    """The animated PNG videos load in Chromium from the folder alone and play."""
+    from browser_helpers import local_only
+
+    section = write_section(tmp_path, "units", "Units", [pooling_result()], featured=1)
+    index = write_index(tmp_path, "Report", [section])
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    blocked = local_only(page)
+    page.goto(index.as_uri())
+    for video in section.units[0].gifs:
+        image = page.locator(f'img[src="{video.path}"]')
+        image.scroll_into_view_if_needed()
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+        )
+        assert image.evaluate("img => img.naturalWidth") == Image.open(tmp_path / video.path).width
+        shots = set()
+        for _ in range(6):
+            shots.add(image.screenshot())
+            page.wait_for_timeout(150)
+        assert len(shots) > 1, f"{video.path} does not play"
+    assert blocked == []
+    page.close()

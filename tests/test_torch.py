@@ -167,8 +167,8 @@ def test_batched_products_equal_one_at_a_time():
 def test_curvatures_match_torch_func_hessian_and_eigh(channel):
     # conv, batch-norm (eval), ReLU, max-pool, conv, tanh, linear: n = 64
     u = tt.unit(small_cnn(seed=channel), "8", channel, input_shape=(8, 8))
-    result = tw.analyze(u, seed=0, hessian="exact")
-    assert result.is_maximum
+    result = tw.analyze(u, seed=0)  # hessian="auto": exact autodiff products
+    assert result.hessian_method == "exact" and result.is_maximum
     expected = reference_curvatures(u, result.stimulus)
     scale = np.abs(expected).max()
     assert np.abs(result.curvatures - expected).max() <= 1e-8 * scale

@@ -251,3 +251,41 @@ def test_videos_with_panels_say_which_direction_and_tie_they_show():
     assert top > 0 and captioned.images[:, :top].min() == 0  # text above the panels
     bare = video.render_video(result, 0, count=2, scale=2, with_stimulus=True, caption="")
     assert bare.frame_box[0] == 0
+
+
+def test_gif_stores_only_changed_pixels_and_shows_every_frame_exactly(result):
+    """Each frame after the first keeps the one before (disposal 1) and stores only the
+    pixels that change; the composited frames are still exactly the video's pictures."""
+    clip = video.render_video(
+        result, 0, count=8, scale=SCALE, with_stimulus=True, with_difference=True
+    )
+    data = video.gif_bytes(clip)
+    shown = np.concatenate([clip.images, clip.images[-2:0:-1]])
+    np.testing.assert_array_equal(np.stack(gif_frames(data)), shown)
+    image = Image.open(io.BytesIO(data))
+    image.seek(1)
+    assert image.disposal_method == 1
+    full = io.BytesIO()  # every pixel of every frame, as Pillow writes it by default
+    pictures = [Image.fromarray(picture, mode="L") for picture in shown]
+    pictures[0].save(full, format="GIF", save_all=True, append_images=pictures[1:])
+    assert len(data) < len(full.getvalue())
+
+
+@pytest.mark.parametrize("colour", [False, True])
+def test_animated_png_holds_every_frame_exactly_in_fewer_bytes_than_the_gif(
+    result, tmp_path, colour
+):
+    shown = as_channels(pooling_result(), 3) if colour else result
+    options = dict(count=8, scale=SCALE, with_stimulus=True, with_difference=True)
+    path = video.write_gif(shown, 0, tmp_path / "v.png", **options)
+    clip = video.render_video(shown, 0, **options)
+    expected = np.concatenate([clip.images, clip.images[-2:0:-1]])  # forward then back
+    image = Image.open(path)
+    assert image.format == "PNG" and image.n_frames == len(expected)
+    assert image.info["loop"] == 0 and image.info["duration"] == pytest.approx(1000 / 12, abs=1)
+    frames = []
+    for k in range(image.n_frames):
+        image.seek(k)
+        frames.append(np.asarray(image.convert("RGB" if colour else "L")))
+    np.testing.assert_array_equal(np.stack(frames), expected)  # exact, colour included
+    assert path.stat().st_size < len(video.gif_bytes(clip))

@@ -24,6 +24,15 @@ from ipywidgets.widgets.widget import _remove_buffers
 from PIL import Image
 
 import tcnn_widgets.widget as widget_module
+from tcnn_widgets._page_state import (
+    ALPHABET,
+    UNPACK_STATE_JS,
+    decode_text,
+    encode_text,
+    pack_state,
+    page_state,
+    unpack_state,
+)
 from tcnn_widgets.analysis import analyze
 from tcnn_widgets.network import TiledCNN
 from tcnn_widgets.pixels import to_display_bytes, to_gray_bytes
@@ -291,11 +300,8 @@ def test_to_html_writes_one_file_with_every_unit_and_the_scripts_inlined(tmp_pat
     # the inlined libraries mention addresses; the page itself loads none (the browser
     # tests block every request and check that the page still works)
     assert "https://" not in re.sub(r"<script[^>]*>.*?</script>", "", text, flags=re.S)
-    state = json.loads(
-        re.search(
-            r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', text, re.S
-        ).group(1)
-    )
+    assert 'application/vnd.jupyter.widget-state+json">' not in text  # packed: gzip, base64
+    state = page_state(text)
     (model,) = [m for m in state["state"].values() if m["model_name"] == "AnyModel"]
     assert model["model_module"] == "anywidget"
     assert model["state"]["_esm"] == (widget_module.STATIC / "widget.js").read_text()
@@ -308,12 +314,60 @@ def test_to_html_writes_one_file_with_every_unit_and_the_scripts_inlined(tmp_pat
     for name in ("require.js", "anywidget.js"):
         assert f"<script>/* {name} */" in text
     packed = re.search(
-        r'<script type="application/gzip;base64" id="tcnn-embed-amd">(.*?)</script>', text, re.S
+        r'<script type="application/gzip;base85" id="tcnn-embed-amd">\s*(.*?)\s*</script>',
+        text,
+        re.S,
     )
     embed = (widget_module.STATIC / "embed-amd.js").read_bytes()
-    assert gzip.decompress(base64.b64decode(packed.group(1))) == embed
+    assert gzip.decompress(decode_text(packed.group(1))) == embed
     assert 'define("anywidget", ["@jupyter-widgets/base"]' in text
     assert [p.name for p in tmp_path.iterdir()] == ["explorer.html"]
+
+
+def test_packed_page_state_restores_every_buffer_and_is_smaller(results):
+    """Packing (gzip of byte-shuffled buffers, base64) is lossless for every stride."""
+    explorer = InvarianceExplorer(results, compact=True)
+    model, paths, buffers = _remove_buffers(explorer.get_state())
+    records = [
+        {"encoding": "base64", "path": path, "data": base64.b64encode(data).decode()}
+        for path, data in zip(paths, buffers, strict=True)
+    ]
+    state = {"state": {"m1": {"model_name": "AnyModel", "state": model, "buffers": records}}}
+    plain = json.dumps(state)
+    strides = {("m1", "units", 0, "directions"): 2, ("m1", "units", 1, "directions"): 3}
+    for packed in (pack_state(state), pack_state(state, strides)):
+        assert unpack_state(packed) == json.loads(plain)
+        assert len(packed) < 0.9 * len(plain)
+
+
+def test_page_text_encoding_is_exact_and_cannot_close_its_script():
+    assert len(set(ALPHABET)) == 85 and not set(ALPHABET) & set("<>&\"'/-\\` \n")
+    rng = np.random.default_rng(0)
+    for size in range(0, 13):  # every length of the last group
+        data = rng.integers(0, 256, size).astype(np.uint8).tobytes()
+        text = encode_text(data)
+        assert set(text) <= set(ALPHABET) and len(text) == size + (size + 3) // 4
+        assert decode_text(text) == data
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js")
+def test_the_page_decoder_in_javascript_reads_what_python_encodes():
+    rng = np.random.default_rng(1)
+    samples = [rng.integers(0, 256, size).astype(np.uint8).tobytes() for size in range(13)]
+    samples += [b"\xff" * 9, b"\x00" * 7, rng.integers(0, 256, 100_003).astype(np.uint8).tobytes()]
+    decoder = UNPACK_STATE_JS.split("/* unpack the widget state")[0]
+    program = decoder + (
+        "const texts = JSON.parse(require('fs').readFileSync(0, 'utf8'));\n"
+        "console.log(JSON.stringify(texts.map((t) => Buffer.from(tcnnDecode85(t)).toString('hex'))));"
+    )
+    done = subprocess.run(
+        ["node", "-e", program],
+        input=json.dumps([encode_text(sample) for sample in samples]),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout) == [sample.hex() for sample in samples]
 
 
 def test_to_html_links_back_to_a_report_and_checks_its_arguments(tmp_path, results):

@@ -30,6 +30,7 @@ from browser_helpers import (
 )
 from PIL import Image
 
+from tcnn_widgets._page_state import page_state
 from tcnn_widgets.analysis import analyze
 from tcnn_widgets.network import TiledCNN
 from tcnn_widgets.pixels import to_display_bytes, to_gray_bytes
@@ -416,8 +417,7 @@ def test_a_compact_page_is_smaller_and_frames_stay_within_one_level(browser, tmp
     compact = InvarianceExplorer(results, compact=True).to_html(tmp_path / "compact.html")
 
     def state_size(path):
-        state = r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>'
-        return len(re.search(state, path.read_text(), re.S).group(1))
+        return len(json.dumps(page_state(path.read_text())))
 
     data_full, data_compact = state_size(full), state_size(compact)
     # 5 x 5 units: the float16 arrays are 3/4 of the data (for 10 x 10 units, 95 %)
