@@ -87,7 +87,7 @@ def test_bad_analysis_settings(net):
         analyze(unit, radius=np.nan)
     with pytest.raises(ValueError, match="restarts must be >= 1"):
         analyze(unit, restarts=0)
-    with pytest.raises(ValueError, match="hessian must be 'fd', 'exact' or a callable"):
+    with pytest.raises(ValueError, match="hessian must be 'auto', 'fd', 'exact' or a callable"):
         analyze(unit, hessian="magic")
     with pytest.raises(ValueError, match="threshold must be < 1"):
         analyze(unit, threshold=1.5)
