@@ -243,8 +243,12 @@ def block_ends(
     memory = BASIS_BYTES // (16 * size)  # vectors that V and AV may hold
     limit = min(size, max(4 * want + 2 * width, 40, min(2 * want + 24 * width, memory)))
     budget = max_products or min(max(100 * want, 20 * size), 200_000)
+    # the search space V and its image AV, as the first m rows of two buffers
+    V_rows, AV_rows = np.empty((limit, size)), np.empty((limit, size))
     V = _orthonormal_rows(rng.standard_normal((width, size)), np.empty((0, size)), width)
     AV = apply(V)
+    m = len(V)
+    V_rows[:m], AV_rows[:m] = V, AV
     T = V @ AV.T
     noise = float(np.abs(T - T.T).max())  # products that are not exactly symmetric
     T = _symmetric(T)
@@ -267,7 +271,9 @@ def block_ends(
         if len(theta) + step > limit:  # thick restart from the Ritz vectors at the ends
             side = max(want, (limit - step) // 2)
             kept = np.r_[0:side, len(theta) - side : len(theta)]
-            V, AV, T = S[:, kept].T @ V, S[:, kept].T @ AV, np.diag(theta[kept])
+            m = len(kept)
+            V_rows[:m], AV_rows[:m] = S[:, kept].T @ V, S[:, kept].T @ AV
+            V, AV, T = V_rows[:m], AV_rows[:m], np.diag(theta[kept])
         block = _orthonormal_rows(R[open_], V, step)
         if len(block) < step:  # the residuals span less: continue with random vectors
             fill = rng.standard_normal((step - len(block), size))
@@ -277,7 +283,9 @@ def block_ends(
         cross, inner = V @ A_block.T, block @ A_block.T
         noise = max(noise, float(np.abs(cross - AV @ block.T).max()), _asymmetry(inner))
         T = np.block([[T, cross], [cross.T, _symmetric(inner)]])
-        V, AV = np.vstack([V, block]), np.vstack([AV, A_block])
+        V_rows[m : m + len(block)], AV_rows[m : m + len(block)] = block, A_block
+        m += len(block)
+        V, AV = V_rows[:m], AV_rows[:m]
     worst = float(residuals.max()) / scale
     if worst > max(1e-6, 100 * noise / scale):
         raise RuntimeError(
@@ -291,18 +299,16 @@ def _orthonormal_rows(W: np.ndarray, V: np.ndarray, count: int) -> np.ndarray:
     """At most ``count`` orthonormal rows spanning the main part of W's rows
     orthogonal to V's rows (V orthonormal rows).
 
-    Each row of W is normalized and projected off V twice; the principal directions
-    of what remains are kept (at most ``count``, and only those above rounding).
+    Each row of W is normalized and projected off V; the principal directions of what
+    remains are kept (at most ``count``, and only those above rounding), then
+    projected off V once more (Gram-Schmidt twice is enough).
     """
     W = W / np.maximum(np.sqrt(np.einsum("ij,ij->i", W, W)), 1e-300)[:, None]
-    for _ in range(2):
-        W = W - (W @ V.T) @ V
+    W = W - (W @ V.T) @ V
     _, sigma, Ut = np.linalg.svd(W, full_matrices=False)
     Q = Ut[: min(count, int(np.sum(sigma > 1e-8)))]
-    for _ in range(2):  # orthogonal to V to rounding, orthonormal within
-        Q = Q - (Q @ V.T) @ V
-        Q = np.linalg.qr(Q.T)[0].T
-    return Q
+    Q = Q - (Q @ V.T) @ V  # orthogonal to V to rounding, then orthonormal within
+    return np.linalg.qr(Q.T)[0].T
 
 
 def _asymmetry(K: np.ndarray) -> float:
