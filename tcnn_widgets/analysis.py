@@ -44,11 +44,14 @@ AUTO_DENSE_MAX = 400
 two-layer tanh net, k = 10: dense is 1.4x faster at n = 256, matrix-free 1.5x faster
 at n = 576 and 1.8x at n = 1024; the crossing lies near n = 400 (20 x 20)."""
 
-BLOCK_WIDTH = 12
+BLOCK_WIDTH = 4
 """Hessian-vector products per call in the matrix-free ends of a batched unit
-(``unit.batched``). Blocks need more products in all (324 against 149 one at a time
-for k = 10 on a 32 x 32 CNN unit) but far fewer calls (27 against 149); a block of
-12 costs a torch unit about 2x one product, so the ends run ~3x faster."""
+(``unit.batched``). Blocks need more products in all but fewer calls. Measured with
+``benchmarks/bench_torch.py`` and k = 10: on a 32 x 32 CNN unit the ends take 0.29 s
+in blocks of 4 (224 products), 0.32 s in blocks of 8, 0.35 s in blocks of 12 and 0.59 s
+one at a time (191 products); on 3 x 64 x 64 units blocks of 4 cost the 4-layer torch
+CNN 0.76x the CPU time of one at a time, a NumPy tanh net (whose stacks cost their
+size) 1.12x."""
 
 
 SMALL_DENSE_BYTES = 64 * 2**20
