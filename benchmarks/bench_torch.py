@@ -99,7 +99,8 @@ def tt_function(u):
 
 def section_small():
     from tcnn_widgets._matrix_free import Products, tangent_ends
-    from tcnn_widgets.analysis import BLOCK_WIDTH
+
+    BLOCK_WIDTH = 11  # what analyze uses for a batched unit: k + 1
 
     u = tt.unit(small_cnn(), "6", 0, input_shape=(32, 32))
     f = tt_function(u)

@@ -44,15 +44,6 @@ AUTO_DENSE_MAX = 400
 two-layer tanh net, k = 10: dense is 1.4x faster at n = 256, matrix-free 1.5x faster
 at n = 576 and 1.8x at n = 1024; the crossing lies near n = 400 (20 x 20)."""
 
-BLOCK_WIDTH = 4
-"""Hessian-vector products per call in the matrix-free ends of a batched unit
-(``unit.batched``). Blocks need more products in all but fewer calls. Measured with
-``benchmarks/bench_torch.py`` and k = 10: on a 32 x 32 CNN unit the ends take 0.29 s
-in blocks of 4 (224 products), 0.32 s in blocks of 8, 0.35 s in blocks of 12 and 0.59 s
-one at a time (191 products); on 3 x 64 x 64 units blocks of 4 cost the 4-layer torch
-CNN 0.76x the CPU time of one at a time, a NumPy tanh net (whose stacks cost their
-size) 1.12x."""
-
 
 SMALL_DENSE_BYTES = 64 * 2**20
 """Dense analyses needing at most this much memory (n up to about 1,300) run without
@@ -352,7 +343,10 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
             curvatures, directions = curvatures[keep], directions[keep]
     else:
         H, source = None, hessian_source(unit, settings)
-        width = BLOCK_WIDTH if unit.batched else 1
+        # a batched unit gets blocks as wide as the values wanted at each end: fewer
+        # calls, and a Krylov space holds as many copies of a tied value as its block
+        # is wide, so a tie that fills an end is seen (docs/method.md §10)
+        width = k + 1 if unit.batched else 1
         curvatures, flat, beyond = tangent_ends(products, x.ravel(), mu, k, rng, width)
         directions = flat.reshape(len(flat), *unit.shape)
         asymmetry = product_asymmetry(products, x.ravel(), rng)

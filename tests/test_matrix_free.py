@@ -317,8 +317,6 @@ def test_block_ends_equal_eigh_at_both_ends(width, case):
 
 
 def test_batched_units_get_products_in_blocks_and_per_image_callables_one_by_one():
-    from tcnn_widgets.analysis import BLOCK_WIDTH
-
     unit = TanhConvNet((12, 12), seed=2)
     gradient_stacks = []
 
@@ -329,7 +327,7 @@ def test_batched_units_get_products_in_blocks_and_per_image_callables_one_by_one
     stacked = CallableUnit(lambda X: unit.values_and_grads(X)[0], grads, (12, 12), vectorized=True)
     blocks = analyze(stacked, seed=0, directions=3, method="matrix-free", restarts=2)
     assert stacked.batched
-    assert gradient_stacks.count(2 * BLOCK_WIDTH) >= 3  # x +- h v for a block of products
+    assert gradient_stacks.count(2 * (3 + 1)) >= 3  # x +- h v for blocks of k + 1 products
 
     single = CallableUnit(unit.value, unit.grad, (12, 12), vectorized=False)
     one_by_one = analyze(single, seed=0, directions=3, method="matrix-free", restarts=2)
