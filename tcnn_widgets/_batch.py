@@ -8,10 +8,7 @@ Three ways to run, one loop (:func:`drain`):
   dies breaks the pool: a new pool is started and the units that were running are
   retried one at a time, so that a unit that kills its worker again is known to be
   the culprit and reported;
-- a Dask client (:func:`run_dask`): the unit list is scattered to every worker once
-  (``broadcast=True``); Dask reschedules the tasks of a worker that dies, and each
-  task counts its starts on the scheduler, so that a unit is retried once, then
-  reported, as on our own pool;
+- a Dask client (``_dask.run_dask``, which uses :func:`drain` too);
 - any other executor: each task carries its unit.
 
 Tasks return plain arrays (:meth:`Invariances.to_arrays`) or an error text and its
@@ -28,7 +25,6 @@ import pickle
 import signal
 import sys
 import traceback
-import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import (
@@ -146,109 +142,6 @@ def analyze_installed(index: int, settings, seed: int, precision: str) -> Outcom
     return analyze_one(_worker_units[index], settings, seed, precision)
 
 
-class PackedUnits:
-    """The pickled unit list, unpickled once where it lands (on each Dask worker).
-
-    Dask serializes a list element by element, which would copy an object the units
-    share (a network) once per unit; one bytes payload keeps it shared.
-    """
-
-    def __init__(self, payload: bytes) -> None:
-        self.payload = payload
-        self._units: list | None = None
-
-    def __getstate__(self) -> dict:
-        return {"payload": self.payload, "_units": None}
-
-    @property
-    def units(self) -> list:
-        if self._units is None:
-            self._units = pickle.loads(self.payload)
-        return self._units
-
-
-def analyze_scattered(
-    packed: PackedUnits, index: int, settings, seed: int, precision: str, batch: str
-) -> tuple:
-    """Task on a Dask worker: ``packed`` was scattered once to that worker.
-
-    Counts its starts in the scheduler's task metadata (under ``tcnn_widgets-runs``,
-    ``batch``, ``index``), which survives the death of a worker: the third start
-    means the first two died with their workers, and reports :data:`DIED` instead
-    of running the unit again.
-
-    Returns
-    -------
-    tuple
-        The :data:`Outcome` and the number of runs: ``(arrays, error, trace, runs)``.
-    """
-    from distributed import get_client
-
-    client = get_client()
-    keys = [RUNS_KEY, batch, str(index)]
-    runs = client.get_metadata(keys, default=0) + 1
-    client.set_metadata(keys, runs)
-    if runs > 2:
-        return None, DIED, DIED + "\n", 2
-    numba.set_num_threads(1)  # per thread; Dask workers of several threads share cores
-    return (*analyze_one(packed.units[index], settings, seed, precision), runs)
-
-
-RUNS_KEY = "tcnn_widgets-runs"  # the scheduler's task metadata: starts of each unit
-
-
-def run_dask(
-    client, executor, payload: bytes, todo, seeds, settings, precision: str, deliver: Deliver
-) -> None:
-    """Run ``todo`` on a Dask cluster: a unit is retried once after its worker dies.
-
-    The unit list is scattered once to every worker (again, if every copy was lost
-    with the workers that held it). The scheduler reschedules the tasks of a worker
-    that dies (up to its ``distributed.scheduler.allowed-failures``);
-    :func:`analyze_scattered` counts each unit's starts and stops at the second
-    death. When the scheduler gives up first (``KilledWorker``, allowed-failures 0),
-    the unit is submitted once more here, so "retried once, then reported" holds
-    whatever that setting is, without changing it. The counts are cleared at the
-    end (one empty entry per batch stays in the scheduler's task metadata).
-    """
-    batch = uuid.uuid4().hex
-    queue = deque(todo)
-    scattered = []
-    lost = 0  # times the scattered units were lost with every worker that held them
-
-    def scatter() -> None:
-        scattered[:] = client.scatter([PackedUnits(payload)], broadcast=True, hash=False)
-
-    def submit(i: int) -> Future:
-        return executor.submit(
-            analyze_scattered, scattered[0], i, settings, seeds[i], precision, batch
-        )
-
-    def deliver_runs(index: int, outcome: tuple, attempts: int) -> None:
-        nonlocal lost
-        if len(outcome) == 4:  # the task ran to its end
-            deliver(index, outcome[:3], outcome[3])
-            return
-        error = outcome[1] or ""
-        if error.startswith("CancelledError") and lost < 3:
-            if not scattered[0].status == "finished":  # lost: send the units again
-                lost += 1
-                scatter()
-            queue.append(index)
-            return
-        runs = client.get_metadata([RUNS_KEY, batch, str(index)], default=0)
-        if runs < 2 and error.startswith("KilledWorker"):
-            queue.append(index)  # the scheduler gave up before our one retry
-        else:
-            deliver(index, outcome, max(runs, attempts))
-
-    scatter()
-    try:
-        drain(submit, queue, len(todo), deliver_runs, {})
-    finally:
-        client.set_metadata([RUNS_KEY, batch], {})
-
-
 def drain(
     submit: Callable[[int], Future],
     queue: deque,
@@ -324,8 +217,7 @@ def drain(
 
 
 def _exception(future: Future) -> BaseException | None:
-    """The future's exception; a CancelledError for a cancelled future (Dask cancels
-    the tasks whose input was lost with every worker that held it)."""
+    """The future's exception; a CancelledError for a cancelled future."""
     return CancelledError("the task was cancelled") if future.cancelled() else future.exception()
 
 

@@ -28,7 +28,6 @@ from . import _validate
 from ._batch import (
     analyze_one,
     pickle_units,
-    run_dask,
     run_executor,
     run_pool,
     units_digest,
@@ -269,6 +268,8 @@ def _run(units, todo, seeds, settings, precision, workers, executor, auto, deliv
     """
     client = _dask_client(executor)
     if client is not None:
+        from ._dask import run_dask  # the [dask] extra, present since a client is
+
         cf = executor if executor is not client else client.get_executor(pure=False)
         run_dask(client, cf, pickle_units(units), todo, seeds, settings, precision, deliver)
         return
