@@ -401,5 +401,5 @@ def _dask_client(executor):
     from distributed.cfexecutor import ClientExecutor
 
     if isinstance(executor, ClientExecutor):
-        return executor._client  # to scatter the units once per worker
+        return executor._client  # to send the units once per worker
     return None
