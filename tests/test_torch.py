@@ -137,22 +137,27 @@ def test_models_torch_func_refuses_fall_back_to_double_backward():
 
 
 def test_linearized_products_at_a_repeated_point_equal_double_backward():
-    # stimuli of 4096 entries or more: the second call at one point uses torch.func.linearize
+    # stimuli of 4096 entries or more: once LINEARIZE_AFTER products were asked for at one
+    # point, the next call there uses torch.func.linearize
     torch.manual_seed(7)
     net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 5, stride=2), torch.nn.Tanh())
     u = tt.unit(net, "1", 1, input_shape=(64, 64), position="mean")
     reference = tt.unit(net, "1", 1, input_shape=(64, 64), position="mean")
     reference.hvp_method = "double backward"
     rng = np.random.default_rng(17)
-    x, V = rng.standard_normal((64, 64)), rng.standard_normal((3, 64, 64))
+    x, V = rng.standard_normal((64, 64)), rng.standard_normal((tt.LINEARIZE_AFTER, 64, 64))
     first = u.hvp(x, V[:1])
-    assert u._linear_at is not None and u._linear_at[1] is None  # remembered, not traced
+    assert u._linear_at is not None and u._linear_at[2] is None  # remembered, not traced
+    few = u.hvp(x, V[1:])  # LINEARIZE_AFTER products asked for in all, still by jvp
+    assert u._linear_at[2] is None
     again = u.hvp(x, V)
-    assert u._linear_at[1] is not None  # traced
+    assert u._linear_at[2] is not None  # traced
     expected = reference.hvp(x, V)
     scale = np.abs(expected).max()
     assert np.abs(again - expected).max() <= 1e-13 * scale
-    assert np.abs(first[0] - expected[0]).max() <= 1e-13 * scale
+    assert np.abs(np.vstack([first, few]) - expected).max() <= 1e-13 * scale
+    u.hvp(x + 1, V[:1])  # a new point starts the count again
+    assert u._linear_at[1:] == (1, None)
 
 
 def test_batched_products_equal_one_at_a_time():
