@@ -288,12 +288,6 @@ def _dispatch(unit, grad, shape, vectorized, settings, seed):
     )
 
 
-def unit_seeds(seed: int, count: int) -> list[int]:
-    """Independent per-unit seeds derived from one seed (each reproduces its unit alone)."""
-    children = np.random.SeedSequence(seed).spawn(count)
-    return [int(c.generate_state(1, dtype=np.uint64)[0] >> 1) for c in children]
-
-
 def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
     """Analyze one unit with explicit settings and seed (the work behind :func:`analyze`)."""
     n = int(np.prod(unit.shape))

@@ -3,7 +3,7 @@
 ``tw.analyze(units, workers=..., executor=..., out=...)`` lands here (see
 :func:`analyze_batch`). Results come back in input order and, with the same seed,
 equal a serial run's bit for bit: each unit gets its own seed derived from the
-batch seed (:func:`tcnn_widgets.analysis.unit_seeds`), every run uses one BLAS
+batch seed (:func:`_unit_seeds`), every run uses one BLAS
 thread, and Numba's parallel loops run over independent items (workers use one
 Numba thread each, which changes no result).
 """
@@ -339,10 +339,11 @@ def _pool_saves(seconds: float, arrays: dict | None, remaining: int, workers: in
 
 
 def _unit_seeds(seed: int, count: int) -> np.ndarray:
-    """:func:`tcnn_widgets.analysis.unit_seeds` as an int64 array, made one at a time.
+    """Independent per-unit seeds from one batch seed (each reproduces its unit alone).
 
-    The i-th child of ``SeedSequence(seed)`` is ``SeedSequence(seed, spawn_key=(i,))``;
-    making them one at a time keeps 8 bytes a unit instead of a SeedSequence each.
+    The seed of unit i is drawn from the i-th child of ``SeedSequence(seed)``, which is
+    ``SeedSequence(seed, spawn_key=(i,))``: making them one at a time keeps 8 bytes a
+    unit instead of a SeedSequence each.
     """
     seeds = np.empty(count, dtype=np.int64)
     for i in range(count):

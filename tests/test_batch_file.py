@@ -13,7 +13,7 @@ from test_batch import assert_same
 
 import tcnn_widgets as tw
 from tcnn_widgets._batchfile import ZipWriter, read_table
-from tcnn_widgets.analysis import Settings, unit_seeds
+from tcnn_widgets.analysis import Settings
 from tcnn_widgets.batch import StoredResults, _unit_seeds, analyze_batch
 
 
@@ -82,9 +82,12 @@ def test_format_1_files_are_read_and_resumed_into_format_2(units, serial, tmp_pa
     assert old.read_bytes() == whole.read_bytes()
 
 
-def test_unit_seeds_match_the_analysis_rule():
+def test_unit_seeds_are_the_children_of_the_batch_seed():
     for seed in (0, 7, 2**62 + 5):
-        np.testing.assert_array_equal(_unit_seeds(seed, 40), unit_seeds(seed, 40))
+        children = np.random.SeedSequence(seed).spawn(40)
+        expected = [int(c.generate_state(1, dtype=np.uint64)[0] >> 1) for c in children]
+        np.testing.assert_array_equal(_unit_seeds(seed, 40), expected)
+        assert len(set(expected)) == 40
 
 
 def traced_peak(function) -> int:
