@@ -179,16 +179,15 @@ def drain(
     in_flight: dict[Future, int] = {}
     try:
         while queue or isolate or in_flight:
+            refused = False  # the pool broke before it took the next index
             if isolate:
                 if not in_flight:
-                    index = isolate.popleft()
-                    in_flight[submit(index)] = index
+                    refused = not _submit_next(submit, isolate, in_flight)
             else:
-                while queue and len(in_flight) < limit:
-                    index = queue.popleft()
-                    in_flight[submit(index)] = index
+                while queue and len(in_flight) < limit and not refused:
+                    refused = not _submit_next(submit, queue, in_flight)
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            if any(isinstance(_exception(f), BrokenProcessPool) for f in done):
+            if refused or any(isinstance(_exception(f), BrokenProcessPool) for f in done):
                 wait(in_flight)  # a broken pool fails every task it holds at once
                 done = set(in_flight)
             suspects = []
@@ -207,13 +206,25 @@ def drain(
                     deliver(index, future.result(), attempts[index])
                 if index not in suspects:
                     del attempts[index]  # kept only while a retry may follow
-            if suspects:
+            if suspects or refused:
                 return sorted(suspects)
         return []
     except BaseException:  # Ctrl-C: leave nothing queued behind
         for future in in_flight:
             future.cancel()
         raise
+
+
+def _submit_next(submit: Callable[[int], Future], source: deque, in_flight: dict) -> bool:
+    """Submit the first index of ``source``; False, with the index put back, when the
+    pool broke before taking it (a worker died since the last wait)."""
+    index = source.popleft()
+    try:
+        in_flight[submit(index)] = index
+    except BrokenProcessPool:
+        source.appendleft(index)  # it never ran: it waits for the next pool
+        return False
+    return True
 
 
 def _exception(future: Future) -> BaseException | None:

@@ -215,6 +215,27 @@ def test_unit_that_always_kills_its_worker_is_reported_after_one_retry(units, se
     assert_same(results[:3] + results[4:], serial[:3] + serial[4:])
 
 
+def test_a_pool_that_breaks_before_taking_a_unit_keeps_it_for_the_next_pool():
+    # a worker can die between two waits: the next submit then raises BrokenProcessPool
+    from collections import deque
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from tcnn_widgets._batch import drain
+
+    def submit(index):
+        if index == 2:
+            raise BrokenProcessPool("a child process terminated abruptly")
+        future = Future()
+        future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+        return future
+
+    queue, delivered, attempts = deque([0, 1, 2, 3]), [], {}
+    suspects = drain(submit, queue, 4, lambda *args: delivered.append(args), attempts)
+    assert suspects == [0, 1] and list(queue) == [2, 3] and not delivered
+    assert attempts == {0: 1, 1: 1}  # the refused unit did not run
+
+
 def test_failing_unit_is_reported_with_traceback_and_the_batch_finishes(units, serial):
     broken = [*units[:2], like(FailingUnit, units[2]), *units[3:]]
     for workers in (1, 2):
