@@ -38,6 +38,10 @@ __all__ = ["PiecewiseLinearWarning", "TiledCNNModule", "TorchUnit", "from_tiled_
 # products asked for at one point before TorchUnit traces the products there
 LINEARIZE_AFTER = 16
 
+# stimuli with fewer entries take their products by double backward, larger ones by
+# torch.func (see TorchUnit.hvp for the measurements)
+DOUBLE_BACKWARD_BELOW = 4096
+
 
 class PiecewiseLinearWarning(UserWarning):
     """The unit's Hessian is exactly zero at a point: it is piecewise linear there."""
@@ -157,15 +161,17 @@ class TorchUnit(Unit):
     output_shape : tuple
         The layer's output shape for one stimulus, without the batch.
     hvp_method : str
-        ``"torch.func"``, or ``"double backward"`` once the model turned out not to
-        support ``torch.func``.
+        How products are taken: ``"double backward"`` for stimuli of fewer than
+        :data:`DOUBLE_BACKWARD_BELOW` entries, else ``"torch.func"``, which turns to
+        ``"double backward"`` if the model does not support ``torch.func``.
     """
 
     has_exact_hessian = True
     hvp_by_autodiff = True  # exact by construction, also at the kinks of ReLU networks
-    hvp_method = "torch.func"
     _linear_at = None  # (x, products asked there, None or (grad, traced products)) of the last x
     _can_linearize = True
+    _graph_at = None  # (x, x as a leaf, the gradient's graph there) of the last x
+    _batched_backward = True
 
     def __init__(
         self,
@@ -219,6 +225,8 @@ class TorchUnit(Unit):
                 self.frame, self._index = self._smallest_frame(window)
                 self.window = window
         self.shape = (*self.input_shape[:-2], *_window_size(self.window))
+        small = int(np.prod(self.shape)) < DOUBLE_BACKWARD_BELOW
+        self.hvp_method = "double backward" if small else "torch.func"
         self.name = f"{self.layer or 'output'} channel {self.channel} at {self._position_text()}"
 
     # ---- the function of the stimulus --------------------------------------------------
@@ -359,12 +367,34 @@ class TorchUnit(Unit):
                 return G[0].detach(), HV.detach()
             except (RuntimeError, NotImplementedError):
                 self.hvp_method = "double backward"
-        X = x.expand(len(V), *self.shape).clone().requires_grad_(True)
-        (G,) = torch.autograd.grad(self._forward(X).sum(), X, create_graph=True)
+        return self._double_backward(x, V)
+
+    def _double_backward(
+        self, x: torch.Tensor, V: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``H v = d/dx (grad g(x) . v)`` through the gradient's graph at x.
+
+        The graph is built once at a point and kept while products are asked for
+        there; the rows of V go through it in one batched backward pass
+        (``is_grads_batched``), or one at a time where the model does not allow that.
+        """
+        if self._graph_at is None or not torch.equal(self._graph_at[0], x):
+            X = x.clone().requires_grad_(True)
+            (G,) = torch.autograd.grad(self._forward(X[None])[0], X, create_graph=True)
+            self._graph_at = (x.clone(), X, G)
+        _, X, G = self._graph_at
         if not G.requires_grad:  # the gradient does not depend on x: H = 0
-            return G[0].detach(), torch.zeros_like(V)
-        (HV,) = torch.autograd.grad((G * V).sum(), X)
-        return G[0].detach(), HV
+            return G.detach(), torch.zeros_like(V)
+        if self._batched_backward:
+            try:
+                (HV,) = torch.autograd.grad(
+                    G, X, grad_outputs=V, is_grads_batched=True, retain_graph=True
+                )
+                return G.detach(), HV
+            except (RuntimeError, NotImplementedError):
+                self._batched_backward = False
+        rows = [torch.autograd.grad(G, X, grad_outputs=v, retain_graph=True)[0] for v in V]
+        return G.detach(), torch.stack(rows)
 
     def _linearized(self, x: torch.Tensor, count: int):
         """``(grad g(x), v -> H(x) v)`` traced once, after enough products at one x.
@@ -372,15 +402,13 @@ class TorchUnit(Unit):
         An eigen-solver asks for hundreds of products at one point: ``torch.func.linearize``
         traces the gradient's computation at x once, after which a product costs only
         its tangent part. Measured on a 3 x 64 x 64 unit of a 4-layer CNN: the trace
-        0.5-0.9 s, one product 14 ms by ``jvp`` against 5 ms traced, a block of 11
-        products 45 against 30 ms. So a point is traced only once
+        0.5-1.5 s, one product 14 ms by ``jvp`` against 5 ms traced, a block of 11
+        products 45-60 against 30-50 ms. So a point is traced only once
         :data:`LINEARIZE_AFTER` products were asked for there (the Newton polish asks
-        for a few at each point, the ends for hundreds), and stimuli under 4096
-        entries keep ``jvp`` (on a 32 x 32 unit the trace cost more than it saved).
-        ``count`` products are being asked for now; a model that cannot be traced
-        keeps ``jvp``.
+        for a few at each point, the ends for hundreds). ``count`` products are being
+        asked for now; a model that cannot be traced keeps ``jvp``.
         """
-        if x.numel() < 4096:
+        if x.numel() < DOUBLE_BACKWARD_BELOW:  # the trace would cost more than it saves
             return None
         if self._linear_at is None or not torch.equal(self._linear_at[0], x):
             self._linear_at = (x.clone(), count, None)
@@ -396,6 +424,13 @@ class TorchUnit(Unit):
             linear = (G.detach(), jvp)
         self._linear_at = (point, asked + count, linear)
         return linear
+
+    def __getstate__(self) -> dict:
+        """Pickle without the products' caches (a graph or a trace at the last point)."""
+        state = self.__dict__.copy()
+        state.pop("_linear_at", None)
+        state.pop("_graph_at", None)
+        return state
 
     def hessian(self, x: np.ndarray) -> np.ndarray:
         """The exact Hessian (n, n) at x, from n batched Hessian-vector products."""

@@ -88,8 +88,14 @@ def test_values_and_grads_match_direct_autodiff(layer):
     np.testing.assert_allclose(u.values(X), values, rtol=1e-13, atol=1e-15)
 
 
-def test_hvp_matches_torch_func_hessian_and_central_differences():
+@pytest.mark.parametrize("method", ["torch.func", "double backward", "one at a time"])
+def test_hvp_matches_torch_func_hessian_and_central_differences(method):
     u = tt.unit(small_cnn(), "8", 1, input_shape=(8, 8))
+    assert u.hvp_method == "double backward"  # the default below DOUBLE_BACKWARD_BELOW
+    if method == "one at a time":  # a model that refuses batched backward passes
+        u._batched_backward = False
+    else:
+        u.hvp_method = method
     rng = np.random.default_rng(1)
     x = rng.standard_normal((8, 8))
     V = rng.standard_normal((7, 8, 8))
@@ -128,7 +134,7 @@ def test_models_torch_func_refuses_fall_back_to_double_backward():
     u = tt.unit(CustomFunctionNet(), "", 1, input_shape=(6, 6))
     rng = np.random.default_rng(14)
     x, V = rng.standard_normal((6, 6)), rng.standard_normal((5, 6, 6))
-    assert u.hvp_method == "torch.func"
+    u.hvp_method = "torch.func"  # as for stimuli of DOUBLE_BACKWARD_BELOW entries or more
     HV = u.hvp(x, V)
     assert u.hvp_method == "double backward"
     f = reference_function(u)
@@ -158,6 +164,22 @@ def test_linearized_products_at_a_repeated_point_equal_double_backward():
     assert np.abs(np.vstack([first, few]) - expected).max() <= 1e-13 * scale
     u.hvp(x + 1, V[:1])  # a new point starts the count again
     assert u._linear_at[1:] == (1, None)
+
+
+def test_products_choose_their_method_by_size_and_a_used_unit_pickles():
+    import pickle
+
+    big = tt.unit(small_cnn(), "5", 1, input_shape=(64, 64))
+    assert tt.DOUBLE_BACKWARD_BELOW == 64 * 64 and big.hvp_method == "torch.func"
+    small = tt.unit(small_cnn(), "8", 1, input_shape=(8, 8))
+    rng = np.random.default_rng(3)
+    x, V = rng.standard_normal((8, 8)), rng.standard_normal((3, 8, 8))
+    HV = small.hvp(x, V)
+    assert small._graph_at is not None  # the gradient's graph at x, kept for the next call
+    np.testing.assert_array_equal(small.hvp(x, V), HV)
+    copy = pickle.loads(pickle.dumps(small))  # without the graph
+    assert copy._graph_at is None
+    np.testing.assert_allclose(copy.hvp(x, V), HV, rtol=0, atol=1e-14)
 
 
 def test_batched_products_equal_one_at_a_time():
