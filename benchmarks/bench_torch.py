@@ -98,9 +98,8 @@ def tt_function(u):
 
 
 def section_small():
-    from tcnn_widgets._matrix_free import Products, tangent_ends
-
-    BLOCK_WIDTH = 11  # what analyze uses for a batched unit: k + 1
+    # BLOCK_WIDTH: the products per call that analyze gives a batched unit
+    from tcnn_widgets._matrix_free import BLOCK_WIDTH, Products, tangent_ends
 
     u = tt.unit(small_cnn(), "6", 0, input_shape=(32, 32))
     f = tt_function(u)
@@ -125,9 +124,9 @@ def section_small():
     full = best_of(lambda: tw.analyze(u, seed=0, directions=10, restarts=4, hessian="exact"), 3)
     dense = best_of(lambda: tw.analyze(u, seed=0, hessian="exact", restarts=4), 1)
     print("\nSmall CNN unit, n = 1024 (wall time, best of 3)")
-    print(f"  torch.func.hessian + eigh (spectrum only)   {ref:7.2f} s   1.00 (reference)")
+    print(f"  torch.func.hessian + eigvalsh (spectrum)    {ref:7.2f} s   1.00 (reference)")
     print(
-        f"  ends alone, k = 10, blocks of {BLOCK_WIDTH}          {blocks:7.2f} s   "
+        f"  ends alone, k = 10, blocks of {BLOCK_WIDTH:<2d}          {blocks:7.2f} s   "
         f"{ref / blocks:.2f}x faster ({counts[0]} products; target >= 3x)"
     )
     print(

@@ -24,6 +24,7 @@ from threadpoolctl import ThreadpoolController
 from . import _validate
 from ._geodesics import crossing_brackets, falsi_accept, falsi_propose
 from ._matrix_free import (
+    BLOCK_WIDTH,
     Products,
     TangentBasis,
     available_memory,
@@ -337,10 +338,9 @@ def analyze_unit(unit: Unit, settings: Settings, seed: int) -> Invariances:
             curvatures, directions = curvatures[keep], directions[keep]
     else:
         H, source = None, hessian_source(unit, settings)
-        # a batched unit gets blocks as wide as the values wanted at each end: fewer
-        # calls, and a Krylov space holds as many copies of a tied value as its block
-        # is wide, so a tie that fills an end is seen (docs/method.md §10)
-        width = k + 1 if unit.batched else 1
+        # a batched unit gets its products in blocks, one call each (tangent_ends widens
+        # them where a tie may fill an end; docs/method.md §10)
+        width = min(k + 1, BLOCK_WIDTH) if unit.batched else 1
         curvatures, flat, beyond = tangent_ends(products, x.ravel(), mu, k, rng, width)
         directions = flat.reshape(len(flat), *unit.shape)
         asymmetry = product_asymmetry(products, x.ravel(), rng)

@@ -316,6 +316,47 @@ def test_block_ends_equal_eigh_at_both_ends(width, case):
     assert max(calls) <= max(width, 1) and len(calls) < 400
 
 
+def test_tangent_ends_widen_their_blocks_where_a_tie_fills_a_narrow_block():
+    # a 5-fold tie at the least invariant end, k = 6: in exact arithmetic a Krylov space
+    # holds only as many copies of a value as its block is wide (rounding lets more in,
+    # slowly), so blocks of 4 that see 4 or more copies are widened to k + 1
+    from tcnn_widgets._matrix_free import Products, tangent_ends
+
+    rng = np.random.default_rng(3)
+    size, k = 300, 6
+    values = np.sort(rng.uniform(-1.0, 1.0, size))
+    values[:5] = -2.0
+    Q = np.linalg.qr(rng.standard_normal((size, size)))[0]
+    A = (Q * values) @ Q.T
+    H = np.zeros((size + 1, size + 1))
+    H[1:, 1:] = A  # x = e_0: the tangent plane is the span of the other axes, mu = 0
+    x = np.zeros(size + 1)
+    x[0] = 1.0
+    widths = []
+
+    def products(_x, V):
+        widths.append(len(V))
+        return V @ H
+
+    def ends():
+        widths.clear()
+        rng = np.random.default_rng(0)
+        return tangent_ends(Products(products, (size + 1,)), x, 0.0, k, rng, width=4)
+
+    values[:5] = np.linspace(-2.5, -2.0, 5)  # no tie: the blocks stay narrow
+    H[1:, 1:] = (Q * values) @ Q.T
+    np.testing.assert_allclose(ends()[0][k:], values[:k][::-1], rtol=0, atol=1e-9)
+    assert max(widths) == 4
+    values[:5] = -2.0
+    H[1:, 1:] = A
+    curvatures, directions, beyond = ends()
+    assert max(widths) == k + 1
+    np.testing.assert_allclose(curvatures[:k], values[::-1][:k], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(curvatures[k:], values[:k][::-1], rtol=0, atol=1e-9)
+    assert np.isclose(beyond[1], values[k], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(directions[:, 0], 0.0, atol=1e-12)  # tangent to the sphere
+
+
 def test_batched_units_get_products_in_blocks_and_per_image_callables_one_by_one():
     unit = TanhConvNet((12, 12), seed=2)
     gradient_stacks = []
@@ -327,7 +368,7 @@ def test_batched_units_get_products_in_blocks_and_per_image_callables_one_by_one
     stacked = CallableUnit(lambda X: unit.values_and_grads(X)[0], grads, (12, 12), vectorized=True)
     blocks = analyze(stacked, seed=0, directions=3, method="matrix-free", restarts=2)
     assert stacked.batched
-    assert gradient_stacks.count(2 * (3 + 1)) >= 3  # x +- h v for blocks of k + 1 products
+    assert gradient_stacks.count(2 * (3 + 1)) >= 3  # x +- h v for blocks of min(k + 1, 4)
 
     single = CallableUnit(unit.value, unit.grad, (12, 12), vectorized=False)
     one_by_one = analyze(single, seed=0, directions=3, method="matrix-free", restarts=2)
