@@ -313,13 +313,21 @@ class TorchUnit(Unit):
     def hvp(self, x: np.ndarray, V: np.ndarray) -> np.ndarray:
         """Exact Hessian-vector products ``H(x) v`` (m, *shape) for V (m, *shape).
 
-        Forward-over-reverse autodiff, ``torch.func.vmap`` of ``jvp`` of ``grad``,
-        ``batch_size`` products per pass; where a model does not support
-        ``torch.func`` (data-dependent Python control flow, ``.item()``), batched double
-        backpropagation ``H v = d/dx (grad g(x) . v)`` instead (``unit.hvp_method``
-        says which). Measured on 64 products of a small CNN unit (n = 1024) the first
-        took 0.59 of the time of the second, and 0.3-0.6 on resnet18, vgg11 and
-        alexnet units (benchmarks/bench_torch.py).
+        ``batch_size`` products per pass, by one of two exact methods
+        (``unit.hvp_method`` says which):
+
+        - ``"double backward"``, for stimuli of fewer than :data:`DOUBLE_BACKWARD_BELOW`
+          entries: ``H v = d/dx (grad g(x) . v)`` through the gradient's graph, built
+          once at x and kept while products are asked for there. On a small CNN unit
+          (n = 1024) 1 / 4 / 11 / 64 products took 0.67 / 1.4 / 3.0 / 16 ms against
+          2.7 / 2.5 / 4.2 / 15 ms by ``torch.func`` (benchmarks/bench_torch.py); the
+          ends of the spectrum ask for blocks of 4.
+        - ``"torch.func"`` for larger stimuli: ``vmap`` of ``jvp`` of ``grad``
+          (forward over reverse), traced once at a point that asks for many
+          (:meth:`_linearized`); on a 3 x 64 x 64 unit a block of 11 took 30-60 ms,
+          against 110 ms through a kept graph. A model that ``torch.func`` does not
+          support (data-dependent Python control flow, ``.item()``) turns to double
+          backward.
 
         Warns
         -----

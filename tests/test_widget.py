@@ -613,12 +613,22 @@ def test_js_float16_decoding_is_numpy_float16(results):
     np.testing.assert_array_equal(np.array(js, dtype=np.float32), half.astype(np.float32))
 
 
-def test_compact_records_halve_the_directions(results):
-    full, compact = encode_unit(results[1]), encode_unit(results[1], compact=True)
+def test_compact_records_send_int8_directions_and_float16_activations(results):
+    result = results[1]
+    full, compact = encode_unit(result), encode_unit(result, compact=True)
     assert compact["compact"] is True and full["compact"] is False
-    assert len(compact["directions"]) * 2 == len(full["directions"])
-    decoded = np.frombuffer(compact["directions"], "<f2").reshape(results[1].directions.shape)
-    np.testing.assert_allclose(decoded, results[1].directions, rtol=2.0**-11, atol=2.0**-25)
+    assert len(compact["directions"]) * 4 == len(full["directions"])
+    assert "direction_scales" not in full
+    steps = np.frombuffer(compact["directions"], "i1").reshape(len(result.directions), -1)
+    scales = np.frombuffer(compact["direction_scales"], "<f4")
+    flat = result.directions.reshape(len(steps), -1)
+    assert np.all(np.abs(steps).max(axis=1) == 127)  # each direction uses its whole range
+    largest = np.abs(flat).max(axis=1, keepdims=True)
+    assert np.abs(steps * scales[:, None].astype(float) - flat).max() <= (largest / 254).max()
+    halves = np.frombuffer(compact["geodesic_activations"], "<f2")
+    np.testing.assert_allclose(
+        halves, result.geodesic_activations.ravel(), rtol=2.0**-11, atol=2.0**-25
+    )
     explorer = InvarianceExplorer(results, compact=True)
     assert all(record["compact"] for record in explorer.units)
 

@@ -66,6 +66,28 @@ export function decodeFloat16(value) {
 }
 
 /**
+ * Rows stored as int8 steps, each row with a scale of its own: entry j of row i is
+ * `steps[i * width + j] * scales[i]`.
+ * @param {DataView|ArrayBufferView|ArrayBuffer} value the steps, one byte each
+ * @param {Float32Array} scales one per row
+ * @returns {Float32Array}
+ * @throws {RangeError} when the steps are not a whole number of rows
+ */
+export function decodeScaledInt8(value, scales) {
+  const bytes = bytesOf(value);
+  const steps = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const width = scales.length ? steps.length / scales.length : 0;
+  if (!Number.isInteger(width) || (scales.length === 0 && steps.length > 0)) {
+    throw new RangeError(`${steps.length} int8 steps do not make ${scales.length} rows`);
+  }
+  const out = new Float32Array(steps.length);
+  for (let i = 0; i < scales.length; i++) {
+    for (let j = i * width; j < (i + 1) * width; j++) out[j] = steps[j] * scales[i];
+  }
+  return out;
+}
+
+/**
  * Int32 values of a binary trait.
  * @param {DataView|ArrayBufferView|ArrayBuffer} value
  * @returns {Int32Array}
@@ -86,7 +108,8 @@ export function decodeInt32(value) {
  *   geodesic_angles (G), geodesic_activations (m*G), label_fractions (m*3 or empty),
  *   label_centres (m*2 or empty: row and column of a rotation's or scaling's centre, NaN
  *   for other names), and
- *   labels (m names, or none for an unnamed result); with `compact` true, directions and
+ *   labels (m names, or none for an unnamed result); with `compact` true, directions are
+ *   int8 steps of a float32 scale per direction (direction_scales, m) and
  *   geodesic_activations are float16
  * @returns {object} typed arrays plus `size` (c*h*w entries), `count` (m kept directions),
  *   `total` (n-1 tangent directions) and `samples` (G)
@@ -113,7 +136,9 @@ export function decodeUnit(record) {
     videoLevel: record.video_level,
     radius: record.radius,
     stimulus: decodeFloat32(record.stimulus),
-    directions: (record.compact ? decodeFloat16 : decodeFloat32)(record.directions),
+    directions: record.compact
+      ? decodeScaledInt8(record.directions, decodeFloat32(record.direction_scales))
+      : decodeFloat32(record.directions),
     curvatures,
     groups: decodeInt32(record.groups),
     videoRanges: decodeFloat32(record.video_ranges),

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { decodeFloat16, decodeFloat32, decodeInt32, decodeUnit, directionOf, geodesicOf, groupSize, labelOf, memoizedDecoder, videoRangeOf } from "../src/buffers.js";
+import { decodeFloat16, decodeFloat32, decodeInt32, decodeScaledInt8, decodeUnit, directionOf, geodesicOf, groupSize, labelOf, memoizedDecoder, videoRangeOf } from "../src/buffers.js";
 import { floatView, intView, record } from "./fixture.js";
 
 test("a DataView at an offset decodes its own bytes, not the whole buffer", () => {
@@ -94,4 +94,28 @@ test("float16 decodes exactly: normal, subnormal, zero, infinity, NaN", () => {
   assert.deepEqual([out[6], out[7], out[9]], [Infinity, -Infinity, 65504]);
   assert.ok(Number.isNaN(out[8]));
   assert.throws(() => decodeFloat16(new DataView(new ArrayBuffer(3))), RangeError);
+});
+
+test("int8 steps decode row by row, each with its own scale", () => {
+  const steps = new Int8Array([127, -127, 0, 1, -64, 5]);
+  const out = decodeScaledInt8(new DataView(steps.buffer), new Float32Array([0.5, 2]));
+  assert.deepEqual([...out], [63.5, -63.5, 0, 2, -128, 10]);
+  assert.throws(() => decodeScaledInt8(new DataView(new ArrayBuffer(5)), new Float32Array(2)), RangeError);
+});
+
+test("a compact record decodes its int8 directions and float16 activations", () => {
+  const full = record();
+  const steps = new Int8Array([0, 127, 0, 0, 0, 0, -127, 0, 0, 0, 0, 64]);
+  const halves = new Uint16Array(15).fill(0x3c00); // 1.0
+  const unit = decodeUnit({
+    ...full,
+    compact: true,
+    directions: new DataView(steps.buffer),
+    direction_scales: floatView([1 / 127, 0.5 / 127, 1 / 64]),
+    geodesic_activations: new DataView(halves.buffer),
+  });
+  assert.deepEqual([...directionOf(unit, 1)], [0, 0, -0.5, 0]);
+  assert.deepEqual([...directionOf(unit, 2)], [0, 0, 0, 1]);
+  assert.ok(Math.abs(directionOf(unit, 0)[1] - 1) < 1e-6);
+  assert.deepEqual([...unit.geodesicActivations.slice(0, 3)], [1, 1, 1]);
 });

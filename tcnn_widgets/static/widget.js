@@ -37,6 +37,19 @@ function decodeFloat16(value) {
   }
   return out;
 }
+function decodeScaledInt8(value, scales) {
+  const bytes = bytesOf(value);
+  const steps = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const width = scales.length ? steps.length / scales.length : 0;
+  if (!Number.isInteger(width) || scales.length === 0 && steps.length > 0) {
+    throw new RangeError(`${steps.length} int8 steps do not make ${scales.length} rows`);
+  }
+  const out = new Float32Array(steps.length);
+  for (let i = 0; i < scales.length; i++) {
+    for (let j = i * width; j < (i + 1) * width; j++) out[j] = steps[j] * scales[i];
+  }
+  return out;
+}
 function decodeInt32(value) {
   return new Int32Array(...aligned(value));
 }
@@ -61,7 +74,7 @@ function decodeUnit(record) {
     videoLevel: record.video_level,
     radius: record.radius,
     stimulus: decodeFloat32(record.stimulus),
-    directions: (record.compact ? decodeFloat16 : decodeFloat32)(record.directions),
+    directions: record.compact ? decodeScaledInt8(record.directions, decodeFloat32(record.direction_scales)) : decodeFloat32(record.directions),
     curvatures,
     groups: decodeInt32(record.groups),
     videoRanges: decodeFloat32(record.video_ranges),
