@@ -388,7 +388,8 @@ class TorchUnit(Unit):
         """
         if self._graph_at is None or not torch.equal(self._graph_at[0], x):
             X = x.clone().requires_grad_(True)
-            (G,) = torch.autograd.grad(self._forward(X[None])[0], X, create_graph=True)
+            with torch.enable_grad():  # also when called under torch.no_grad()
+                (G,) = torch.autograd.grad(self._forward(X[None])[0], X, create_graph=True)
             self._graph_at = (x.clone(), X, G)
         _, X, G = self._graph_at
         if not G.requires_grad:  # the gradient does not depend on x: H = 0
