@@ -56,10 +56,11 @@ def analyze_on_worker(
 ) -> tuple:
     """Task on a Dask worker: the unit at ``index`` of the worker's :class:`UnitsPlugin`.
 
-    Counts its starts in the scheduler's task metadata (under :data:`RUNS_KEY`,
-    ``batch``, ``index``), which survives the death of a worker: the third start
-    means the first two died with their workers, and reports :data:`DIED` instead
-    of running the unit again.
+    Counts its runs that did not end in the scheduler's task metadata (under
+    :data:`RUNS_KEY`, ``batch``, ``index``), which survives the death of a worker: a
+    run adds one when it starts and takes it back when it ends, so the third start
+    means two runs died with their workers, and reports :data:`DIED` instead of
+    running the unit again.
 
     Returns
     -------
@@ -74,7 +75,11 @@ def analyze_on_worker(
         return None, DIED, DIED + "\n", 2
     numba.set_num_threads(1)  # per thread; Dask workers of several threads share cores
     units = get_worker().plugins[plugin].units
-    return (*analyze_one(units[index], settings, seed, precision), runs)
+    outcome = analyze_one(units[index], settings, seed, precision)
+    # a run that ends is no death: the count goes back, so that a result lost with a
+    # worker that died later (and computed again) does not look like a deadly unit
+    client.set_metadata(keys, runs - 1)
+    return (*outcome, runs)
 
 
 def run_dask(
