@@ -245,7 +245,12 @@ def encode_unit(result: Invariances, compact: bool = False) -> dict[str, Any]:
     """
     channels, h, w = (1, *result.shape) if len(result.shape) == 2 else result.shape
     named = result.labels is not None and result.label_fractions is not None
-    record = {
+    if compact:
+        directions, scales = _int8_steps(result.directions)
+        direction_fields = {"directions": directions, "direction_scales": scales}
+    else:
+        direction_fields = {"directions": _float32_bytes(result.directions)}
+    return {
         "name": str(result.name),
         "error": "",
         "channels": int(channels),
@@ -259,7 +264,7 @@ def encode_unit(result: Invariances, compact: bool = False) -> dict[str, Any]:
         "ends_tied": [bool(tied) for tied in result.ends_tied],
         "stimulus": _float32_bytes(result.stimulus),
         "compact": bool(compact),
-        "directions": _float32_bytes(result.directions),  # COMPACT_FIELDS
+        **direction_fields,  # COMPACT_FIELDS
         "curvatures": _float32_bytes(result.curvatures),
         "groups": np.ascontiguousarray(result.groups, dtype="<i4").tobytes(),
         "video_ranges": _float32_bytes(result.video_ranges),
@@ -274,9 +279,6 @@ def encode_unit(result: Invariances, compact: bool = False) -> dict[str, Any]:
             result.label_centres if named and result.label_centres is not None else np.zeros(0)
         ),
     }
-    if compact:
-        record["directions"], record["direction_scales"] = _int8_steps(result.directions)
-    return record
 
 
 class InvarianceExplorer(anywidget.AnyWidget):
