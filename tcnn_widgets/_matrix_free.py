@@ -122,10 +122,9 @@ def tangent_ends(
     The tangent operator ``K y = B^T H B y - mu y`` (docs/method.md §10) is
     diagonalized at both ends by :func:`block_ends`, asking for k + 1 at each end: the
     extra value tells whether the cluster at the k-th value goes on beyond the kept
-    ones. Products come in blocks, one call of the unit per block. A Krylov space
-    holds at most as many copies of a tied value as its block is wide: where a tie at
-    an end has as many copies as a block narrower than k + 1, the ends are found again
-    with blocks of k + 1, so that a tie that fills an end is seen whole.
+    ones. Products come in blocks, one call of the unit per block; blocks of more than
+    one product widen to k + 1 where a tie at an end fills them (see
+    :func:`block_ends`), so that a tie that fills an end is seen whole.
 
     Parameters
     ----------
@@ -166,9 +165,8 @@ def tangent_ends(
     def apply(Y: np.ndarray) -> np.ndarray:
         return basis.restrict(products(x, basis.expand(Y))) - mu * Y
 
-    values, Y = block_ends(apply, x.size - 1, k + 1, rng, width=width, tol=tol)
-    if 1 < width < k + 1 and _largest_tie(values, k + 1) >= width:
-        values, Y = block_ends(apply, x.size - 1, k + 1, rng, width=k + 1, tol=tol)
+    widest = k + 1 if width > 1 else 1  # one product per call: each call costs its own
+    values, Y = block_ends(apply, x.size - 1, k + 1, rng, width=width, tol=tol, widest=widest)
     values, Y = values[::-1], Y[::-1]  # descending
     keep = np.r_[0:k, len(values) - k : len(values)]
     W = basis.expand(Y[keep])
@@ -221,6 +219,7 @@ def block_ends(
     width: int = 1,
     tol: float = 1e-10,
     max_products: int | None = None,
+    widest: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``want`` smallest and ``want`` largest eigenpairs of a symmetric operator.
 
@@ -255,6 +254,11 @@ def block_ends(
         Relative residual at which a pair has converged.
     max_products : int, optional
         Product budget (default ``max(100 want, 20 size)``, bounded by 200,000).
+    widest : int, optional
+        Blocks widen to this many vectors when the pairs have converged with as many
+        copies of one value at an end as a block is wide: in exact arithmetic a Krylov
+        space holds only as many copies of a value as its block is wide, so there may
+        be more. The search then goes on with wider blocks (default ``width``: never).
 
     Returns
     -------
@@ -277,8 +281,9 @@ def block_ends(
     [0.0, 1.0, 98.0, 99.0]
     """
     width = max(1, min(width, size))
+    widest = max(width, min(widest or width, size))
     memory = BASIS_BYTES // (16 * size)  # vectors that V and AV may hold
-    limit = min(size, max(4 * want + 2 * width, 40, min(2 * want + 24 * width, memory)))
+    limit = min(size, max(4 * want + 2 * widest, 40, min(2 * want + 24 * width, memory)))
     budget = max_products or min(max(100 * want, 20 * size), 200_000)
     # the search space V and its image AV, as the first m rows of two buffers
     V_rows, AV_rows = np.empty((limit, size)), np.empty((limit, size))
@@ -306,7 +311,12 @@ def block_ends(
             open_ = residuals > reach
             enough = len(theta) >= min(size, 2 * want)
             if (enough and not open_.any()) or step == 0 or used >= budget:
-                break
+                if step == 0 or used >= budget or width == widest:
+                    break
+                if _largest_tie(theta[ends], want) < width:
+                    break
+                width = widest  # a tie fills the block: wider blocks see it whole
+                step = min(width, size - m)
             check_at = m + max(step, m // CHECK_GROWTH)
             if m + step > limit:  # thick restart from the Ritz vectors at the ends
                 side = max(want, (limit - max(step, limit // RESTART_DROP)) // 2)
